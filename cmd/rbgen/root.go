@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rbgen/rbgen/tracefile"
+)
+
+// env is everything a command touches outside the process, so whole
+// commands run in tests.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	now            func() time.Time
+	isTTY          bool
+}
+
+// Exit codes; documented in the README.
+const (
+	exitOK    = 0
+	exitFail  = 1 // something went wrong, or --check found changes
+	exitUsage = 2 // bad flags, bad input files, bad config
+)
+
+// usageError marks errors in how rbgen was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+func run(ctx context.Context, args []string, e *env) int {
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "rbgen: %v\n", err)
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var ue usageError
+	var ie *tracefile.InputError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, tracefile.ErrNoInput):
+		return exitUsage
+	}
+	return exitFail
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rbgen",
+		Short: "Runbooks and postmortems from distributed traces",
+		Long: `rbgen reads a week of OpenTelemetry traces (from files or Grafana Tempo),
+builds the service dependency graph they show, and writes operations docs
+from it: runbooks, postmortems, a table of contents and an HTML site.
+
+Start with the bundled demo week:
+
+  rbgen graph --demo --format mermaid`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	root.AddCommand(newGraphCmd(e), newDemoCmd(e))
+	return root
+}

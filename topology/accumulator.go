@@ -1,0 +1,296 @@
+package topology
+
+import (
+	"sort"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// accumulator holds everything that outlives a trace: bounded by nodes,
+// edges, operations, entry points and the capped messaging maps.
+type accumulator struct {
+	opt     Options
+	nodes   map[string]*nodeAcc
+	user    *nodeAcc // the uninstrumented caller; named at the end
+	edges   map[edgeKey]*edgeAcc
+	entries map[string]*EntryPoint
+	msg     messaging
+
+	traces, spans, orphans, lateSpans, evicted, unresolved int64
+	minStart, maxEnd                                     uint64
+
+	tree    tree
+	bools   []bool
+	reached map[string]struct{}
+}
+
+func newAccumulator(opt Options) *accumulator {
+	return &accumulator{
+		opt:     opt,
+		nodes:   map[string]*nodeAcc{},
+		edges:   map[edgeKey]*edgeAcc{},
+		entries: map[string]*EntryPoint{},
+		msg:     newMessaging(opt.MaxLinks),
+		tree:    tree{first: map[pcommon.SpanID]int{}},
+		reached: map[string]struct{}{},
+	}
+}
+
+// seeSpan counts a span as it arrives; the window covers every span read.
+func (a *accumulator) seeSpan(s *span) {
+	a.spans++
+	if s.start != 0 && (a.minStart == 0 || s.start < a.minStart) {
+		a.minStart = s.start
+	}
+	if s.end > a.maxEnd {
+		a.maxEnd = s.end
+	}
+	// A service is a node as soon as it owns a span, even one that serves
+	// nothing (a cron job's root INTERNAL span).
+	a.service(s.service)
+}
+
+func (a *accumulator) scratchTree(spans []span) *tree {
+	a.tree.index(spans)
+	return &a.tree
+}
+
+func (a *accumulator) scratchBools(n int) []bool {
+	if cap(a.bools) < n {
+		a.bools = make([]bool, n)
+	}
+	a.bools = a.bools[:n]
+	clear(a.bools)
+	return a.bools
+}
+
+func (a *accumulator) scratchReached() map[string]struct{} {
+	clear(a.reached)
+	return a.reached
+}
+
+// callStats accumulates calls, errors and latency.
+type callStats struct {
+	calls, errors int64
+	lat           latency
+}
+
+func newCallStats() callStats { return callStats{lat: newLatency()} }
+
+func (c *callStats) add(ms float64, failed bool) {
+	c.calls++
+	if failed {
+		c.errors++
+	}
+	c.lat.add(ms)
+}
+
+func (c *callStats) merge(o *callStats) {
+	c.calls += o.calls
+	c.errors += o.errors
+	c.lat.merge(o.lat)
+}
+
+func (c *callStats) export() Stats {
+	return Stats{Calls: c.calls, Errors: c.errors,
+		P50MS: c.lat.quantile(0.50), P95MS: c.lat.quantile(0.95), P99MS: c.lat.quantile(0.99)}
+}
+
+type nodeAcc struct {
+	name     string
+	owns     bool   // a service that owns spans
+	vkind    string // kind seen by callers, for virtual nodes
+	receives bool   // has SERVER or CONSUMER spans
+	stats    callStats
+	ops      map[string]*callStats
+	reach    map[string]int64
+}
+
+// service returns the node of a service that owns spans.
+func (a *accumulator) service(name string) *nodeAcc {
+	n := a.node(name)
+	n.owns = true
+	return n
+}
+
+// node returns the node with the given name, creating a virtual one. A
+// virtual node that a span later shows to be a service merges with it: a
+// client's peer.service naming an instrumented service is that service.
+func (a *accumulator) node(name string) *nodeAcc {
+	n := a.nodes[name]
+	if n == nil {
+		n = &nodeAcc{name: name, stats: newCallStats(), ops: map[string]*callStats{}, reach: map[string]int64{}}
+		a.nodes[name] = n
+	}
+	return n
+}
+
+func (a *accumulator) userNode() *nodeAcc {
+	if a.user == nil {
+		a.user = &nodeAcc{vkind: KindUser, stats: newCallStats(), ops: map[string]*callStats{}, reach: map[string]int64{}}
+	}
+	return a.user
+}
+
+// kindRank orders the kinds callers may disagree on: a specific datastore
+// beats a generic external peer, so the answer does not depend on order.
+var kindRank = map[string]int{"": 0, KindExternal: 1, KindMessaging: 2, KindDatabase: 3, KindCache: 4}
+
+func (n *nodeAcc) virtualKind(k string) {
+	if kindRank[k] > kindRank[n.vkind] {
+		n.vkind = k
+	}
+}
+
+func (n *nodeAcc) operation(name string, max int) *callStats {
+	op := n.ops[name]
+	if op == nil {
+		if len(n.ops) >= max {
+			name = OtherName
+			op = n.ops[name]
+		}
+		if op == nil {
+			s := newCallStats()
+			op = &s
+			n.ops[name] = op
+		}
+	}
+	return op
+}
+
+func (n *nodeAcc) reachedBy(entry string, max int) {
+	if _, ok := n.reach[entry]; !ok && len(n.reach) >= max {
+		entry = OtherName
+	}
+	n.reach[entry]++
+}
+
+// kind decides what a node is. A service that never serves a request and is
+// named like a datastore (HotROD's "redis" and "mysql" services of CLIENT
+// spans) is that datastore.
+func (n *nodeAcc) kind() string {
+	if !n.owns {
+		if n.vkind == "" {
+			return KindExternal
+		}
+		return n.vkind
+	}
+	if !n.receives {
+		if k, ok := kindOfName(n.name); ok {
+			return k
+		}
+	}
+	return KindService
+}
+
+type edgeKey struct{ from, to *nodeAcc }
+
+type edgeAcc struct {
+	key   edgeKey
+	kinds map[string]int64
+	stats callStats
+}
+
+func (a *accumulator) edge(from, to *nodeAcc) *edgeAcc {
+	k := edgeKey{from, to}
+	e := a.edges[k]
+	if e == nil {
+		e = &edgeAcc{key: k, kinds: map[string]int64{}, stats: newCallStats()}
+		a.edges[k] = e
+	}
+	return e
+}
+
+func (e *edgeAcc) add(kind string, ms float64, failed bool) {
+	e.kinds[kind]++
+	e.stats.add(ms, failed)
+}
+
+// kind is the most frequent known kind of the edge's calls, ties broken by
+// name; an edge whose calls say nothing takes the kind of its target.
+func (e *edgeAcc) kind(target string) string {
+	best, bestN := "", int64(-1)
+	for k, n := range e.kinds {
+		if k == EdgeUnknown {
+			continue
+		}
+		if n > bestN || (n == bestN && k < best) {
+			best, bestN = k, n
+		}
+	}
+	if best != "" {
+		return best
+	}
+	switch target {
+	case KindDatabase, KindCache, KindMessaging, KindExternal:
+		return target
+	}
+	return EdgeUnknown
+}
+
+// userName picks the uninstrumented caller's name: "user", unless a real
+// service is called that (Robot Shop has one).
+func (a *accumulator) userName() string {
+	for _, name := range []string{"user", "user (uninstrumented)"} {
+		if _, taken := a.nodes[name]; !taken {
+			return name
+		}
+	}
+	return "user (uninstrumented caller)"
+}
+
+func (a *accumulator) graph() *Graph {
+	a.msg.settle(a)
+	if a.user != nil {
+		a.user.name = a.userName()
+		a.nodes[a.user.name] = a.user
+	}
+	g := &Graph{
+		Traces: a.traces, Spans: a.spans, OrphanSpans: a.orphans, LateSpans: a.lateSpans,
+		EvictedTraces: a.evicted, UnresolvedClientSpans: a.unresolved,
+		EntryPoints: []EntryPoint{}, Nodes: []Node{}, Edges: []Edge{},
+	}
+	if a.minStart != 0 {
+		g.Window = Window{Start: unixNano(a.minStart), End: unixNano(a.maxEnd)}
+	}
+	for _, ep := range a.entries {
+		g.EntryPoints = append(g.EntryPoints, *ep)
+	}
+	sort.Slice(g.EntryPoints, func(i, j int) bool {
+		x, y := g.EntryPoints[i], g.EntryPoints[j]
+		return x.Traces > y.Traces || (x.Traces == y.Traces && x.Name < y.Name)
+	})
+	for _, n := range a.nodes {
+		g.Nodes = append(g.Nodes, n.export())
+	}
+	sort.Slice(g.Nodes, func(i, j int) bool { return g.Nodes[i].Name < g.Nodes[j].Name })
+	for _, e := range a.edges {
+		g.Edges = append(g.Edges, Edge{From: e.key.from.name, To: e.key.to.name,
+			Kind: e.kind(e.key.to.kind()), Stats: e.stats.export()})
+	}
+	sort.Slice(g.Edges, func(i, j int) bool {
+		x, y := g.Edges[i], g.Edges[j]
+		return x.From < y.From || (x.From == y.From && x.To < y.To)
+	})
+	return g
+}
+
+func (n *nodeAcc) export() Node {
+	out := Node{Name: n.name, Kind: n.kind(), Virtual: !n.owns, Stats: n.stats.export(),
+		Operations: []Operation{}, EntryPoints: []EntryPointShare{}}
+	for name, op := range n.ops {
+		out.Operations = append(out.Operations, Operation{Name: name, Stats: op.export()})
+	}
+	sort.Slice(out.Operations, func(i, j int) bool {
+		x, y := out.Operations[i], out.Operations[j]
+		return x.Calls > y.Calls || (x.Calls == y.Calls && x.Name < y.Name)
+	})
+	for name, c := range n.reach {
+		out.EntryPoints = append(out.EntryPoints, EntryPointShare{Name: name, Traces: c})
+	}
+	sort.Slice(out.EntryPoints, func(i, j int) bool {
+		x, y := out.EntryPoints[i], out.EntryPoints[j]
+		return x.Traces > y.Traces || (x.Traces == y.Traces && x.Name < y.Name)
+	})
+	return out
+}

@@ -1,0 +1,163 @@
+package topology
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// Options bound the builder's memory. The zero value takes the defaults.
+type Options struct {
+	// Horizon is how much trace time may pass without a new span before a
+	// trace is closed. Exporters send each service's spans in their own
+	// batches, seconds apart; 5 minutes leaves room for slow ones.
+	Horizon time.Duration
+	// MaxOpenSpans caps the spans held for open traces; past it the traces
+	// that waited longest close early (counted as evicted).
+	MaxOpenSpans int
+	// MaxOperations caps the operations kept per node; the rest are folded
+	// into one "(other)" operation so that unbounded span names (IDs in
+	// URLs) cannot grow memory.
+	MaxOperations int
+	// MaxEntryPoints caps the entry points kept per node and overall.
+	MaxEntryPoints int
+	// MaxLinks caps the producer spans remembered for span links and the
+	// consumers waiting for theirs.
+	MaxLinks int
+}
+
+// Default limits.
+const (
+	DefaultHorizon        = 5 * time.Minute
+	DefaultMaxOpenSpans   = 1 << 20
+	DefaultMaxOperations  = 200
+	DefaultMaxEntryPoints = 200
+	DefaultMaxLinks       = 1 << 18
+	recentTraces          = 1 << 16
+)
+
+// OtherName collects what the caps fold away.
+const OtherName = "(other)"
+
+func (o Options) withDefaults() Options {
+	if o.Horizon <= 0 {
+		o.Horizon = DefaultHorizon
+	}
+	if o.MaxOpenSpans <= 0 {
+		o.MaxOpenSpans = DefaultMaxOpenSpans
+	}
+	if o.MaxOperations <= 0 {
+		o.MaxOperations = DefaultMaxOperations
+	}
+	if o.MaxEntryPoints <= 0 {
+		o.MaxEntryPoints = DefaultMaxEntryPoints
+	}
+	if o.MaxLinks <= 0 {
+		o.MaxLinks = DefaultMaxLinks
+	}
+	return o
+}
+
+// Builder folds spans into a Graph. It is not safe for concurrent use: a
+// source that fetches in parallel hands batches to it one at a time.
+type Builder struct {
+	opt   Options
+	store *store
+	acc   *accumulator
+	mark  uint64 // watermark: the latest span end seen, in unix nanoseconds
+}
+
+// NewBuilder returns an empty builder.
+func NewBuilder(opt Options) *Builder {
+	opt = opt.withDefaults()
+	return &Builder{opt: opt, store: newStore(recentTraces), acc: newAccumulator(opt)}
+}
+
+// Add takes one batch of spans. Traces it completes (by the horizon, or all
+// of them for a Whole batch) are folded into the graph and forgotten.
+func (b *Builder) Add(batch Batch) {
+	ids := b.addSpans(batch.Traces, batch.Whole)
+	for _, id := range ids {
+		if t, ok := b.store.open[id]; ok {
+			b.close(t)
+		}
+	}
+	b.expire()
+}
+
+// addSpans files every span of td; with whole set it returns the IDs of the
+// traces in td, which are complete.
+func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
+	var ids []pcommon.TraceID
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				s := spans.At(k)
+				sp := newSpan(rs.Resource(), s)
+				b.acc.seeSpan(&sp)
+				if sp.end > b.mark {
+					b.mark = sp.end
+				}
+				id := s.TraceID()
+				if whole && (len(ids) == 0 || ids[len(ids)-1] != id) {
+					ids = append(ids, id)
+				}
+				b.store.add(id, sp, b.mark)
+			}
+		}
+	}
+	return ids
+}
+
+// expire closes the traces that have waited a horizon for a span, then as
+// many of the longest-waiting as it takes to get under the span cap.
+func (b *Builder) expire() {
+	horizon := uint64(b.opt.Horizon)
+	for t := b.store.oldest(); t != nil && t.lastMark+horizon < b.mark; t = b.store.oldest() {
+		b.close(t)
+	}
+	for b.store.openSpans > b.opt.MaxOpenSpans {
+		b.acc.evicted++
+		b.close(b.store.oldest())
+	}
+}
+
+func (b *Builder) close(t *openTrace) {
+	if t == nil {
+		return
+	}
+	if _, ok := b.store.open[t.id]; !ok {
+		return
+	}
+	b.store.remove(t)
+	b.acc.fold(t)
+}
+
+// Finish closes every open trace and returns the graph. The builder must not
+// be used afterwards.
+func (b *Builder) Finish() *Graph {
+	for t := b.store.oldest(); t != nil; t = b.store.oldest() {
+		b.close(t)
+	}
+	return b.acc.graph()
+}
+
+// Build reads a whole source into a graph.
+func Build(ctx context.Context, src Source, opt Options) (*Graph, error) {
+	b := NewBuilder(opt)
+	err := src.Stream(ctx, func(batch Batch) error {
+		b.Add(batch)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Finish(), nil
+}

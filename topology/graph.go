@@ -1,0 +1,150 @@
+package topology
+
+import "time"
+
+// Node kinds. A service is a name that owns spans; the others are virtual
+// nodes named from the attributes of the spans that call them, except that
+// an instrumented database or cache (HotROD reports its redis as a service
+// of CLIENT spans) keeps the kind its name says.
+const (
+	KindService   = "service"
+	KindDatabase  = "database"
+	KindCache     = "cache"
+	KindMessaging = "messaging"
+	KindExternal  = "external"
+	KindUser      = "user"
+)
+
+// Edge kinds, from the attributes and span kinds of the calls.
+const (
+	EdgeHTTP      = "http"
+	EdgeGRPC      = "grpc"
+	EdgeRPC       = "rpc"
+	EdgeDatabase  = "database"
+	EdgeCache     = "cache"
+	EdgeMessaging = "messaging"
+	EdgeExternal  = "external"
+	EdgeUnknown   = "unknown"
+)
+
+// Graph is the service dependency graph of a set of traces. Its JSON form is
+// rbgen's public interface (`rbgen graph --format json`); fields are only
+// ever added.
+type Graph struct {
+	Window Window `json:"window"`
+	// Traces counts distinct traces closed; Spans every span read.
+	Traces int64 `json:"traces"`
+	Spans  int64 `json:"spans"`
+	// OrphanSpans have a parent span ID that is not in their trace.
+	OrphanSpans int64 `json:"orphan_spans"`
+	// LateSpans arrived for a trace already closed by the horizon.
+	LateSpans int64 `json:"late_spans"`
+	// EvictedTraces were closed early because too many spans were open.
+	EvictedTraces int64 `json:"evicted_traces"`
+	// UnresolvedClientSpans are unpaired CLIENT/PRODUCER spans with no
+	// attribute naming their peer.
+	UnresolvedClientSpans int64 `json:"unresolved_client_spans"`
+
+	EntryPoints []EntryPoint `json:"entry_points"`
+	Nodes       []Node       `json:"nodes"`
+	Edges       []Edge       `json:"edges"`
+}
+
+// Window is the span time covered, from the earliest start to the latest end.
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Stats are the call statistics shared by nodes, edges and operations.
+type Stats struct {
+	Calls  int64   `json:"calls"`
+	Errors int64   `json:"errors"`
+	P50MS  float64 `json:"p50_ms"`
+	P95MS  float64 `json:"p95_ms"`
+	P99MS  float64 `json:"p99_ms"`
+}
+
+// ErrorRatio is errors over calls, 0 without calls.
+func (s Stats) ErrorRatio() float64 {
+	if s.Calls == 0 {
+		return 0
+	}
+	return float64(s.Errors) / float64(s.Calls)
+}
+
+// Node is a service or a virtual node. Its stats are of the requests it
+// serves: its inbound spans, or for a virtual node the calls made to it.
+type Node struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Virtual nodes own no spans: they are seen only from their callers.
+	Virtual bool `json:"virtual"`
+	Stats
+	// Operations are ranked by calls, then by name.
+	Operations []Operation `json:"operations"`
+	// EntryPoints are the entry points whose traces reach this node, ranked
+	// by traces: the node's blast radius.
+	EntryPoints []EntryPointShare `json:"entry_points"`
+}
+
+// Operation is one server operation of a node: the HTTP route, the RPC
+// method or the span name.
+type Operation struct {
+	Name string `json:"name"`
+	Stats
+}
+
+// EntryPoint is where traces start: the root span's service and operation.
+type EntryPoint struct {
+	Name      string `json:"name"`
+	Service   string `json:"service"`
+	Operation string `json:"operation"`
+	Traces    int64  `json:"traces"`
+}
+
+// EntryPointShare counts the traces of one entry point that reach a node.
+type EntryPointShare struct {
+	Name   string `json:"name"`
+	Traces int64  `json:"traces"`
+}
+
+// Edge is a dependency: From calls To.
+type Edge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Kind string `json:"kind"`
+	Stats
+}
+
+// Node returns the node with the given name.
+func (g *Graph) Node(name string) (Node, bool) {
+	for _, n := range g.Nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// Downstream returns the edges leaving name, in the graph's order.
+func (g *Graph) Downstream(name string) []Edge {
+	var out []Edge
+	for _, e := range g.Edges {
+		if e.From == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Upstream returns the edges entering name, in the graph's order.
+func (g *Graph) Upstream(name string) []Edge {
+	var out []Edge
+	for _, e := range g.Edges {
+		if e.To == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}

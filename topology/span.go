@@ -1,0 +1,303 @@
+package topology
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// span is what the builder keeps of one span while its trace is open: the
+// tree shape plus the few facts the rules need, decided while the pdata
+// attributes are at hand.
+type span struct {
+	id, parent pcommon.SpanID
+	service    string
+	op         string // server operation name
+	kind       ptrace.SpanKind
+	start, end uint64
+	failed     bool
+	proto      string // edge kind its attributes say, "" when they say nothing
+	peer       *peer  // for CLIENT and PRODUCER spans that name a peer
+	caller     string // peer.service on a SERVER span: who called it
+	dest       string // messaging destination
+	links      []spanKey
+}
+
+// spanKey names a span across traces, for span links.
+type spanKey struct {
+	trace pcommon.TraceID
+	span  pcommon.SpanID
+}
+
+// peer is the far side of an outgoing call, as the span's attributes name it.
+type peer struct {
+	name string
+	kind string // node kind
+}
+
+func (s *span) durationMS() float64 {
+	if s.end < s.start {
+		return 0
+	}
+	return float64(s.end-s.start) / 1e6
+}
+
+// Semantic-convention attribute names, current first, then older ones that
+// instrumentation still in production sends.
+var (
+	attrDBSystem    = []string{"db.system.name", "db.system"}
+	attrServerAddr  = []string{"server.address", "net.peer.name", "peer.hostname"}
+	attrDBNamespace = []string{"db.namespace", "db.name", "db.instance"}
+	attrURL         = []string{"url.full", "http.url"}
+	attrHTTPMethod  = []string{"http.request.method", "http.method"}
+	attrHTTPStatus  = []string{"http.response.status_code", "http.status_code"}
+	attrHTTPAny     = []string{"http.request.method", "http.method", "http.route", "url.full", "http.url", "http.target", "url.path", "http.path", "http.status_code", "http.response.status_code"}
+	attrMsgSystem   = []string{"messaging.system"}
+	attrMsgDest     = []string{"messaging.destination.name", "messaging.destination"}
+	attrRPCSystem   = []string{"rpc.system"}
+	attrGRPCStatus  = []string{"rpc.grpc.status_code"}
+)
+
+func newSpan(res pcommon.Resource, s ptrace.Span) span {
+	attrs := s.Attributes()
+	sp := span{
+		id:      s.SpanID(),
+		parent:  s.ParentSpanID(),
+		service: serviceName(res),
+		kind:    s.Kind(),
+		start:   uint64(s.StartTimestamp()),
+		end:     uint64(s.EndTimestamp()),
+		dest:    first(attrs, attrMsgDest),
+	}
+	sp.failed = failed(s.Status(), attrs)
+	sp.proto = protocol(s.Kind(), attrs)
+	sp.op = operationName(s.Name(), attrs)
+	switch s.Kind() {
+	case ptrace.SpanKindClient, ptrace.SpanKindProducer:
+		sp.peer = peerOf(s, attrs)
+	case ptrace.SpanKindServer:
+		sp.caller = str(attrs, "peer.service")
+	case ptrace.SpanKindConsumer:
+		links := s.Links()
+		for i := 0; i < links.Len(); i++ {
+			l := links.At(i)
+			sp.links = append(sp.links, spanKey{trace: l.TraceID(), span: l.SpanID()})
+		}
+	}
+	return sp
+}
+
+// UnknownService names spans whose resource has no service.name, as the
+// OpenTelemetry SDKs do.
+const UnknownService = "unknown_service"
+
+func serviceName(res pcommon.Resource) string {
+	if v, ok := res.Attributes().Get("service.name"); ok && v.Str() != "" {
+		return v.Str()
+	}
+	return UnknownService
+}
+
+// failed follows OpenTelemetry: an explicit status wins; with none, HTTP 5xx
+// and non-OK gRPC codes are failures.
+func failed(st ptrace.Status, attrs pcommon.Map) bool {
+	switch st.Code() {
+	case ptrace.StatusCodeError:
+		return true
+	case ptrace.StatusCodeOk:
+		return false
+	}
+	if code, ok := intAttr(attrs, attrHTTPStatus); ok && code >= 500 {
+		return true
+	}
+	if code, ok := intAttr(attrs, attrGRPCStatus); ok && code != 0 {
+		return true
+	}
+	return false
+}
+
+// protocol is the edge kind that the span's own kind and attributes say.
+func protocol(kind ptrace.SpanKind, attrs pcommon.Map) string {
+	switch {
+	case kind == ptrace.SpanKindProducer || kind == ptrace.SpanKindConsumer || has(attrs, attrMsgSystem):
+		return EdgeMessaging
+	case has(attrs, attrDBSystem):
+		if kindOfSystem(first(attrs, attrDBSystem)) == KindCache {
+			return EdgeCache
+		}
+		return EdgeDatabase
+	case has(attrs, attrRPCSystem):
+		if first(attrs, attrRPCSystem) == "grpc" {
+			return EdgeGRPC
+		}
+		return EdgeRPC
+	case has(attrs, attrGRPCStatus):
+		return EdgeGRPC
+	case has(attrs, attrHTTPAny):
+		return EdgeHTTP
+	}
+	return ""
+}
+
+// operationName names a server operation the way dashboards do: the HTTP
+// route (low cardinality by design), then the RPC method, then the span name.
+func operationName(name string, attrs pcommon.Map) string {
+	if route := str(attrs, "http.route"); route != "" {
+		if m := first(attrs, attrHTTPMethod); m != "" {
+			return m + " " + route
+		}
+		return route
+	}
+	if svc, m := str(attrs, "rpc.service"), str(attrs, "rpc.method"); svc != "" && m != "" {
+		return svc + "/" + m
+	}
+	if name == "" {
+		return "(unnamed)"
+	}
+	return name
+}
+
+// peerOf names the node an outgoing call reaches. One node per real
+// instance: peer.service when the caller names it, else the address
+// (plus the database namespace), else the database or messaging system.
+func peerOf(s ptrace.Span, attrs pcommon.Map) *peer {
+	system := first(attrs, attrDBSystem)
+	msgSystem := first(attrs, attrMsgSystem)
+	kind := KindExternal
+	switch {
+	case system != "":
+		kind = kindOfSystem(system)
+	case msgSystem != "" || s.Kind() == ptrace.SpanKindProducer:
+		kind = KindMessaging
+	default:
+		kind = guessKind(s.Name(), attrs)
+	}
+	name := str(attrs, "peer.service")
+	if name == "" {
+		name = first(attrs, attrServerAddr)
+		if name == "" {
+			name = urlHost(first(attrs, attrURL))
+		}
+		if ns := first(attrs, attrDBNamespace); name != "" && ns != "" && (kind == KindDatabase || kind == KindCache) {
+			name += "/" + ns
+		}
+	}
+	if name == "" {
+		name = system
+	}
+	if name == "" {
+		name = msgSystem
+	}
+	if name == "" {
+		return nil
+	}
+	return &peer{name: name, kind: kind}
+}
+
+// systemKinds maps database and messaging systems (semantic-convention
+// values, plus the names older instrumentation uses in span names and the
+// "component" tag) to node kinds.
+var systemKinds = map[string]string{
+	"redis": KindCache, "valkey": KindCache, "memcached": KindCache, "memcache": KindCache,
+	"mysql": KindDatabase, "mariadb": KindDatabase, "postgresql": KindDatabase, "postgres": KindDatabase,
+	"mongodb": KindDatabase, "cassandra": KindDatabase, "elasticsearch": KindDatabase, "opensearch": KindDatabase,
+	"mssql": KindDatabase, "oracle": KindDatabase, "sqlite": KindDatabase, "dynamodb": KindDatabase,
+	"couchbase": KindDatabase, "cockroachdb": KindDatabase, "clickhouse": KindDatabase, "sql": KindDatabase,
+	"kafka": KindMessaging, "rabbitmq": KindMessaging, "nats": KindMessaging, "aws_sqs": KindMessaging,
+	"sqs": KindMessaging, "pulsar": KindMessaging, "activemq": KindMessaging, "gcp_pubsub": KindMessaging,
+}
+
+func kindOfSystem(system string) string {
+	if k, ok := systemKinds[strings.ToLower(system)]; ok {
+		return k
+	}
+	return KindDatabase
+}
+
+// guessKind recognises a datastore from names when no db.system says so
+// (OpenTracing-era spans: component=mysql, span name "mongodb.isMaster",
+// net.peer.name=redis).
+func guessKind(spanName string, attrs pcommon.Map) string {
+	for _, cand := range []string{str(attrs, "component"), leadingWord(spanName), first(attrs, attrServerAddr), str(attrs, "peer.service")} {
+		if k, ok := systemKinds[strings.ToLower(cand)]; ok {
+			return k
+		}
+	}
+	return KindExternal
+}
+
+// kindOfName is guessKind for a bare service name (HotROD's "redis").
+func kindOfName(name string) (string, bool) {
+	k, ok := systemKinds[strings.ToLower(leadingWord(name))]
+	return k, ok
+}
+
+func leadingWord(s string) string {
+	if i := strings.IndexAny(s, ". :/-_"); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func urlHost(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+func str(attrs pcommon.Map, key string) string {
+	v, ok := attrs.Get(key)
+	if !ok {
+		return ""
+	}
+	if v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return v.AsString()
+}
+
+func first(attrs pcommon.Map, keys []string) string {
+	for _, k := range keys {
+		if v := str(attrs, k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func has(attrs pcommon.Map, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := attrs.Get(k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func intAttr(attrs pcommon.Map, keys []string) (int64, bool) {
+	for _, k := range keys {
+		v, ok := attrs.Get(k)
+		if !ok {
+			continue
+		}
+		switch v.Type() {
+		case pcommon.ValueTypeInt:
+			return v.Int(), true
+		case pcommon.ValueTypeDouble:
+			return int64(v.Double()), true
+		case pcommon.ValueTypeStr:
+			if n, err := strconv.ParseInt(strings.TrimSpace(v.Str()), 10, 64); err == nil {
+				return n, true
+			}
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,95 @@
+package topology
+
+import (
+	"container/list"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// openTrace holds the spans of one trace until it closes.
+type openTrace struct {
+	id    pcommon.TraceID
+	spans []span
+	// lastMark is the watermark when the trace last received a span; the
+	// trace closes once the watermark has moved a horizon past it.
+	lastMark uint64
+	elem     *list.Element
+	// late is set for the spans of a trace that had already closed.
+	late bool
+}
+
+// store keeps open traces in arrival order, so the ones to close are always
+// at the front: closing by horizon and evicting under pressure are both O(1)
+// per trace.
+type store struct {
+	open      map[pcommon.TraceID]*openTrace
+	order     list.List
+	openSpans int
+	recent    recentSet
+}
+
+func newStore(recentCap int) *store {
+	return &store{open: map[pcommon.TraceID]*openTrace{}, recent: newRecentSet(recentCap)}
+}
+
+// add files a span under its trace and marks the trace as just touched.
+func (s *store) add(id pcommon.TraceID, sp span, mark uint64) {
+	t := s.open[id]
+	if t == nil {
+		t = &openTrace{id: id, late: s.recent.has(id)}
+		t.elem = s.order.PushBack(t)
+		s.open[id] = t
+	} else {
+		s.order.MoveToBack(t.elem)
+	}
+	t.spans = append(t.spans, sp)
+	t.lastMark = mark
+	s.openSpans++
+}
+
+// oldest returns the trace that has waited longest for a span, or nil.
+func (s *store) oldest() *openTrace {
+	if f := s.order.Front(); f != nil {
+		return f.Value.(*openTrace)
+	}
+	return nil
+}
+
+// remove takes a trace out of the store and remembers its ID, so spans that
+// come later are recognised as late.
+func (s *store) remove(t *openTrace) {
+	s.order.Remove(t.elem)
+	delete(s.open, t.id)
+	s.openSpans -= len(t.spans)
+	s.recent.put(t.id)
+}
+
+// recentSet remembers the last n closed trace IDs in a ring.
+type recentSet struct {
+	ring []pcommon.TraceID
+	next int
+	set  map[pcommon.TraceID]struct{}
+}
+
+func newRecentSet(n int) recentSet {
+	return recentSet{ring: make([]pcommon.TraceID, 0, n), set: make(map[pcommon.TraceID]struct{}, n)}
+}
+
+func (r *recentSet) has(id pcommon.TraceID) bool {
+	_, ok := r.set[id]
+	return ok
+}
+
+func (r *recentSet) put(id pcommon.TraceID) {
+	if r.has(id) || cap(r.ring) == 0 {
+		return
+	}
+	if len(r.ring) < cap(r.ring) {
+		r.ring = append(r.ring, id)
+	} else {
+		delete(r.set, r.ring[r.next])
+		r.ring[r.next] = id
+		r.next = (r.next + 1) % len(r.ring)
+	}
+	r.set[id] = struct{}{}
+}

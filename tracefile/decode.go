@@ -1,0 +1,211 @@
+package tracefile
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/rbgen/rbgen/topology"
+)
+
+// decoder reads one file's records and emits a batch per record.
+type decoder struct {
+	file    string
+	skipBad bool
+	skipped int64
+	emit    func(topology.Batch) error
+}
+
+func (d *decoder) decode(in io.Reader) error {
+	br, err := maybeGunzip(bufio.NewReaderSize(in, 1<<20))
+	if err != nil {
+		return &InputError{File: d.file, Err: err}
+	}
+	first, err := firstByte(br)
+	if err == io.EOF {
+		return nil // an empty file holds no spans, which is not an error
+	}
+	if err != nil {
+		return d.readErr(0, 0, err)
+	}
+	if first == '{' {
+		return d.jsonStream(br)
+	}
+	return d.protoStream(br)
+}
+
+// firstByte peeks past leading white space.
+func firstByte(br *bufio.Reader) (byte, error) {
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
+			return b, br.UnreadByte()
+		}
+	}
+}
+
+// bad reports a malformed record, or counts it when skipping.
+func (d *decoder) bad(line int, offset int64, err error) error {
+	if d.skipBad {
+		d.skipped++
+		return nil
+	}
+	return &InputError{File: d.file, Line: line, Offset: offset, Err: err}
+}
+
+// readErr explains a failure to read the stream itself: for gzip that is
+// almost always a truncated file.
+func (d *decoder) readErr(line int, offset int64, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = errors.New("file ends in the middle of a record (truncated?)")
+	} else {
+		err = fmt.Errorf("read: %w", err)
+	}
+	return &InputError{File: d.file, Line: line, Offset: offset, Err: err}
+}
+
+// jsonStream reads JSON lines, or one JSON document spread over lines.
+func (d *decoder) jsonStream(br *bufio.Reader) error {
+	line, err := readLine(br)
+	if err != nil && err != io.EOF {
+		return d.readErr(1, 0, err)
+	}
+	if !json.Valid(bytes.TrimSpace(line)) {
+		// Not a complete value on line 1: a pretty-printed document.
+		return d.jsonDocument(line, br)
+	}
+	for n := 1; ; n++ {
+		if len(bytes.TrimSpace(line)) > 0 {
+			if err := d.jsonRecord(n, line); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		line, err = readLine(br)
+		if err != nil && err != io.EOF {
+			return d.readErr(n+1, 0, err)
+		}
+	}
+}
+
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if len(buf) > maxRecord {
+			return nil, fmt.Errorf("line longer than %d MiB", maxRecord>>20)
+		}
+		if err != bufio.ErrBufferFull {
+			if err == io.EOF && len(buf) == 0 {
+				return nil, io.EOF
+			}
+			return buf, err
+		}
+	}
+}
+
+func (d *decoder) jsonRecord(line int, b []byte) error {
+	td, err := DecodeJSON(b)
+	if err != nil {
+		return d.bad(line, 0, err)
+	}
+	return d.emit(topology.Batch{Traces: td})
+}
+
+// jsonDocument reads the rest of the stream as one JSON value that started
+// with head.
+func (d *decoder) jsonDocument(head []byte, br *bufio.Reader) error {
+	rest, err := io.ReadAll(io.LimitReader(br, maxRecord))
+	if err != nil {
+		return d.readErr(0, int64(len(head)), err)
+	}
+	doc := append(head, rest...)
+	if len(doc) >= maxRecord {
+		return &InputError{File: d.file, Err: fmt.Errorf("JSON document larger than %d MiB; split it into JSON lines", maxRecord>>20)}
+	}
+	var syn *json.SyntaxError
+	if err := json.Unmarshal(doc, new(json.RawMessage)); errors.As(err, &syn) {
+		return d.bad(lineAt(doc, syn.Offset), 0, fmt.Errorf("invalid JSON: %v", syn))
+	} else if err != nil {
+		return d.bad(0, 0, fmt.Errorf("invalid JSON: %w", err))
+	}
+	return d.jsonRecord(1, doc)
+}
+
+func lineAt(b []byte, offset int64) int {
+	if offset > int64(len(b)) {
+		offset = int64(len(b))
+	}
+	return bytes.Count(b[:offset], []byte{'\n'}) + 1
+}
+
+// protoStream reads OTLP protobuf: one bare ExportTraceServiceRequest, whose
+// first byte is field 1's tag (0x0a), or the file exporter's messages each
+// prefixed with a 4-byte big-endian length (first byte 0 for any message
+// under 16 MiB).
+func (d *decoder) protoStream(br *bufio.Reader) error {
+	head, _ := br.Peek(4)
+	if len(head) > 0 && head[0] == 0x0a {
+		msg, err := io.ReadAll(io.LimitReader(br, maxRecord))
+		if err != nil {
+			return d.readErr(0, 0, err)
+		}
+		return d.protoRecord(0, msg)
+	}
+	var offset int64
+	for {
+		var size [4]byte
+		if _, err := io.ReadFull(br, size[:]); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return d.readErr(0, offset, err)
+		}
+		n := binary.BigEndian.Uint32(size[:])
+		if n > maxRecord {
+			if offset == 0 {
+				return &InputError{File: d.file, Err: fmt.Errorf("not OTLP JSON or protobuf (starts with %s)", quoteStart(size[:]))}
+			}
+			return &InputError{File: d.file, Offset: offset, Err: fmt.Errorf("implausible message length %d: file corrupt", n)}
+		}
+		msg := make([]byte, n)
+		if _, err := io.ReadFull(br, msg); err != nil {
+			return d.readErr(0, offset, err)
+		}
+		if err := d.protoRecord(offset, msg); err != nil {
+			return err
+		}
+		offset += 4 + int64(n)
+	}
+}
+
+func quoteStart(b []byte) string {
+	if utf8.Valid(b) {
+		return fmt.Sprintf("%q", b)
+	}
+	return fmt.Sprintf("% x", b)
+}
+
+func (d *decoder) protoRecord(offset int64, msg []byte) error {
+	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(msg)
+	if err != nil {
+		e := fmt.Errorf("invalid OTLP protobuf: %w", err)
+		if offset == 0 {
+			return d.bad(0, 0, e)
+		}
+		return d.bad(0, offset, e)
+	}
+	return d.emit(topology.Batch{Traces: td})
+}
