@@ -17,7 +17,7 @@ type accumulator struct {
 	msg     messaging
 
 	traces, spans, orphans, lateSpans, evicted, unresolved int64
-	minStart, maxEnd                                     uint64
+	minStart, maxEnd                                       uint64
 
 	tree    tree
 	bools   []bool
