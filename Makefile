@@ -1,0 +1,43 @@
+# rbgen — make targets. `make test` is what CI runs.
+GO       ?= go
+FUZZTIME ?= 5s
+BIN      := bin/rbgen
+
+.PHONY: all build test unit fuzz bench demo graph-demo vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rbgen
+
+# Unit, golden, corpus and CLI tests, then each reader's fuzz target briefly.
+test: vet unit fuzz
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+# Each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a longer run).
+FUZZ_TARGETS := FuzzDecodeJSON FuzzJSONStream FuzzProtoStream FuzzGzipStream
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./tracefile || exit 1; \
+	done
+
+# Decode + build throughput (spans/s, allocs/span) and peak heap as the
+# input grows tenfold.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./topology ./tracefile
+
+# Rewrite the bundled demo week (deterministic: same bytes every time).
+demo:
+	$(GO) run ./cmd/rbgen demo --out testdata/demo-week.otlp.jsonl.gz
+
+graph-demo:
+	$(GO) run ./cmd/rbgen graph --demo --format mermaid
+
+clean:
+	rm -rf bin

@@ -1,0 +1,178 @@
+package demo
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// skew is how far each host's clock is off. payment's runs behind, so its
+// server spans can start before the client spans that called them, as on a
+// real fleet with imperfect NTP.
+var skew = map[string]time.Duration{"payment": -4 * time.Millisecond}
+
+// tracer builds one trace.
+type tracer struct {
+	g     *gen
+	trace pcommon.TraceID
+}
+
+func (g *gen) newTrace() *tracer {
+	var id pcommon.TraceID
+	for i := range id {
+		id[i] = byte(g.rnd.UintN(256))
+	}
+	g.stats.Traces++
+	return &tracer{g: g, trace: id}
+}
+
+func (t *tracer) newSpan(parent *span, service, name string, kind ptrace.SpanKind, at time.Time, attrs ...attr) *span {
+	s := &span{trace: t.trace, service: service, name: name, kind: kind, start: at, attrs: attrs}
+	for i := range s.id {
+		s.id[i] = byte(t.g.rnd.UintN(256))
+	}
+	if parent != nil {
+		s.parent = parent.id
+	}
+	return s
+}
+
+// finish closes s at end and hands it to its service's exporter.
+func (t *tracer) finish(s *span, end time.Time, failed bool, msg string) {
+	s.end, s.failed = end, failed
+	if failed {
+		s.message = msg
+	}
+	off := skew[s.service]
+	s.start, s.end = s.start.Add(off), s.end.Add(off)
+	t.g.emit(s)
+}
+
+// ms draws a log-normal latency with the given median: the long right tail
+// real services have.
+func (g *gen) ms(median, sigma float64) time.Duration {
+	v := median * math.Exp(sigma*g.rnd.NormFloat64())
+	return time.Duration(v * float64(time.Millisecond))
+}
+
+func (g *gen) chance(p float64) bool { return g.rnd.Float64() < p }
+
+// fault returns the fault on node at t, if any.
+func (g *gen) fault(node string, t time.Time) *Fault {
+	for i := range g.cfg.Faults {
+		f := &g.cfg.Faults[i]
+		if f.Node == node && !t.Before(f.Start) && t.Before(f.End) {
+			return f
+		}
+	}
+	return nil
+}
+
+// perturb applies a fault on node to one call: extra latency, and whether
+// the fault makes it fail.
+func (g *gen) perturb(node string, at time.Time) (time.Duration, bool) {
+	f := g.fault(node, at)
+	if f == nil {
+		return 0, false
+	}
+	g.stats.FaultedCalls[node]++
+	return f.Latency, g.chance(f.ErrorRate)
+}
+
+const net = 600 * time.Microsecond // one way, inside the cluster
+
+// serveFunc does a server's work from start and returns when it ends and
+// whether it failed.
+type serveFunc func(srv *span, start time.Time) (time.Time, bool)
+
+// grpc is a gRPC call from one service to another.
+func (t *tracer) grpc(parent *span, from, to, method string, at time.Time, serve serveFunc) (time.Time, bool) {
+	svc, m, _ := strings.Cut(method, "/")
+	rpc := []attr{{"rpc.system", "grpc"}, {"rpc.service", svc}, {"rpc.method", m}}
+	cli := t.newSpan(parent, from, method, ptrace.SpanKindClient, at,
+		append(rpc, attr{"server.address", to}, attr{"server.port", 50051})...)
+	srv := t.newSpan(cli, to, method, ptrace.SpanKindServer, at.Add(net), rpc...)
+	end, failed := t.serve(srv, to, serve)
+	code := 0
+	if failed {
+		code = 14 // UNAVAILABLE
+	}
+	srv.attrs = append(srv.attrs, attr{"rpc.grpc.status_code", code})
+	t.finish(srv, end, failed, "upstream failed")
+	cli.attrs = append(cli.attrs, attr{"rpc.grpc.status_code", code})
+	t.finish(cli, end.Add(net), failed, "rpc error: code = Unavailable")
+	return end.Add(net), failed
+}
+
+// http is an HTTP call from one service to another.
+func (t *tracer) http(parent *span, from, to, method, route string, at time.Time, serve serveFunc) (time.Time, bool) {
+	cli := t.newSpan(parent, from, method, ptrace.SpanKindClient, at,
+		attr{"http.request.method", method}, attr{"url.full", "http://" + to + ":8080" + route},
+		attr{"server.address", to}, attr{"server.port", 8080})
+	srv := t.newSpan(cli, to, method+" "+route, ptrace.SpanKindServer, at.Add(net),
+		attr{"http.request.method", method}, attr{"http.route", route}, attr{"url.path", route})
+	end, failed := t.serve(srv, to, serve)
+	status := 200
+	if failed {
+		status = 500
+	}
+	srv.attrs = append(srv.attrs, attr{"http.response.status_code", status})
+	t.finish(srv, end, failed, "internal server error")
+	cli.attrs = append(cli.attrs, attr{"http.response.status_code", status})
+	t.finish(cli, end.Add(net), failed, "HTTP 500")
+	return end.Add(net), failed
+}
+
+// serve runs the server's work, with any fault injected on its service.
+func (t *tracer) serve(srv *span, service string, serve serveFunc) (time.Time, bool) {
+	extra, faulted := t.g.perturb(service, srv.start)
+	end, failed := serve(srv, srv.start)
+	return end.Add(extra), failed || faulted
+}
+
+// db is a call to a database or cache, seen only from the client side.
+func (t *tracer) db(parent *span, from, system, addr, namespace, op, table string, at time.Time, median float64) time.Time {
+	node := addr
+	attrs := []attr{{"db.system.name", system}, {"server.address", addr}, {"server.port", dbPort[system]},
+		{"db.operation.name", op}}
+	if namespace != "" {
+		node += "/" + namespace
+		attrs = append(attrs, attr{"db.namespace", namespace})
+	}
+	name := op
+	if table != "" {
+		name += " " + table
+		attrs = append(attrs, attr{"db.collection.name", table})
+	}
+	s := t.newSpan(parent, from, name, ptrace.SpanKindClient, at, attrs...)
+	extra, failed := t.g.perturb(node, at)
+	if system == "redis" && t.g.chance(0.001) {
+		failed, extra = true, extra+250*time.Millisecond
+	}
+	end := at.Add(t.g.ms(median, 0.5) + extra)
+	t.finish(s, end, failed, system+" timeout")
+	return end
+}
+
+var dbPort = map[string]int{"postgresql": 5432, "redis": 6379}
+
+// internal is in-process work worth its own span.
+func (t *tracer) internal(parent *span, service, name string, at time.Time, median float64) time.Time {
+	s := t.newSpan(parent, service, name, ptrace.SpanKindInternal, at)
+	end := at.Add(t.g.ms(median, 0.3))
+	t.finish(s, end, false, "")
+	return end
+}
+
+// work is a server's own processing time.
+func (g *gen) work(median float64) time.Duration { return g.ms(median, 0.4) }
+
+// consumerJob is an order waiting on the Kafka topic.
+type consumerJob struct {
+	at       time.Time
+	trace    pcommon.TraceID
+	producer pcommon.SpanID
+}
