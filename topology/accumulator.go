@@ -211,7 +211,9 @@ func (e *edgeAcc) add(kind string, ms float64, failed bool) {
 func (e *edgeAcc) kind(target string) string {
 	best, bestN := "", int64(-1)
 	for k, n := range e.kinds {
-		if k == EdgeUnknown {
+		// An unpaired call whose peer.service names an instrumented
+		// service was counted as external; the target knows better.
+		if k == EdgeUnknown || (k == EdgeExternal && target == KindService) {
 			continue
 		}
 		if n > bestN || (n == bestN && k < best) {

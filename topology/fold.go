@@ -137,11 +137,9 @@ func (a *accumulator) foldUnpaired(s *span) string {
 	n.virtualKind(s.peer.kind)
 	n.stats.add(s.durationMS(), s.failed)
 	n.operation(s.op, a.opt.MaxOperations).add(s.durationMS(), s.failed)
-	kind := s.proto
-	if s.peer.kind != KindExternal || kind == "" {
-		kind = s.peer.kind
-	}
-	a.edge(a.service(s.service), n).add(kind, s.durationMS(), s.failed)
+	// The edge takes the node's kind: "external" says more to an on-call
+	// engineer than the protocol the external API speaks.
+	a.edge(a.service(s.service), n).add(s.peer.kind, s.durationMS(), s.failed)
 	return n.name
 }
 

@@ -1,0 +1,5 @@
+package topology_test
+
+import "go.opentelemetry.io/collector/pdata/ptrace"
+
+func statusCode(c int) ptrace.StatusCode { return ptrace.StatusCode(c) }
