@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -28,30 +29,29 @@ func (d *decoder) decode(in io.Reader) error {
 	if err != nil {
 		return &InputError{File: d.file, Err: err}
 	}
-	first, err := firstByte(br)
-	if err == io.EOF {
-		return nil // an empty file holds no spans, which is not an error
-	}
-	if err != nil {
+	head, err := br.Peek(512)
+	if len(head) == 0 {
+		if err == io.EOF {
+			return nil // an empty file holds no spans, which is not an error
+		}
 		return d.readErr(0, 0, err)
 	}
-	if first == '{' {
+	if looksLikeJSON(head) {
 		return d.jsonStream(br)
 	}
 	return d.protoStream(br)
 }
 
-// firstByte peeks past leading white space.
-func firstByte(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
-			return b, br.UnreadByte()
-		}
+// looksLikeJSON tells a JSON object from protobuf. Both may start with
+// 0x0a (newline, or field 1's tag), so it wants white space, then '{', then
+// white space and a '"' or '}'.
+func looksLikeJSON(head []byte) bool {
+	rest := bytes.TrimLeft(head, " \t\r\n")
+	if len(rest) == 0 || rest[0] != '{' {
+		return false
 	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	return len(rest) == 0 || rest[0] == '"' || rest[0] == '}'
 }
 
 // bad reports a malformed record, or counts it when skipping.
@@ -120,7 +120,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 func (d *decoder) jsonRecord(line int, b []byte) error {
 	td, err := DecodeJSON(b)
 	if err != nil {
-		return d.bad(line, 0, err)
+		return d.bad(line, 0, oneLine(err))
 	}
 	return d.emit(topology.Batch{Traces: td})
 }
@@ -201,11 +201,31 @@ func quoteStart(b []byte) string {
 func (d *decoder) protoRecord(offset int64, msg []byte) error {
 	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(msg)
 	if err != nil {
-		e := fmt.Errorf("invalid OTLP protobuf: %w", err)
+		e := oneLine(fmt.Errorf("invalid OTLP protobuf: %w", err))
 		if offset == 0 {
 			return d.bad(0, 0, e)
 		}
 		return d.bad(0, offset, e)
 	}
 	return d.emit(topology.Batch{Traces: td})
+}
+
+// oneLine keeps a decoder's error to one readable line: the JSON library
+// appends multi-line context with the raw bytes, which is noise in a
+// terminal and unsafe to echo from untrusted input.
+func oneLine(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, ", error found in"); i > 0 {
+		msg = msg[:i]
+	}
+	msg = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(msg, "?"))
+	if len(msg) > 300 {
+		msg = msg[:300] + "…"
+	}
+	return errors.New(msg)
 }
