@@ -30,7 +30,8 @@ fuzz:
 # Decode + build throughput (spans/s, allocs/span) and peak heap as the
 # input grows tenfold.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./topology ./tracefile
+	$(GO) test -run '^$$' -bench DecodeAndBuild -benchmem -benchtime 5x ./topology
+	$(GO) test -run '^$$' -bench PeakHeap -benchtime 1x ./topology
 
 # Rewrite the bundled demo week (deterministic: same bytes every time).
 demo:

@@ -18,6 +18,7 @@ type accumulator struct {
 
 	traces, spans, orphans, lateSpans, evicted, unresolved int64
 	minStart, maxEnd                                       uint64
+	mark                                                   uint64 // watermark at the current fold
 
 	tree    tree
 	bools   []bool
@@ -30,7 +31,7 @@ func newAccumulator(opt Options) *accumulator {
 		nodes:   map[string]*nodeAcc{},
 		edges:   map[edgeKey]*edgeAcc{},
 		entries: map[string]*EntryPoint{},
-		msg:     newMessaging(opt.MaxLinks),
+		msg:     newMessaging(opt.MaxLinks, uint64(opt.LinkWindow)),
 		tree:    tree{first: map[pcommon.SpanID]int{}},
 		reached: map[string]struct{}{},
 	}

@@ -27,6 +27,9 @@ type Options struct {
 	// MaxLinks caps the producer spans remembered for span links and the
 	// consumers waiting for theirs.
 	MaxLinks int
+	// LinkWindow is how long (trace time) a producer span is remembered for
+	// a consumer to link to it; later consumers are matched by destination.
+	LinkWindow time.Duration
 }
 
 // Default limits.
@@ -36,6 +39,7 @@ const (
 	DefaultMaxOperations  = 200
 	DefaultMaxEntryPoints = 200
 	DefaultMaxLinks       = 1 << 18
+	DefaultLinkWindow     = time.Hour
 	recentTraces          = 1 << 16
 )
 
@@ -58,6 +62,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxLinks <= 0 {
 		o.MaxLinks = DefaultMaxLinks
 	}
+	if o.LinkWindow <= 0 {
+		o.LinkWindow = DefaultLinkWindow
+	}
 	return o
 }
 
@@ -73,7 +80,9 @@ type Builder struct {
 // NewBuilder returns an empty builder.
 func NewBuilder(opt Options) *Builder {
 	opt = opt.withDefaults()
-	return &Builder{opt: opt, store: newStore(recentTraces), acc: newAccumulator(opt)}
+	// Late spans are recognised for as long as a linked consumer may come.
+	st := newStore(recentTraces, uint64(opt.Horizon+opt.LinkWindow))
+	return &Builder{opt: opt, store: st, acc: newAccumulator(opt)}
 }
 
 // Add takes one batch of spans. Traces it completes (by the horizon, or all
@@ -136,8 +145,8 @@ func (b *Builder) close(t *openTrace) {
 	if _, ok := b.store.open[t.id]; !ok {
 		return
 	}
-	b.store.remove(t)
-	b.acc.fold(t)
+	b.store.remove(t, b.mark)
+	b.acc.fold(t, b.mark)
 }
 
 // Finish closes every open trace and returns the graph. The builder must not

@@ -6,7 +6,8 @@ import (
 )
 
 // fold applies the graph rules to one closed trace.
-func (a *accumulator) fold(t *openTrace) {
+func (a *accumulator) fold(t *openTrace, mark uint64) {
+	a.mark = mark
 	if t.late {
 		a.lateSpans += int64(len(t.spans))
 	} else {

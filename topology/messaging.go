@@ -31,11 +31,14 @@ type unpairedKey struct {
 
 type messaging struct {
 	max       int
+	window    uint64
 	producers map[spanKey]producerRef
-	ring      []spanKey
-	next      int
+	fifo      []rememberedProducer
+	head      int
 	waiting   map[spanKey][]consumerCall
 	nwaiting  int
+	waitFifo  []rememberedProducer // the links consumers wait on, oldest first
+	waitHead  int
 	// Consumers matched by destination once everything is read.
 	byDest      map[string]map[string]*callStats
 	producersOf map[string]map[string]struct{}
@@ -43,9 +46,15 @@ type messaging struct {
 	unpaired    map[unpairedKey]*callStats
 }
 
-func newMessaging(max int) messaging {
+type rememberedProducer struct {
+	key  spanKey
+	mark uint64
+}
+
+func newMessaging(max int, window uint64) messaging {
 	return messaging{
 		max:         max,
+		window:      window,
 		producers:   map[spanKey]producerRef{},
 		waiting:     map[spanKey][]consumerCall{},
 		byDest:      map[string]map[string]*callStats{},
@@ -55,18 +64,21 @@ func newMessaging(max int) messaging {
 	}
 }
 
-// remember keeps a producer span for links, forgetting the oldest at the cap.
-func (m *messaging) remember(k spanKey, ref producerRef) {
+// remember keeps a producer span for links for a window of trace time,
+// forgetting the oldest early at the cap.
+func (m *messaging) remember(k spanKey, ref producerRef, mark uint64) {
+	for m.head < len(m.fifo) && (len(m.producers) >= m.max || m.fifo[m.head].mark+m.window < mark) {
+		delete(m.producers, m.fifo[m.head].key)
+		m.head++
+	}
+	if m.head > len(m.fifo)/2 {
+		m.fifo = append(m.fifo[:0], m.fifo[m.head:]...)
+		m.head = 0
+	}
 	if m.max == 0 {
 		return
 	}
-	if len(m.ring) < m.max {
-		m.ring = append(m.ring, k)
-	} else {
-		delete(m.producers, m.ring[m.next])
-		m.ring[m.next] = k
-		m.next = (m.next + 1) % m.max
-	}
+	m.fifo = append(m.fifo, rememberedProducer{key: k, mark: mark})
 	m.producers[k] = ref
 }
 
@@ -87,12 +99,34 @@ func (a *accumulator) consume(trace pcommon.TraceID, s *span) {
 			return
 		}
 	}
+	a.expireWaiting()
 	if len(s.links) > 0 && a.msg.nwaiting < a.msg.max {
-		a.msg.waiting[s.links[0]] = append(a.msg.waiting[s.links[0]], c)
+		k := s.links[0]
+		a.msg.waiting[k] = append(a.msg.waiting[k], c)
+		a.msg.waitFifo = append(a.msg.waitFifo, rememberedProducer{key: k, mark: a.mark})
 		a.msg.nwaiting++
 		return
 	}
 	a.byDestination(c)
+}
+
+// expireWaiting gives up on links whose producer has not come within the
+// window: those consumers fall back to matching by destination.
+func (a *accumulator) expireWaiting() {
+	m := &a.msg
+	for m.waitHead < len(m.waitFifo) && m.waitFifo[m.waitHead].mark+m.window < a.mark {
+		k := m.waitFifo[m.waitHead].key
+		m.waitHead++
+		for _, c := range m.waiting[k] {
+			a.byDestination(c)
+		}
+		m.nwaiting -= len(m.waiting[k])
+		delete(m.waiting, k)
+	}
+	if m.waitHead > len(m.waitFifo)/2 {
+		m.waitFifo = append(m.waitFifo[:0], m.waitFifo[m.waitHead:]...)
+		m.waitHead = 0
+	}
 }
 
 func (a *accumulator) linked(ref producerRef, c consumerCall) {
@@ -130,7 +164,7 @@ func (a *accumulator) produce(trace pcommon.TraceID, s *span, paired bool) {
 	m := &a.msg
 	ref := producerRef{service: s.service, dest: s.dest}
 	key := spanKey{trace: trace, span: s.id}
-	m.remember(key, ref)
+	m.remember(key, ref, a.mark)
 	if w, ok := m.waiting[key]; ok {
 		for _, c := range w {
 			a.linked(ref, c)

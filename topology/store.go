@@ -28,8 +28,8 @@ type store struct {
 	recent    recentSet
 }
 
-func newStore(recentCap int) *store {
-	return &store{open: map[pcommon.TraceID]*openTrace{}, recent: newRecentSet(recentCap)}
+func newStore(recentCap int, recentWindow uint64) *store {
+	return &store{open: map[pcommon.TraceID]*openTrace{}, recent: newRecentSet(recentCap, recentWindow)}
 }
 
 // add files a span under its trace and marks the trace as just touched.
@@ -57,22 +57,32 @@ func (s *store) oldest() *openTrace {
 
 // remove takes a trace out of the store and remembers its ID, so spans that
 // come later are recognised as late.
-func (s *store) remove(t *openTrace) {
+func (s *store) remove(t *openTrace, mark uint64) {
 	s.order.Remove(t.elem)
 	delete(s.open, t.id)
 	s.openSpans -= len(t.spans)
-	s.recent.put(t.id)
+	s.recent.put(t.id, mark)
 }
 
-// recentSet remembers the last n closed trace IDs in a ring.
+// recentSet remembers recently closed trace IDs, so that a span arriving
+// after its trace closed is counted as late rather than passing for a new
+// trace. It forgets an ID a window of trace time after the close, and keeps
+// at most max, so its size follows the trace rate, not the input length.
 type recentSet struct {
-	ring []pcommon.TraceID
-	next int
-	set  map[pcommon.TraceID]struct{}
+	max    int
+	window uint64
+	fifo   []closedTrace
+	head   int
+	set    map[pcommon.TraceID]struct{}
 }
 
-func newRecentSet(n int) recentSet {
-	return recentSet{ring: make([]pcommon.TraceID, 0, n), set: make(map[pcommon.TraceID]struct{}, n)}
+type closedTrace struct {
+	id   pcommon.TraceID
+	mark uint64
+}
+
+func newRecentSet(max int, window uint64) recentSet {
+	return recentSet{max: max, window: window, set: map[pcommon.TraceID]struct{}{}}
 }
 
 func (r *recentSet) has(id pcommon.TraceID) bool {
@@ -80,16 +90,18 @@ func (r *recentSet) has(id pcommon.TraceID) bool {
 	return ok
 }
 
-func (r *recentSet) put(id pcommon.TraceID) {
-	if r.has(id) || cap(r.ring) == 0 {
+func (r *recentSet) put(id pcommon.TraceID, mark uint64) {
+	for r.head < len(r.fifo) && (len(r.set) >= r.max || r.fifo[r.head].mark+r.window < mark) {
+		delete(r.set, r.fifo[r.head].id)
+		r.head++
+	}
+	if r.head > len(r.fifo)/2 {
+		r.fifo = append(r.fifo[:0], r.fifo[r.head:]...)
+		r.head = 0
+	}
+	if r.max == 0 || r.has(id) {
 		return
 	}
-	if len(r.ring) < cap(r.ring) {
-		r.ring = append(r.ring, id)
-	} else {
-		delete(r.set, r.ring[r.next])
-		r.ring[r.next] = id
-		r.next = (r.next + 1) % len(r.ring)
-	}
+	r.fifo = append(r.fifo, closedTrace{id: id, mark: mark})
 	r.set[id] = struct{}{}
 }

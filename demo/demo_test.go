@@ -1,0 +1,68 @@
+package demo_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/rbgen/rbgen/demo"
+)
+
+func TestSameConfigSameBytes(t *testing.T) {
+	var a, b bytes.Buffer
+	cfg := demo.Config{Days: 1, PeakPerHour: 10}
+	if _, err := demo.Write(&a, cfg); err != nil {
+		t.Fatal(err)
+	}
+	demo.Write(&b, cfg)
+	if !bytes.Equal(a.Bytes(), b.Bytes()) || a.Len() == 0 {
+		t.Error("two runs with one config differ")
+	}
+}
+
+// The bundled week must be what the generator writes today, or `make demo`
+// was forgotten after a change to the shop.
+func TestBundledWeekIsCurrent(t *testing.T) {
+	f, err := os.Open("../testdata/demo-week.otlp.jsonl.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundled, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fresh bytes.Buffer
+	if _, err := demo.Write(&fresh, demo.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(bundled, fresh.Bytes()) {
+		t.Error("testdata/demo-week.otlp.jsonl.gz is stale: run make demo")
+	}
+}
+
+func TestFaultsAreCountedInTheirWindow(t *testing.T) {
+	start := time.Date(2026, 11, 9, 14, 0, 0, 0, time.UTC)
+	cfg := demo.Config{Days: 1, Faults: []demo.Fault{
+		{Node: "checkout", Start: start, End: start.Add(30 * time.Minute), ErrorRate: 1},
+	}}
+	st, err := demo.Write(io.Discard, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FaultedCalls["checkout"] == 0 {
+		t.Fatal("no call hit the fault")
+	}
+	clean, _ := demo.Write(io.Discard, demo.Config{Days: 1})
+	if st.EntryFailures["frontend: POST /checkout"] <= clean.EntryFailures["frontend: POST /checkout"] {
+		t.Errorf("checkout failures %d with the fault, %d without", st.EntryFailures["frontend: POST /checkout"],
+			clean.EntryFailures["frontend: POST /checkout"])
+	}
+}

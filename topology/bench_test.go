@@ -1,0 +1,84 @@
+package topology_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+
+	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/topology"
+	"github.com/rbgen/rbgen/tracefile"
+)
+
+// BenchmarkDecodeAndBuild measures the whole path from OTLP JSON lines to
+// a graph: spans per second and allocations per span.
+func BenchmarkDecodeAndBuild(b *testing.B) {
+	var day bytes.Buffer
+	if _, err := demo.Write(&day, demo.Config{Days: 1}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(day.Len()))
+	b.ResetTimer()
+	var spans int64
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		g, err := topology.Build(context.Background(),
+			&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(day.Bytes())}, topology.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		spans += g.Spans
+	}
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(spans)/elapsed.Seconds(), "spans/s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(spans), "allocs/span")
+}
+
+// BenchmarkPeakHeap streams a week and then ten weeks of the demo shop
+// through decode and build, generated on the fly so the input itself is
+// never in memory, and reports the largest live heap seen. The two numbers
+// should be about the same: memory follows services and edges, not spans.
+func BenchmarkPeakHeap(b *testing.B) {
+	for _, days := range []int{7, 70} {
+		b.Run(fmt.Sprintf("days=%d", days), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				peak, spans := streamDemo(b, days)
+				b.ReportMetric(float64(peak)/(1<<20), "peak-live-MB")
+				b.ReportMetric(float64(spans), "spans")
+			}
+		})
+	}
+}
+
+func streamDemo(b *testing.B, days int) (peak uint64, spans int64) {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := demo.Write(pw, demo.Config{Days: days})
+		pw.CloseWithError(err)
+	}()
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	builder := topology.NewBuilder(topology.Options{})
+	n := 0
+	err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: pr}).Stream(context.Background(), func(batch topology.Batch) error {
+		builder.Add(batch)
+		if n++; n%200 == 0 {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := builder.Finish()
+	metrics.Read(sample)
+	return max(peak, sample[0].Value.Uint64()), g.Spans
+}
