@@ -96,6 +96,8 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 			return g.stats, err
 		}
 	}
+	// Orders still on the queue when the week ends are processed too.
+	g.runConsumers(cfg.Start.AddDate(0, 0, cfg.Days+1))
 	if err := g.flush(bw, time.Time{}); err != nil {
 		return g.stats, err
 	}

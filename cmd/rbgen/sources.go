@@ -64,5 +64,20 @@ func (f *sourceFlags) build(ctx context.Context, e *env, args []string) (*topolo
 	}
 	fmt.Fprintf(e.stderr, "rbgen: read %d spans in %d traces from %d file(s): %d services and virtual nodes, %d edges\n",
 		g.Spans, g.Traces, files, len(g.Nodes), len(g.Edges))
+	warnIncomplete(e, g)
 	return g, nil
+}
+
+// warnIncomplete says when the graph may be missing edges, and which knob
+// would help.
+func warnIncomplete(e *env, g *topology.Graph) {
+	if g.LateSpans > 0 {
+		fmt.Fprintf(e.stderr, "rbgen: warning: %d spans arrived after their trace had closed; if the input is not in time order, raise --trace-horizon\n", g.LateSpans)
+	}
+	if g.EvictedTraces > 0 {
+		fmt.Fprintf(e.stderr, "rbgen: warning: %d traces were closed early to stay under --max-open-spans; raise it if memory allows\n", g.EvictedTraces)
+	}
+	if g.Spans == 0 {
+		fmt.Fprintln(e.stderr, "rbgen: warning: the input holds no spans")
+	}
 }
