@@ -48,7 +48,10 @@ func (a *accumulator) seeSpan(s *span) {
 	}
 	// A service is a node as soon as it owns a span, even one that serves
 	// nothing (a cron job's root INTERNAL span).
-	a.service(s.service)
+	n := a.service(s.service)
+	if s.namespace != "" && (n.namespace == "" || s.namespace < n.namespace) {
+		n.namespace = s.namespace
+	}
 }
 
 func (a *accumulator) scratchTree(spans []span) *tree {
@@ -98,12 +101,14 @@ func (c *callStats) export() Stats {
 }
 
 type nodeAcc struct {
-	name     string
+	name      string
+	namespace string
+	match     []Attr
 	owns     bool   // a service that owns spans
 	vkind    string // kind seen by callers, for virtual nodes
 	receives bool   // has SERVER or CONSUMER spans
 	stats    callStats
-	ops      map[string]*callStats
+	ops      map[string]*opAcc
 	reach    map[string]int64
 }
 
@@ -120,7 +125,7 @@ func (a *accumulator) service(name string) *nodeAcc {
 func (a *accumulator) node(name string) *nodeAcc {
 	n := a.nodes[name]
 	if n == nil {
-		n = &nodeAcc{name: name, stats: newCallStats(), ops: map[string]*callStats{}, reach: map[string]int64{}}
+		n = &nodeAcc{name: name, stats: newCallStats(), ops: map[string]*opAcc{}, reach: map[string]int64{}}
 		a.nodes[name] = n
 	}
 	return n
@@ -128,7 +133,7 @@ func (a *accumulator) node(name string) *nodeAcc {
 
 func (a *accumulator) userNode() *nodeAcc {
 	if a.user == nil {
-		a.user = &nodeAcc{vkind: KindUser, stats: newCallStats(), ops: map[string]*callStats{}, reach: map[string]int64{}}
+		a.user = &nodeAcc{vkind: KindUser, stats: newCallStats(), ops: map[string]*opAcc{}, reach: map[string]int64{}}
 	}
 	return a.user
 }
@@ -143,20 +148,26 @@ func (n *nodeAcc) virtualKind(k string) {
 	}
 }
 
-func (n *nodeAcc) operation(name string, max int) *callStats {
+// opAcc is one operation's statistics and how to select its spans.
+type opAcc struct {
+	callStats
+	match []Attr
+}
+
+func (n *nodeAcc) operation(name string, by uint8, max int) *callStats {
 	op := n.ops[name]
 	if op == nil {
+		match := opMatch(name, by)
 		if len(n.ops) >= max {
-			name = OtherName
+			name, match = OtherName, nil
 			op = n.ops[name]
 		}
 		if op == nil {
-			s := newCallStats()
-			op = &s
+			op = &opAcc{callStats: newCallStats(), match: match}
 			n.ops[name] = op
 		}
 	}
-	return op
+	return &op.callStats
 }
 
 func (n *nodeAcc) reachedBy(entry string, max int) {
@@ -279,10 +290,17 @@ func (a *accumulator) graph() *Graph {
 }
 
 func (n *nodeAcc) export() Node {
-	out := Node{Name: n.name, Kind: n.kind(), Virtual: !n.owns, Stats: n.stats.export(),
+	out := Node{Name: n.name, Kind: n.kind(), Virtual: !n.owns, Namespace: n.namespace, Stats: n.stats.export(),
 		Operations: []Operation{}, EntryPoints: []EntryPointShare{}}
+	if !n.owns {
+		out.Match = n.match
+	}
 	for name, op := range n.ops {
-		out.Operations = append(out.Operations, Operation{Name: name, Stats: op.export()})
+		match := op.match
+		if match == nil {
+			match = []Attr{}
+		}
+		out.Operations = append(out.Operations, Operation{Name: name, Match: match, Stats: op.export()})
 	}
 	sort.Slice(out.Operations, func(i, j int) bool {
 		x, y := out.Operations[i], out.Operations[j]

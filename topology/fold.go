@@ -124,7 +124,7 @@ func (a *accumulator) foldInbound(s *span) {
 		n.receives = true
 	}
 	n.stats.add(s.durationMS(), s.failed)
-	n.operation(s.op, a.opt.MaxOperations).add(s.durationMS(), s.failed)
+	n.operation(s.op, s.opBy, a.opt.MaxOperations).add(s.durationMS(), s.failed)
 }
 
 // foldUnpaired turns a CLIENT span that reached no instrumented service into
@@ -136,8 +136,11 @@ func (a *accumulator) foldUnpaired(s *span) string {
 	}
 	n := a.node(s.peer.name)
 	n.virtualKind(s.peer.kind)
+	if n.match == nil {
+		n.match = s.peer.match
+	}
 	n.stats.add(s.durationMS(), s.failed)
-	n.operation(s.op, a.opt.MaxOperations).add(s.durationMS(), s.failed)
+	n.operation(s.op, s.opBy, a.opt.MaxOperations).add(s.durationMS(), s.failed)
 	// The edge takes the node's kind: "external" says more to an on-call
 	// engineer than the protocol the external API speaks.
 	a.edge(a.service(s.service), n).add(s.peer.kind, s.durationMS(), s.failed)

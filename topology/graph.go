@@ -80,6 +80,11 @@ type Node struct {
 	Kind string `json:"kind"`
 	// Virtual nodes own no spans: they are seen only from their callers.
 	Virtual bool `json:"virtual"`
+	// Namespace is the service.namespace its spans report, if any.
+	Namespace string `json:"namespace,omitempty"`
+	// Match lists the client-span attributes that named a virtual node
+	// (a key ending in " host" matches the host of that URL attribute).
+	Match []Attr `json:"match,omitempty"`
 	Stats
 	// Operations are ranked by calls, then by name.
 	Operations []Operation `json:"operations"`
@@ -92,7 +97,16 @@ type Node struct {
 // method or the span name.
 type Operation struct {
 	Name string `json:"name"`
+	// Match selects the operation's spans: http.route, rpc.service and
+	// rpc.method, or "name" for the span name.
+	Match []Attr `json:"match"`
 	Stats
+}
+
+// Attr is an attribute key and value.
+type Attr struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // EntryPoint is where traces start: the root span's service and operation.

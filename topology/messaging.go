@@ -215,6 +215,9 @@ func (m *messaging) settle(a *accumulator) {
 			if len(producers) == 0 {
 				from := a.node(dest)
 				from.virtualKind(KindMessaging)
+				if from.match == nil {
+					from.match = []Attr{{Key: "messaging.destination.name", Value: dest}}
+				}
 				a.edge(from, to).merge(EdgeMessaging, st)
 				continue
 			}
@@ -238,6 +241,9 @@ func (m *messaging) settle(a *accumulator) {
 		}
 		n := a.node(name)
 		n.virtualKind(KindMessaging)
+		if n.match == nil && k.dest != "" {
+			n.match = []Attr{{Key: "messaging.destination.name", Value: k.dest}}
+		}
 		n.stats.merge(st)
 		a.edge(a.service(k.service), n).merge(EdgeMessaging, st)
 	}

@@ -16,6 +16,8 @@ type span struct {
 	id, parent pcommon.SpanID
 	service    string
 	op         string // server operation name
+	opBy       uint8  // what named op: opSpanName, opRoute or opRPC
+	namespace  string // service.namespace of the resource
 	kind       ptrace.SpanKind
 	start, end uint64
 	failed     bool
@@ -34,9 +36,17 @@ type spanKey struct {
 
 // peer is the far side of an outgoing call, as the span's attributes name it.
 type peer struct {
-	name string
-	kind string // node kind
+	name  string
+	kind  string // node kind
+	match []Attr // the attributes that named it, for queries
 }
+
+// What named an operation.
+const (
+	opSpanName uint8 = iota
+	opRoute
+	opRPC
+)
 
 func (s *span) durationMS() float64 {
 	if s.end < s.start {
@@ -66,7 +76,8 @@ func newSpan(res pcommon.Resource, s ptrace.Span) span {
 	sp := span{
 		id:      s.SpanID(),
 		parent:  s.ParentSpanID(),
-		service: serviceName(res),
+		service:   serviceName(res),
+		namespace: str(res.Attributes(), "service.namespace"),
 		kind:    s.Kind(),
 		start:   uint64(s.StartTimestamp()),
 		end:     uint64(s.EndTimestamp()),
@@ -74,7 +85,7 @@ func newSpan(res pcommon.Resource, s ptrace.Span) span {
 	}
 	sp.failed = failed(s.Status(), attrs)
 	sp.proto = protocol(s.Kind(), attrs)
-	sp.op = operationName(s.Name(), attrs)
+	sp.op, sp.opBy = operationName(s.Name(), attrs)
 	switch s.Kind() {
 	case ptrace.SpanKindClient, ptrace.SpanKindProducer:
 		sp.peer = peerOf(s, attrs)
@@ -144,20 +155,39 @@ func protocol(kind ptrace.SpanKind, attrs pcommon.Map) string {
 
 // operationName names a server operation the way dashboards do: the HTTP
 // route (low cardinality by design), then the RPC method, then the span name.
-func operationName(name string, attrs pcommon.Map) string {
+func operationName(name string, attrs pcommon.Map) (string, uint8) {
 	if route := str(attrs, "http.route"); route != "" {
 		if m := first(attrs, attrHTTPMethod); m != "" {
-			return m + " " + route
+			return m + " " + route, opRoute
 		}
-		return route
+		return route, opRoute
 	}
 	if svc, m := str(attrs, "rpc.service"), str(attrs, "rpc.method"); svc != "" && m != "" {
-		return svc + "/" + m
+		return svc + "/" + m, opRPC
 	}
 	if name == "" {
-		return "(unnamed)"
+		return "(unnamed)", opSpanName
 	}
-	return name
+	return name, opSpanName
+}
+
+// opMatch gives the attributes that select an operation's spans.
+func opMatch(op string, by uint8) []Attr {
+	switch by {
+	case opRoute:
+		route := op
+		if _, r, ok := strings.Cut(op, " "); ok && strings.HasPrefix(r, "/") {
+			route = r
+		}
+		return []Attr{{Key: "http.route", Value: route}}
+	case opRPC:
+		i := strings.LastIndex(op, "/")
+		return []Attr{{Key: "rpc.service", Value: op[:i]}, {Key: "rpc.method", Value: op[i+1:]}}
+	}
+	if op == "(unnamed)" {
+		op = ""
+	}
+	return []Attr{{Key: "name", Value: op}}
 }
 
 // peerOf names the node an outgoing call reaches. One node per real
@@ -175,26 +205,29 @@ func peerOf(s ptrace.Span, attrs pcommon.Map) *peer {
 	default:
 		kind = guessKind(s.Name(), attrs)
 	}
-	name := str(attrs, "peer.service")
+	if name, key := firstKey(attrs, []string{"peer.service"}); name != "" {
+		return &peer{name: name, kind: kind, match: []Attr{{Key: key, Value: name}}}
+	}
+	name, key := firstKey(attrs, attrServerAddr)
 	if name == "" {
-		name = first(attrs, attrServerAddr)
-		if name == "" {
-			name = urlHost(first(attrs, attrURL))
+		if raw, k := firstKey(attrs, attrURL); raw != "" {
+			name, key = urlHost(raw), k+" host"
 		}
-		if ns := first(attrs, attrDBNamespace); name != "" && ns != "" && (kind == KindDatabase || kind == KindCache) {
+	}
+	if name != "" {
+		match := []Attr{{Key: key, Value: name}}
+		if ns, nsKey := firstKey(attrs, attrDBNamespace); ns != "" && (kind == KindDatabase || kind == KindCache) {
 			name += "/" + ns
+			match = append(match, Attr{Key: nsKey, Value: ns})
+		}
+		return &peer{name: name, kind: kind, match: match}
+	}
+	for _, keys := range [][]string{attrDBSystem, attrMsgSystem} {
+		if sys, k := firstKey(attrs, keys); sys != "" {
+			return &peer{name: sys, kind: kind, match: []Attr{{Key: k, Value: sys}}}
 		}
 	}
-	if name == "" {
-		name = system
-	}
-	if name == "" {
-		name = msgSystem
-	}
-	if name == "" {
-		return nil
-	}
-	return &peer{name: name, kind: kind}
+	return nil
 }
 
 // systemKinds maps database and messaging systems (semantic-convention
@@ -265,12 +298,18 @@ func str(attrs pcommon.Map, key string) string {
 }
 
 func first(attrs pcommon.Map, keys []string) string {
+	v, _ := firstKey(attrs, keys)
+	return v
+}
+
+// firstKey returns the first non-empty value among keys, and its key.
+func firstKey(attrs pcommon.Map, keys []string) (string, string) {
 	for _, k := range keys {
 		if v := str(attrs, k); v != "" {
-			return v
+			return v, k
 		}
 	}
-	return ""
+	return "", ""
 }
 
 func has(attrs pcommon.Map, keys []string) bool {
