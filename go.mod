@@ -5,15 +5,16 @@ go 1.26.8
 require (
 	github.com/DataDog/sketches-go v1.4.8
 	github.com/gogo/protobuf v1.3.2
+	github.com/google/renameio/v2 v2.0.2
 	github.com/grafana/tempo v1.5.1-0.20250529124718-87c2dc380cec
 	github.com/spf13/cobra v1.9.1
 	go.opentelemetry.io/collector/pdata v1.70.0
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/google/renameio/v2 v2.0.2 // indirect
 	github.com/hashicorp/go-version v1.9.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect

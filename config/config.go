@@ -1,0 +1,414 @@
+// Package config reads rbgen.yaml: owners and escalation, alert thresholds,
+// which runbook scenarios to write, remediation overrides, services to
+// ignore, and the URLs that runbooks link to.
+//
+// Unknown keys and bad values are errors that name the key path and line,
+// so a typo cannot silently turn a setting off.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is rbgen.yaml. The zero value, after Defaults, is usable.
+type Config struct {
+	// BaseURL is where the runbooks are published; runbook_url
+	// annotations are BaseURL + file name.
+	BaseURL string `yaml:"base_url"`
+	// GrafanaURL and TempoDatasource make Explore links for TraceQL queries.
+	GrafanaURL      string `yaml:"grafana_url"`
+	TempoDatasource string `yaml:"tempo_datasource"`
+
+	// Defaults apply to every service; Namespaces by service.namespace;
+	// Owners by service (or node) name. Later wins, field by field.
+	Defaults   Owner            `yaml:"defaults"`
+	Namespaces map[string]Owner `yaml:"namespaces"`
+	Owners     map[string]Owner `yaml:"owners"`
+
+	Thresholds Thresholds `yaml:"thresholds"`
+	Scenarios  Scenarios  `yaml:"scenarios"`
+	// Remediation adds steps per node, then per symptom
+	// (high-error-rate, high-latency, degraded, or an extra scenario's
+	// symptom), ahead of the generic ones.
+	Remediation map[string]map[string][]string `yaml:"remediation"`
+	// Ignore lists nodes that get no runbooks (glob patterns).
+	Ignore []string `yaml:"ignore"`
+}
+
+// Owner is who answers for a service, and how to reach them.
+type Owner struct {
+	Owner   string `yaml:"owner"`
+	Team    string `yaml:"team"`
+	Channel string `yaml:"channel"`
+	Pager   string `yaml:"pager"`
+	// Escalation is the chain after the owner, in order.
+	Escalation []string `yaml:"escalation"`
+}
+
+// Thresholds shape the alert conditions derived from the baseline.
+type Thresholds struct {
+	// Latency alerts fire when p99 exceeds max(LatencyFactor × baseline
+	// p99, LatencyFloorMS).
+	LatencyFactor  float64 `yaml:"latency_factor"`
+	LatencyFloorMS float64 `yaml:"latency_floor_ms"`
+	// Error alerts fire when the error ratio exceeds max(ErrorFactor ×
+	// baseline ratio, ErrorFloor).
+	ErrorFactor float64 `yaml:"error_factor"`
+	ErrorFloor  float64 `yaml:"error_floor"`
+	// For is how long the condition must hold.
+	For Duration `yaml:"for"`
+}
+
+// Scenarios switch the built-in runbooks on and off and add new ones.
+type Scenarios struct {
+	HighErrorRate *bool      `yaml:"high_error_rate"`
+	HighLatency   *bool      `yaml:"high_latency"`
+	Degraded      *bool      `yaml:"degraded"`
+	Extra         []Scenario `yaml:"extra"`
+}
+
+// Scenario is a runbook kind of the team's own. In Expr and TraceQL,
+// {node} stands for the node's name.
+type Scenario struct {
+	Symptom string `yaml:"symptom"`
+	Title   string `yaml:"title"`
+	// NodeKinds it applies to (service, database, cache, messaging,
+	// external); Nodes narrows it to names (glob patterns).
+	NodeKinds   []string `yaml:"node_kinds"`
+	Nodes       []string `yaml:"nodes"`
+	Severity    string   `yaml:"severity"`
+	Expr        string   `yaml:"expr"`
+	TraceQL     string   `yaml:"traceql"`
+	Diagnosis   []string `yaml:"diagnosis"`
+	Remediation []string `yaml:"remediation"`
+}
+
+// Duration reads "10m" style durations.
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v <= 0 {
+		return fmt.Errorf("line %d: want a positive duration such as 10m, got %q", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Default values of the thresholds.
+const (
+	DefaultLatencyFactor  = 2
+	DefaultLatencyFloorMS = 100
+	DefaultErrorFactor    = 5
+	DefaultErrorFloor     = 0.01
+	DefaultFor            = 10 * time.Minute
+)
+
+// FillDefaults fills what the file left out.
+func (c *Config) FillDefaults() {
+	t := &c.Thresholds
+	if t.LatencyFactor == 0 {
+		t.LatencyFactor = DefaultLatencyFactor
+	}
+	if t.LatencyFloorMS == 0 {
+		t.LatencyFloorMS = DefaultLatencyFloorMS
+	}
+	if t.ErrorFactor == 0 {
+		t.ErrorFactor = DefaultErrorFactor
+	}
+	if t.ErrorFloor == 0 {
+		t.ErrorFloor = DefaultErrorFloor
+	}
+	if t.For.Duration == 0 {
+		t.For.Duration = DefaultFor
+	}
+}
+
+// Enabled says whether a built-in scenario is on (they all are by default).
+func Enabled(b *bool) bool { return b == nil || *b }
+
+// OwnerOf merges defaults, the namespace's entry and the node's entry.
+func (c *Config) OwnerOf(node, namespace string) Owner {
+	o := c.Defaults
+	if namespace != "" {
+		o = o.overlay(c.Namespaces[namespace])
+		if o.Team == "" {
+			o.Team = namespace
+		}
+	}
+	return o.overlay(c.Owners[node])
+}
+
+func (o Owner) overlay(p Owner) Owner {
+	for _, f := range []struct{ dst *string; src string }{
+		{&o.Owner, p.Owner}, {&o.Team, p.Team}, {&o.Channel, p.Channel}, {&o.Pager, p.Pager},
+	} {
+		if f.src != "" {
+			*f.dst = f.src
+		}
+	}
+	if len(p.Escalation) > 0 {
+		o.Escalation = p.Escalation
+	}
+	return o
+}
+
+// Ignored says whether node matches an ignore pattern.
+func (c *Config) Ignored(node string) bool { return MatchAny(c.Ignore, node) }
+
+// MatchAny matches name against glob patterns (path.Match syntax, where
+// '*' also crosses '/').
+func MatchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if globRE(p).MatchString(name) {
+			return true
+		}
+	}
+	return false
+}
+
+func globRE(p string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for _, r := range p {
+		switch r {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
+// Error is a problem in the file, at a key path and line.
+type Error struct {
+	File string
+	Line int
+	Path string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Path == "" {
+		return fmt.Sprintf("%s: %s", loc, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Msg)
+}
+
+// Load reads and checks a config file. A missing file at a path the user
+// did not name is not an error: pass required=false for the default path.
+func Load(path string, required bool) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !required {
+		c := &Config{}
+		c.FillDefaults()
+		return c, nil
+	}
+	if err != nil {
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	return Parse(path, b)
+}
+
+// Parse checks and decodes a config document; name is used in errors.
+func Parse(name string, b []byte) (*Config, error) {
+	c := &Config{}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if len(doc.Content) > 0 {
+		if err := checkKeys(name, doc.Content[0], reflect.TypeOf(*c), ""); err != nil {
+			return nil, err
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && err != io.EOF {
+			return nil, decodeError(name, err)
+		}
+	}
+	c.FillDefaults()
+	if err := c.validate(name, &doc); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkKeys walks the document against the struct, so an unknown key is
+// reported with its full path rather than a Go type name.
+func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeOf(Duration{}):
+		return nil
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			fields[tag] = t.Field(i).Type
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft, ok := fields[k.Value]
+			if !ok {
+				return &Error{File: file, Line: k.Line, Path: join(path, k.Value),
+					Msg: "unknown key (known: " + strings.Join(sortedKeys(fields), ", ") + ")"}
+			}
+			if err := checkKeys(file, n.Content[i+1], ft, join(path, k.Value)); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := checkKeys(file, n.Content[i+1], t.Elem(), join(path, n.Content[i].Value)); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, item := range n.Content {
+			if err := checkKeys(file, item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var lineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// decodeError turns yaml's type errors into one line with the line number.
+func decodeError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		var line int
+		fmt.Sscan(m[1], &line)
+		return &Error{File: file, Line: line, Msg: m[2]}
+	}
+	return &Error{File: file, Msg: strings.ReplaceAll(msg, "\n", " ")}
+}
+
+// validate checks values, naming the key path of the first bad one.
+func (c *Config) validate(file string, doc *yaml.Node) error {
+	bad := func(path, msg string) error {
+		return &Error{File: file, Line: lineOf(doc, path), Path: path, Msg: msg}
+	}
+	t := c.Thresholds
+	switch {
+	case t.LatencyFactor < 1:
+		return bad("thresholds.latency_factor", "must be at least 1")
+	case t.LatencyFloorMS < 0:
+		return bad("thresholds.latency_floor_ms", "must not be negative")
+	case t.ErrorFactor < 1:
+		return bad("thresholds.error_factor", "must be at least 1")
+	case t.ErrorFloor <= 0 || t.ErrorFloor >= 1:
+		return bad("thresholds.error_floor", "is a ratio: between 0 and 1 (0.01 is 1%)")
+	}
+	for _, u := range []struct{ key, val string }{{"base_url", c.BaseURL}, {"grafana_url", c.GrafanaURL}} {
+		if u.val == "" {
+			continue
+		}
+		if p, err := url.Parse(u.val); err != nil || (p.Scheme != "http" && p.Scheme != "https" && p.Scheme != "") {
+			return bad(u.key, "want an http(s) URL or a path")
+		}
+	}
+	kinds := []string{"service", "database", "cache", "messaging", "external"}
+	seen := map[string]bool{"high-error-rate": true, "high-latency": true, "degraded": true}
+	for i, s := range c.Scenarios.Extra {
+		p := fmt.Sprintf("scenarios.extra[%d]", i)
+		switch {
+		case !slugRE.MatchString(s.Symptom):
+			return bad(p+".symptom", "want a slug such as saturation (lowercase letters, digits, dashes)")
+		case seen[s.Symptom]:
+			return bad(p+".symptom", fmt.Sprintf("%q is already a scenario", s.Symptom))
+		case s.Title == "":
+			return bad(p+".title", "is required")
+		case len(s.NodeKinds) == 0 && len(s.Nodes) == 0:
+			return bad(p, "needs node_kinds or nodes to say where it applies")
+		case s.Severity != "" && !slices.Contains(Severities, s.Severity):
+			return bad(p+".severity", "want one of "+strings.Join(Severities, ", "))
+		}
+		for _, k := range s.NodeKinds {
+			if !slices.Contains(kinds, k) {
+				return bad(p+".node_kinds", fmt.Sprintf("unknown kind %q (want %s)", k, strings.Join(kinds, ", ")))
+			}
+		}
+		seen[s.Symptom] = true
+	}
+	return nil
+}
+
+// Severities, most severe first.
+var Severities = []string{"critical", "high", "medium", "low"}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// lineOf finds the line of a dotted key path in the document, 0 if absent.
+func lineOf(doc *yaml.Node, path string) int {
+	if len(doc.Content) == 0 {
+		return 0
+	}
+	n := doc.Content[0]
+	line := 0
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.Index(part, "["); i >= 0 {
+			name = part[:i]
+			fmt.Sscanf(part[i:], "[%d]", &idx)
+		}
+		found := false
+		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+		if idx >= 0 && n.Kind == yaml.SequenceNode && idx < len(n.Content) {
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}
