@@ -107,6 +107,7 @@ type nodeAcc struct {
 	owns     bool   // a service that owns spans
 	vkind    string // kind seen by callers, for virtual nodes
 	receives bool   // has SERVER or CONSUMER spans
+	kinds    uint8  // bit per ptrace.SpanKind of its inbound spans
 	stats    callStats
 	ops      map[string]*opAcc
 	reach    map[string]int64
@@ -295,6 +296,11 @@ func (n *nodeAcc) export() Node {
 	if !n.owns {
 		out.Match = n.match
 	}
+	for k := 0; k < 8; k++ {
+		if n.kinds&(1<<k) != 0 {
+			out.SpanKinds = append(out.SpanKinds, kindNames[k])
+		}
+	}
 	for name, op := range n.ops {
 		match := op.match
 		if match == nil {
@@ -315,3 +321,7 @@ func (n *nodeAcc) export() Node {
 	})
 	return out
 }
+
+// kindNames are the OTLP enum names, indexed by ptrace.SpanKind.
+var kindNames = [8]string{"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
+	"SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER", "SPAN_KIND_6", "SPAN_KIND_7"}

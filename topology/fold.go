@@ -123,6 +123,7 @@ func (a *accumulator) foldInbound(s *span) {
 	if receives(s.kind) {
 		n.receives = true
 	}
+	n.kinds |= 1 << (uint8(s.kind) & 7)
 	n.stats.add(s.durationMS(), s.failed)
 	n.operation(s.op, s.opBy, a.opt.MaxOperations).add(s.durationMS(), s.failed)
 }

@@ -80,6 +80,9 @@ type Node struct {
 	Kind string `json:"kind"`
 	// Virtual nodes own no spans: they are seen only from their callers.
 	Virtual bool `json:"virtual"`
+	// SpanKinds are the OTLP kinds of the spans it serves requests on
+	// (SPAN_KIND_SERVER, …; SPAN_KIND_UNSPECIFIED in data without kinds).
+	SpanKinds []string `json:"span_kinds,omitempty"`
 	// Namespace is the service.namespace its spans report, if any.
 	Namespace string `json:"namespace,omitempty"`
 	// Match lists the client-span attributes that named a virtual node

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/tracefile"
 )
 
@@ -23,9 +24,10 @@ type env struct {
 
 // Exit codes; documented in the README.
 const (
-	exitOK    = 0
-	exitFail  = 1 // something went wrong, or --check found changes
-	exitUsage = 2 // bad flags, bad input files, bad config
+	exitOK     = 0
+	exitFail   = 1 // something went wrong, or --check found changes
+	exitUsage  = 2 // bad flags, bad input files, bad config or template
+	exitEdited = 3 // regeneration would overwrite hand edits
 )
 
 // usageError marks errors in how rbgen was called.
@@ -52,7 +54,10 @@ func run(ctx context.Context, args []string, e *env) int {
 func exitCode(err error) int {
 	var ue usageError
 	var ie *tracefile.InputError
+	var edited *generator.EditedError
 	switch {
+	case errors.As(err, &edited):
+		return exitEdited
 	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, tracefile.ErrNoInput):
 		return exitUsage
 	}
@@ -79,6 +84,7 @@ Start with the bundled demo week:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newGraphCmd(e), newDemoCmd(e))
+	root.AddCommand(newGraphCmd(e), newGenerateCmd(e), newDemoCmd(e))
+	registerUpdateTOC(root, e)
 	return root
 }

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"text/template"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/generator"
+)
+
+// docFlags are shared by the commands that write documents.
+type docFlags struct {
+	out       string
+	config    string
+	templates string
+	tocFiles  []string
+}
+
+func (f *docFlags) register(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringVarP(&f.out, "out", "o", "runbooks", "runbook `DIR`")
+	fl.StringVar(&f.config, "config", "", "config `FILE` (default rbgen.yaml, if present)")
+	fl.StringVar(&f.templates, "templates", "", "`DIR` of templates that replace the embedded ones by file name")
+	fl.StringArrayVar(&f.tocFiles, "toc-file", nil, "also refresh the table between rbgen:toc markers in this `FILE` (repeatable)")
+	_ = c.MarkFlagDirname("out")
+	_ = c.MarkFlagDirname("templates")
+	_ = c.MarkFlagFilename("config", "yaml", "yml")
+}
+
+func (f *docFlags) loadConfig() (*config.Config, error) {
+	path, required := f.config, true
+	if path == "" {
+		path, required = "rbgen.yaml", false
+	}
+	c, err := config.Load(path, required)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
+}
+
+func (f *docFlags) loadTemplates() (*template.Template, error) {
+	t, err := generator.LoadTemplates(f.templates)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return t, nil
+}
+
+func newGenerateCmd(e *env) *cobra.Command {
+	var src sourceFlags
+	var docs docFlags
+	var check, force bool
+	c := &cobra.Command{
+		Use:   "generate [--input PATH]... --out DIR",
+		Short: "Write RB-NNN runbooks derived from the traces",
+		Long: `generate writes one runbook per node and symptom: high-error-rate and
+high-latency for every service with traffic, degraded for every database,
+cache, broker and external API. Each runbook's trigger, diagnosis order,
+impact and escalation come from the week of traces and rbgen.yaml.
+
+Runbook numbers are tied to their node and symptom forever (kept in
+DIR/.rbgen-ids.json). A runbook whose node disappears is marked stale, never
+deleted. Text inside <!-- rbgen:keep --> blocks survives regeneration; a file
+edited anywhere else is not overwritten without --force.
+
+Exit codes: 0 done (or nothing to change with --check), 1 --check found
+changes or a write failed, 2 bad flags, input, config or template,
+3 hand edits would be overwritten.`,
+		Example: `  rbgen generate --demo --out runbooks/
+  rbgen generate --input traces/ --config rbgen.yaml --out runbooks/
+  rbgen generate --demo --out runbooks/ --check   # in CI: fail if the runbooks are stale`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := docs.loadConfig()
+			if err != nil {
+				return err
+			}
+			tmpl, err := docs.loadTemplates()
+			if err != nil {
+				return err
+			}
+			g, err := src.build(cmd.Context(), e, args)
+			if err != nil {
+				return err
+			}
+			plan, err := generator.PlanRunbooks(g, generator.GenerateOptions{Dir: docs.out, Config: cfg, Templates: tmpl, Force: force})
+			if err != nil {
+				return err
+			}
+			overlay := map[string][]byte{}
+			for _, ch := range plan.Changes {
+				overlay[ch.Path] = ch.Content
+			}
+			toc, err := generator.PlanTOC(tmpl, docs.out, docs.tocFiles, overlay)
+			if err != nil {
+				return err
+			}
+			changes := append(plan.Changes, toc...)
+			if check {
+				return reportCheck(e, plan, changes)
+			}
+			if len(plan.Refused) > 0 && !force {
+				return &generator.EditedError{Files: plan.Refused}
+			}
+			if err := generator.WriteChanges(changes); err != nil {
+				return err
+			}
+			reportGenerate(e, plan, changes)
+			return nil
+		},
+	}
+	src.register(c)
+	docs.register(c)
+	c.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 and list the files that would change")
+	c.Flags().BoolVar(&force, "force", false, "overwrite runbooks edited outside keep blocks")
+	return c
+}
+
+func reportCheck(e *env, plan *generator.Plan, changes []generator.Change) error {
+	for _, path := range plan.Refused {
+		fmt.Fprintf(e.stdout, "edited by hand (would be refused): %s\n", path)
+	}
+	for _, ch := range changes {
+		fmt.Fprintf(e.stdout, "would write (%s): %s\n", ch.Reason, ch.Path)
+	}
+	if len(changes) > 0 || len(plan.Refused) > 0 {
+		return errCheckFailed
+	}
+	fmt.Fprintf(e.stderr, "rbgen: %s is up to date\n", plan.Dir)
+	return nil
+}
+
+var errCheckFailed = errors.New("runbooks are not up to date: run rbgen generate without --check")
+
+func reportGenerate(e *env, plan *generator.Plan, changes []generator.Change) {
+	count := map[string]int{}
+	for _, ch := range changes {
+		count[ch.Reason]++
+	}
+	var parts []string
+	for _, k := range []string{"new", "updated", "stale", "table of contents"} {
+		if count[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[k], k))
+		}
+	}
+	sort.Strings(parts[:0])
+	summary := fmt.Sprintf("%d unchanged", plan.Unchanged)
+	for _, p := range parts {
+		summary = p + ", " + summary
+	}
+	fmt.Fprintf(e.stderr, "rbgen: runbooks in %s: %s\n", filepath.Clean(plan.Dir), summary)
+}

@@ -1,0 +1,346 @@
+package generator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/google/renameio/v2"
+
+	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/topology"
+)
+
+// RegistryFile maps each runbook key to its number and file, forever: a key
+// that disappears and comes back gets its old number, and no number is
+// ever given to another key.
+const RegistryFile = ".rbgen-ids.json"
+
+type registry struct {
+	Version int                      `json:"version"`
+	Next    int                      `json:"next"`
+	IDs     map[string]registryEntry `json:"ids"`
+}
+
+type registryEntry struct {
+	Num  int    `json:"num"`
+	File string `json:"file"`
+}
+
+type identity struct {
+	key, id, slug, file string
+	num                 int
+}
+
+func loadRegistry(dir string) (*registry, error) {
+	r := &registry{Version: 1, Next: 1, IDs: map[string]registryEntry{}}
+	b, err := os.ReadFile(filepath.Join(dir, RegistryFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return r, adoptFiles(dir, r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, RegistryFile), err)
+	}
+	for _, e := range r.IDs {
+		r.Next = max(r.Next, e.Num+1)
+	}
+	return r, nil
+}
+
+// adoptFiles rebuilds a lost registry from the runbooks' front matter.
+func adoptFiles(dir string, r *registry) error {
+	files, err := runbookFiles(dir)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		fm, _, ok := frontMatter(string(b))
+		num, key := fileNum(f), fmValue(fm, "key")
+		if ok && num > 0 && key != "" {
+			r.IDs[key] = registryEntry{Num: num, File: f}
+			r.Next = max(r.Next, num+1)
+		}
+	}
+	return nil
+}
+
+var runbookName = regexp.MustCompile(`^RB-(\d{3,})-(.*)\.md$`)
+
+// slugOf is the slug part of a runbook file name.
+func slugOf(file string) string {
+	if m := runbookName.FindStringSubmatch(file); m != nil {
+		return m[2]
+	}
+	return ""
+}
+
+func fileNum(name string) int {
+	m := runbookName.FindStringSubmatch(name)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// runbookFiles lists RB-NNN-*.md files in dir, by number.
+func runbookFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && runbookName.MatchString(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := fileNum(out[i]), fileNum(out[j]); a != b {
+			return a < b
+		}
+		return out[i] < out[j]
+	})
+	return out, nil
+}
+
+// assign gives a key its identity, new keys the next number.
+func (r *registry) assign(key, node, symptom string) identity {
+	e, ok := r.IDs[key]
+	if !ok {
+		slug := Slug(node) + "-" + symptom
+		taken := map[string]bool{}
+		for _, x := range r.IDs {
+			taken[slugOf(x.File)] = true
+		}
+		if taken[slug] {
+			sum := sha256.Sum256([]byte(key))
+			slug += "-" + hex.EncodeToString(sum[:3])
+		}
+		e = registryEntry{Num: r.Next, File: fmt.Sprintf("RB-%03d-%s.md", r.Next, slug)}
+		r.IDs[key] = e
+		r.Next++
+	}
+	return identity{key: key, id: fmt.Sprintf("RB-%03d", e.Num), num: e.Num, slug: slugOf(e.File), file: e.File}
+}
+
+func (r *registry) encode() []byte {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	return append(b, '\n')
+}
+
+// Change is one file a generation writes.
+type Change struct {
+	Path    string
+	Content []byte
+	Reason  string // new, updated, stale
+}
+
+// Plan is what a generation would do; Apply does it.
+type Plan struct {
+	Dir       string
+	Changes   []Change
+	Unchanged int
+	// Refused are files edited outside keep blocks that the plan would
+	// overwrite; Apply fails while there are any, unless forced.
+	Refused []string
+	Stale   []string
+}
+
+// EditedError lists hand-edited runbooks that regeneration would overwrite.
+type EditedError struct{ Files []string }
+
+func (e *EditedError) Error() string {
+	return fmt.Sprintf("%s edited outside <!-- rbgen:keep --> blocks; move the edits into a keep block "+
+		"(or the Notes section), or run again with --force to overwrite them", strings.Join(e.Files, ", "))
+}
+
+// GenerateOptions are the inputs of PlanRunbooks besides the graph.
+type GenerateOptions struct {
+	Dir       string
+	Config    *config.Config
+	Templates *template.Template
+	Force     bool
+}
+
+// PlanRunbooks works out every file a generation writes, reading what is in
+// Dir but writing nothing.
+func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
+	reg, err := loadRegistry(opt.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("read runbook registry: %w", err)
+	}
+	scs := scenarios(g, opt.Config)
+	ids := make([]identity, len(scs))
+	for i, sc := range scs {
+		ids[i] = reg.assign(RunbookKey(sc.node.Name, sc.symptom), sc.node.Name, sc.symptom)
+	}
+	refs := mainRunbooks(scs, ids)
+	p := &Plan{Dir: opt.Dir}
+	current := map[string]bool{}
+	for i, sc := range scs {
+		current[ids[i].key] = true
+		rb := derive(g, sc, opt.Config, ids[i], refs)
+		doc, err := renderRunbook(opt.Templates, rb)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.offer(filepath.Join(opt.Dir, rb.File), doc, opt.Force); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.markStale(reg, current, opt.Force); err != nil {
+		return nil, err
+	}
+	p.add(filepath.Join(opt.Dir, RegistryFile), reg.encode(), "registry")
+	return p, nil
+}
+
+// mainRunbooks maps each node to the runbook diagnosis links point to.
+func mainRunbooks(scs []scenario, ids []identity) map[string]string {
+	refs := map[string]string{}
+	for i, sc := range scs {
+		if _, ok := refs[sc.node.Name]; !ok || sc.symptom == SymptomErrors || sc.symptom == SymptomDegraded {
+			refs[sc.node.Name] = ids[i].file
+		}
+	}
+	return refs
+}
+
+// offer adds a runbook to the plan unless the file on disk already says the
+// same, keeping people's keep blocks and refusing to clobber hand edits.
+func (p *Plan) offer(path, doc string, force bool) error {
+	oldB, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		p.add(path, []byte(seal(doc)), "new")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	old := string(oldB)
+	doc = carryOver(doc, old)
+	if oldFM, _, ok := frontMatter(old); ok {
+		// The traces' dates alone are no reason to rewrite a file.
+		if obs := fmValue(oldFM, "observed"); obs != "" {
+			doc = setFMValue(doc, "observed", obs)
+		}
+	}
+	sealed := seal(doc)
+	if sealed == old {
+		p.Unchanged++
+		return nil
+	}
+	if edited(old) && !force {
+		p.Refused = append(p.Refused, path)
+		return nil
+	}
+	p.add(path, []byte(sealed), "updated")
+	return nil
+}
+
+// markStale flags runbooks whose key the traces no longer show. They keep
+// their file and number; only the status line changes.
+func (p *Plan) markStale(reg *registry, current map[string]bool, force bool) error {
+	keys := make([]string, 0, len(reg.IDs))
+	for k := range reg.IDs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if current[k] {
+			continue
+		}
+		path := filepath.Join(p.Dir, reg.IDs[k].File)
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // deleted by a person: the number stays reserved
+		}
+		if err != nil {
+			return err
+		}
+		doc := string(b)
+		fm, _, _ := frontMatter(doc)
+		if fmValue(fm, "status") == "stale" {
+			p.Unchanged++
+			continue
+		}
+		p.Stale = append(p.Stale, path)
+		next := setFMValue(doc, "status", "stale")
+		if !edited(doc) {
+			next = seal(next)
+		}
+		p.add(path, []byte(next), "stale")
+	}
+	return nil
+}
+
+func (p *Plan) add(path string, content []byte, reason string) {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, content) {
+		if reason != "registry" {
+			p.Unchanged++
+		}
+		return
+	}
+	p.Changes = append(p.Changes, Change{Path: path, Content: content, Reason: reason})
+}
+
+// Apply writes the plan: every file to a temporary file first, and only
+// when all are written, each renamed into place. A failure before the
+// renames leaves every previous file untouched.
+func (p *Plan) Apply(force bool) error {
+	if len(p.Refused) > 0 && !force {
+		return &EditedError{Files: p.Refused}
+	}
+	return writeAll(p.Changes)
+}
+
+func writeAll(changes []Change) error {
+	var pending []*renameio.PendingFile
+	defer func() {
+		for _, f := range pending {
+			f.Cleanup()
+		}
+	}()
+	for _, c := range changes {
+		if err := os.MkdirAll(filepath.Dir(c.Path), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", c.Path, err)
+		}
+		f, err := renameio.NewPendingFile(c.Path, renameio.WithPermissions(0o644), renameio.WithExistingPermissions())
+		if err != nil {
+			return fmt.Errorf("write %s: %w", c.Path, err)
+		}
+		pending = append(pending, f)
+		if _, err := f.Write(c.Content); err != nil {
+			return fmt.Errorf("write %s: %w", c.Path, err)
+		}
+	}
+	for i, f := range pending {
+		if err := f.CloseAtomicallyReplace(); err != nil {
+			return fmt.Errorf("write %s: %w", changes[i].Path, err)
+		}
+	}
+	return nil
+}
+
+func jsonUnquote(s string, out *string) error { return json.Unmarshal([]byte(s), out) }
