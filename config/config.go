@@ -154,7 +154,10 @@ func (c *Config) OwnerOf(node, namespace string) Owner {
 }
 
 func (o Owner) overlay(p Owner) Owner {
-	for _, f := range []struct{ dst *string; src string }{
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
 		{&o.Owner, p.Owner}, {&o.Team, p.Team}, {&o.Channel, p.Channel}, {&o.Pager, p.Pager},
 	} {
 		if f.src != "" {

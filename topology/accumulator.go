@@ -104,13 +104,13 @@ type nodeAcc struct {
 	name      string
 	namespace string
 	match     []Attr
-	owns     bool   // a service that owns spans
-	vkind    string // kind seen by callers, for virtual nodes
-	receives bool   // has SERVER or CONSUMER spans
-	kinds    uint8  // bit per ptrace.SpanKind of its inbound spans
-	stats    callStats
-	ops      map[string]*opAcc
-	reach    map[string]int64
+	owns      bool   // a service that owns spans
+	vkind     string // kind seen by callers, for virtual nodes
+	receives  bool   // has SERVER or CONSUMER spans
+	kinds     uint8  // bit per ptrace.SpanKind of its inbound spans
+	stats     callStats
+	ops       map[string]*opAcc
+	reach     map[string]int64
 }
 
 // service returns the node of a service that owns spans.

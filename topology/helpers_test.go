@@ -118,7 +118,6 @@ func node(t *testing.T, g *topology.Graph, name string) topology.Node {
 	return n
 }
 
-
 const (
 	server   = ptrace.SpanKindServer
 	client   = ptrace.SpanKindClient

@@ -74,14 +74,14 @@ var (
 func newSpan(res pcommon.Resource, s ptrace.Span) span {
 	attrs := s.Attributes()
 	sp := span{
-		id:      s.SpanID(),
-		parent:  s.ParentSpanID(),
+		id:        s.SpanID(),
+		parent:    s.ParentSpanID(),
 		service:   serviceName(res),
 		namespace: str(res.Attributes(), "service.namespace"),
-		kind:    s.Kind(),
-		start:   uint64(s.StartTimestamp()),
-		end:     uint64(s.EndTimestamp()),
-		dest:    first(attrs, attrMsgDest),
+		kind:      s.Kind(),
+		start:     uint64(s.StartTimestamp()),
+		end:       uint64(s.EndTimestamp()),
+		dest:      first(attrs, attrMsgDest),
 	}
 	sp.failed = failed(s.Status(), attrs)
 	sp.proto = protocol(s.Kind(), attrs)
