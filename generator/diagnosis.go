@@ -53,10 +53,14 @@ func diagnosis(g *topology.Graph, n topology.Node, sc scenario, tr Trigger, cfg 
 	if n.Kind != topology.KindService {
 		steps = append(steps, Step{Title: "Check the " + n.Kind + " itself", Items: kindChecks[n.Kind]})
 	}
+	around := "on the dependencies above"
+	if n.Virtual {
+		around = "on its callers"
+	}
 	steps = append(steps, Step{
 		Title: "Check what changed",
-		Detail: fmt.Sprintf("Look for a deploy, config change, feature flag or traffic shift around the time the alert started, on %s and on the dependencies above. "+
-			"Compare the failing traces with ones from before: a new downstream call, a missing one or a change in fan-out is a change.", Code(n.Name)),
+		Detail: fmt.Sprintf("Look for a deploy, config change, feature flag or traffic shift around the time the alert started, on %s and %s. "+
+			"Compare the failing traces with ones from before: a new downstream call, a missing one or a change in fan-out is a change.", Code(n.Name), around),
 	})
 	return steps
 }

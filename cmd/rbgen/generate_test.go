@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestGenerateFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	badConfig := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badConfig, []byte("thresholds:\n  error_flor: 0.02\n"), 0o644)
+	badTemplates := filepath.Join(dir, "tmpl")
+	os.Mkdir(badTemplates, 0o755)
+	os.WriteFile(filepath.Join(badTemplates, "runbook.md.tmpl"), []byte("{{ if }}"), 0o644)
+	cases := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"a config typo names the key and line", []string{"generate", "--demo", "--config", badConfig}, "bad.yaml:2: thresholds.error_flor: unknown key"},
+		{"a missing named config is an error", []string{"generate", "--demo", "--config", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
+		{"a broken template names file and line", []string{"generate", "--demo", "--templates", badTemplates}, "runbook.md.tmpl:1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, "", append(c.args, "--out", filepath.Join(dir, "rb"))...)
+			if code != exitUsage || !strings.Contains(stderr, c.wantErr) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line with %q", code, stderr, c.wantErr)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "rb")); err == nil {
+				t.Error("files were written despite the error")
+			}
+		})
+	}
+}
+
+func TestGenerateCheckAndEdits(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "runbooks")
+	gen := func(extra ...string) (int, string, string) {
+		return runCmd(t, "", append([]string{"generate", "--demo", "--config", "../../rbgen.yaml", "--out", out}, extra...)...)
+	}
+	if code, _, stderr := gen(); code != exitOK || !strings.Contains(stderr, "new") {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	if code, stdout, _ := gen("--check"); code != exitOK || stdout != "" {
+		t.Errorf("--check after generating: exit %d, %q", code, stdout)
+	}
+	path := filepath.Join(out, "RB-009-checkout-high-error-rate.md")
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.Replace(string(b), "## Verification", "## Verification\n\nHand edit.", 1)), 0o644)
+	code, stdout, _ := gen("--check")
+	if code != exitFail || !strings.Contains(stdout, path) {
+		t.Errorf("--check with a hand edit: exit %d, %q", code, stdout)
+	}
+	code, _, stderr := gen()
+	if code != exitEdited || !strings.Contains(stderr, path) || !strings.Contains(stderr, "--force") {
+		t.Errorf("generate over a hand edit: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := gen("--force"); code != exitOK {
+		t.Errorf("--force: exit %d", code)
+	}
+	os.Remove(filepath.Join(out, "RB-001-ad-high-error-rate.md"))
+	code, _, stderr = runCmd(t, "", "--update-toc", "--out", out)
+	index, _ := os.ReadFile(filepath.Join(out, "README.md"))
+	if code != exitOK || strings.Contains(string(index), "RB-001") {
+		t.Errorf("--update-toc: exit %d (%s); index still lists the deleted runbook", code, stderr)
+	}
+}
+
+// The repository's runbooks/ are the worked example: they must be exactly
+// what rbgen generates from the bundled demo week today.
+func TestWorkedExampleIsCurrent(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "", "generate", "--demo", "--config", "../../rbgen.yaml", "--out", "../../runbooks", "--check")
+	if code != exitOK {
+		t.Errorf("runbooks/ is stale (run: go run ./cmd/rbgen generate --demo --out runbooks/):\n%s%s", stdout, stderr)
+	}
+}
