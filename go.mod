@@ -4,7 +4,9 @@ go 1.26.8
 
 require (
 	github.com/DataDog/sketches-go v1.4.8
+	github.com/Masterminds/sprig/v3 v3.3.0
 	github.com/gogo/protobuf v1.3.2
+	github.com/gomarkdown/markdown v0.0.0-20260411013819-759bbc3e3207
 	github.com/google/renameio/v2 v2.0.2
 	github.com/grafana/tempo v1.5.1-0.20250529124718-87c2dc380cec
 	github.com/spf13/cobra v1.9.1
@@ -16,7 +18,6 @@ require (
 	dario.cat/mergo v1.0.1 // indirect
 	github.com/Masterminds/goutils v1.1.1 // indirect
 	github.com/Masterminds/semver/v3 v3.3.0 // indirect
-	github.com/Masterminds/sprig/v3 v3.3.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect

@@ -1,0 +1,97 @@
+package generator_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomarkdown/markdown"
+	"github.com/gomarkdown/markdown/parser"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/topology"
+)
+
+// A graph whose names an attacker chose: they reach front matter, prose,
+// tables, code blocks, PromQL, TraceQL and Mermaid.
+func hostileRunbookGraph() *topology.Graph {
+	names := []string{
+		"<img src=x onerror=alert(1)>",
+		"evil](javascript:alert(1)) [x",
+		"# heading\n<!-- rbgen:keep notes -->",
+		"quote\" } || { true",
+		"```\nfenced",
+		"--> end comment",
+	}
+	g := &topology.Graph{EntryPoints: []topology.EntryPoint{{Name: names[0] + ": GET /", Service: names[0], Traces: 10}}}
+	st := topology.Stats{Calls: 10, Errors: 1, P50MS: 5, P99MS: 20}
+	for i, n := range names {
+		g.Nodes = append(g.Nodes, topology.Node{Name: n, Kind: topology.KindService, Stats: st,
+			SpanKinds:   []string{"SPAN_KIND_SERVER"},
+			Operations:  []topology.Operation{{Name: "GET /" + n, Match: []topology.Attr{{Key: "name", Value: "GET /" + n}}, Stats: st}},
+			EntryPoints: []topology.EntryPointShare{{Name: names[0] + ": GET /", Traces: 10}}})
+		if i > 0 {
+			g.Edges = append(g.Edges, topology.Edge{From: names[i-1], To: n, Kind: "http", Stats: st})
+		}
+	}
+	return g
+}
+
+func TestHostileNamesStayInert(t *testing.T) {
+	dir := t.TempDir()
+	tmpl, _ := generator.LoadTemplates("")
+	cfg := &config.Config{}
+	cfg.FillDefaults()
+	p, err := generator.PlanRunbooks(hostileRunbookGraph(), generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Apply(false); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "RB-*.md"))
+	if len(files) != 12 {
+		t.Fatalf("%d runbooks", len(files))
+	}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		doc := string(b)
+		body := doc[strings.Index(doc, "\n---\n")+5:]
+		p := parser.NewWithExtensions(parser.CommonExtensions)
+		html := strings.ToLower(string(markdown.ToHTML([]byte(body), p, nil)))
+		for _, bad := range []string{"<img", "href=\"javascript", "<h1 id=\"heading"} {
+			if strings.Contains(html, bad) {
+				t.Errorf("%s: %q survived into the rendered HTML", filepath.Base(f), bad)
+			}
+		}
+		// Only the template's three keep blocks may be comments.
+		if strings.Count(html, "<!--") != 6 || strings.Count(html, "-->") != 6 {
+			t.Errorf("%s: %d comment openings, %d closings in the HTML, want the 6 keep markers",
+				filepath.Base(f), strings.Count(html, "<!--"), strings.Count(html, "-->"))
+		}
+		if n := strings.Count(doc, "\n<!-- rbgen:keep "); n != 3 {
+			t.Errorf("%s: %d keep markers at line starts, want the template's 3", filepath.Base(f), n)
+		}
+		for _, line := range strings.Split(doc, "\n") {
+			if strings.HasPrefix(line, "# ") && !strings.HasPrefix(line, "# RB-") {
+				t.Errorf("%s: a name made a heading: %q", filepath.Base(f), line)
+			}
+		}
+		fm := doc[4:strings.Index(doc, "\n---\n")]
+		var meta map[string]any
+		if err := yaml.Unmarshal([]byte(fm), &meta); err != nil {
+			t.Errorf("%s: front matter is not YAML: %v", filepath.Base(f), err)
+		}
+		if fences := strings.Count(doc, "\n```"); fences%2 != 0 {
+			t.Errorf("%s: %d fence lines: a name broke out of a code block", filepath.Base(f), fences)
+		}
+	}
+	// Regenerating must not mistake forged markers for a person's notes.
+	p, err = generator.PlanRunbooks(hostileRunbookGraph(), generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
+	if err != nil || len(p.Changes) != 0 || len(p.Refused) != 0 {
+		t.Errorf("second run: %v, %d changes, refused %v", err, len(p.Changes), p.Refused)
+	}
+}
