@@ -1,0 +1,328 @@
+// Package tempotest runs a real Grafana Tempo for integration tests: the
+// server binary built from the Go module proxy at the version go.mod pins
+// (tools/build-tempo.sh, cached outside the repository), started in
+// monolithic mode with every listener on 127.0.0.1, a temporary data
+// directory, and settings that make pushed traces searchable in seconds.
+//
+// There is no skip: if Tempo cannot be built or started the test fails and
+// says why.
+package tempotest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+)
+
+// Server is a running Tempo.
+type Server struct {
+	// GRPCAddr serves search (tempopb.StreamingQuerier); HTTPURL the HTTP
+	// API; OTLPAddr receives OTLP over gRPC.
+	GRPCAddr, HTTPURL, OTLPAddr string
+	MultiTenant                 bool
+
+	cmd  *exec.Cmd
+	log  *lockedBuffer
+	done chan struct{}
+	once sync.Once
+}
+
+// Options shape the server.
+type Options struct {
+	// MultiTenant makes Tempo require X-Scope-OrgID on every call.
+	MultiTenant bool
+}
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// Binary builds (or finds in the cache) the Tempo server and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root := moduleRoot()
+		cmd := exec.Command("bash", filepath.Join(root, "tools", "build-tempo.sh"))
+		cmd.Dir = root
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			buildErr = fmt.Errorf("build Tempo with tools/build-tempo.sh: %v\n%s", err, tail(stderr.String(), 3000))
+			return
+		}
+		binary = strings.TrimSpace(string(out))
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+func moduleRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+const configTemplate = `target: all
+stream_over_http_enabled: true
+multitenancy_enabled: {{ .MultiTenant }}
+usage_report:
+  reporting_enabled: false
+server:
+  http_listen_address: 127.0.0.1
+  http_listen_port: {{ .HTTP }}
+  grpc_listen_address: 127.0.0.1
+  grpc_listen_port: {{ .GRPC }}
+  log_level: warn
+memberlist:
+  bind_addr: [127.0.0.1]
+  bind_port: {{ .Memberlist }}
+  advertise_addr: 127.0.0.1
+distributor:
+  receivers:
+    otlp:
+      protocols:
+        grpc:
+          endpoint: 127.0.0.1:{{ .OTLP }}
+ingester:
+  lifecycler:
+    address: 127.0.0.1
+    ring:
+      kvstore:
+        store: inmemory
+      replication_factor: 1
+    final_sleep: 0s
+    min_ready_duration: 0s
+  trace_idle_period: 2s
+  max_block_duration: 30s
+  flush_check_period: 2s
+query_frontend:
+  search:
+    query_backend_after: 1m
+    query_ingesters_until: 2m
+    max_duration: 400h
+storage:
+  trace:
+    backend: local
+    local:
+      path: {{ .Dir }}/blocks
+    wal:
+      path: {{ .Dir }}/wal
+      ingestion_time_range_slack: 400h
+    blocklist_poll: 5s
+overrides:
+  defaults:
+    ingestion:
+      rate_limit_bytes: 200000000
+      burst_size_bytes: 400000000
+      max_traces_per_user: 0
+`
+
+// Start runs a Tempo and stops it when the test ends.
+func Start(t testing.TB, opt Options) *Server {
+	t.Helper()
+	bin := Binary(t)
+	dir := t.TempDir()
+	ports := freePorts(t, 4)
+	vals := map[string]any{"HTTP": ports[0], "GRPC": ports[1], "OTLP": ports[2], "Memberlist": ports[3],
+		"Dir": dir, "MultiTenant": opt.MultiTenant}
+	var cfg bytes.Buffer
+	template.Must(template.New("tempo").Parse(configTemplate)).Execute(&cfg, vals)
+	cfgPath := filepath.Join(dir, "tempo.yaml")
+	if err := os.WriteFile(cfgPath, cfg.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{
+		GRPCAddr:    fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		HTTPURL:     fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
+		OTLPAddr:    fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		MultiTenant: opt.MultiTenant,
+		log:         &lockedBuffer{},
+		done:        make(chan struct{}),
+	}
+	s.cmd = exec.Command(bin, "-config.file="+cfgPath)
+	s.cmd.Dir = dir
+	s.cmd.Env = cleanEnv()
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start Tempo: %v", err)
+	}
+	go func() { s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(s.Stop)
+	s.waitReady(t, 60*time.Second)
+	return s
+}
+
+// cleanEnv drops OTEL_* variables: with them Tempo traces itself into the
+// data under test.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OTEL_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ls []net.Listener
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+func (s *Server) waitReady(t testing.TB, bound time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			t.Fatalf("Tempo exited during start-up:\n%s", tail(s.log.String(), 4000))
+		default:
+		}
+		resp, err := http.Get(s.HTTPURL + "/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("Tempo not ready after %s:\n%s", bound, tail(s.log.String(), 4000))
+}
+
+// Stop ends Tempo: SIGTERM, then SIGKILL after a bound, since this Tempo
+// often hangs on SIGTERM.
+func (s *Server) Stop() {
+	s.once.Do(func() {
+		if s.cmd.Process == nil {
+			return
+		}
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.done
+		}
+	})
+}
+
+// Log returns what Tempo printed, for failure messages.
+func (s *Server) Log() string { return tail(s.log.String(), 4000) }
+
+// Push sends traces over OTLP gRPC, in batches the receiver accepts.
+func (s *Server) Push(t testing.TB, td ptrace.Traces, tenant string) {
+	t.Helper()
+	conn, err := grpc.NewClient(s.OTLPAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := ptraceotlp.NewGRPCClient(conn)
+	ctx := context.Background()
+	if tenant != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "x-scope-orgid", tenant)
+	}
+	for _, part := range split(td, 2000) {
+		req := ptraceotlp.NewExportRequestFromTraces(part)
+		var lastErr error
+		for attempt := 0; attempt < 5; attempt++ {
+			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			_, lastErr = client.Export(cctx, req)
+			cancel()
+			if lastErr == nil {
+				break
+			}
+			time.Sleep(time.Duration(attempt+1) * 500 * time.Millisecond)
+		}
+		if lastErr != nil {
+			t.Fatalf("push to Tempo: %v\n%s", lastErr, s.Log())
+		}
+	}
+}
+
+// split cuts td into pieces of about n spans, keeping resources whole.
+func split(td ptrace.Traces, n int) []ptrace.Traces {
+	var out []ptrace.Traces
+	cur := ptrace.NewTraces()
+	count := 0
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		rs.CopyTo(cur.ResourceSpans().AppendEmpty())
+		for j := 0; j < rs.ScopeSpans().Len(); j++ {
+			count += rs.ScopeSpans().At(j).Spans().Len()
+		}
+		if count >= n {
+			out = append(out, cur)
+			cur, count = ptrace.NewTraces(), 0
+		}
+	}
+	if cur.ResourceSpans().Len() > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 1<<20 {
+		l.b.Reset()
+	}
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
