@@ -46,6 +46,24 @@ type Config struct {
 	Remediation map[string]map[string][]string `yaml:"remediation"`
 	// Ignore lists nodes that get no runbooks (glob patterns).
 	Ignore []string `yaml:"ignore"`
+	// Tempo is where to pull traces from; flags override it.
+	Tempo Tempo `yaml:"tempo"`
+}
+
+// Tempo says how to reach Tempo. Secrets are never in the file: it names
+// the environment variables that hold them.
+type Tempo struct {
+	GRPC               string `yaml:"grpc"`
+	HTTP               string `yaml:"http"`
+	Tenant             string `yaml:"tenant"`
+	Query              string `yaml:"query"`
+	TokenEnv           string `yaml:"token_env"`
+	UserEnv            string `yaml:"user_env"`
+	PasswordEnv        string `yaml:"password_env"`
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 }
 
 // Owner is who answers for a service, and how to reach them.
@@ -354,6 +372,12 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 			return bad(u.key, "want an http(s) URL or a path")
 		}
 	}
+	for _, e := range []struct{ key, val string }{{"tempo.token_env", c.Tempo.TokenEnv},
+		{"tempo.user_env", c.Tempo.UserEnv}, {"tempo.password_env", c.Tempo.PasswordEnv}} {
+		if e.val != "" && !envNameRE.MatchString(e.val) {
+			return bad(e.key, "must name an environment variable (such as TEMPO_TOKEN), not hold the secret")
+		}
+	}
 	kinds := []string{"service", "database", "cache", "messaging", "external"}
 	seen := map[string]bool{"high-error-rate": true, "high-latency": true, "degraded": true}
 	for i, s := range c.Scenarios.Extra {
@@ -383,7 +407,10 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 // Severities, most severe first.
 var Severities = []string{"critical", "high", "medium", "low"}
 
-var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+var (
+	slugRE    = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
 
 // lineOf finds the line of a dotted key path in the document, 0 if absent.
 func lineOf(doc *yaml.Node, path string) int {

@@ -37,7 +37,10 @@ func demoWeek(t *testing.T, days int) week {
 	}
 	all := ptrace.NewTraces()
 	err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(buf.Bytes())}).Stream(context.Background(),
-		func(b topology.Batch) error { b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans()); return nil })
+		func(b topology.Batch) error {
+			b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
+			return nil
+		})
 	if err != nil {
 		t.Fatal(err)
 	}

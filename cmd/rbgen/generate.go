@@ -9,14 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/generator"
 )
 
 // docFlags are shared by the commands that write documents.
 type docFlags struct {
 	out       string
-	config    string
 	templates string
 	tocFiles  []string
 }
@@ -24,24 +22,10 @@ type docFlags struct {
 func (f *docFlags) register(c *cobra.Command) {
 	fl := c.Flags()
 	fl.StringVarP(&f.out, "out", "o", "runbooks", "runbook `DIR`")
-	fl.StringVar(&f.config, "config", "", "config `FILE` (default rbgen.yaml, if present)")
 	fl.StringVar(&f.templates, "templates", "", "`DIR` of templates that replace the embedded ones by file name")
 	fl.StringArrayVar(&f.tocFiles, "toc-file", nil, "also refresh the table between rbgen:toc markers in this `FILE` (repeatable)")
 	_ = c.MarkFlagDirname("out")
 	_ = c.MarkFlagDirname("templates")
-	_ = c.MarkFlagFilename("config", "yaml", "yml")
-}
-
-func (f *docFlags) loadConfig() (*config.Config, error) {
-	path, required := f.config, true
-	if path == "" {
-		path, required = "rbgen.yaml", false
-	}
-	c, err := config.Load(path, required)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return c, nil
 }
 
 func (f *docFlags) loadTemplates() (*template.Template, error) {
@@ -76,7 +60,7 @@ changes or a write failed, 2 bad flags, input, config or template,
   rbgen generate --input traces/ --config rbgen.yaml --out runbooks/
   rbgen generate --demo --out runbooks/ --check   # in CI: fail if the runbooks are stale`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := docs.loadConfig()
+			cfg, err := src.loadConfig()
 			if err != nil {
 				return err
 			}
@@ -84,7 +68,7 @@ changes or a write failed, 2 bad flags, input, config or template,
 			if err != nil {
 				return err
 			}
-			g, err := src.build(cmd.Context(), e, args)
+			g, err := src.build(cmd.Context(), e, args, cfg)
 			if err != nil {
 				return err
 			}

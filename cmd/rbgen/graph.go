@@ -30,7 +30,11 @@ Formats: json (the public interface, documented in the README), mermaid
 			if !generator.IsGraphFormat(format) {
 				return usagef("unknown --format %q: want json, mermaid or dot", format)
 			}
-			g, err := src.build(cmd.Context(), e, args)
+			cfg, err := src.loadConfig()
+			if err != nil {
+				return err
+			}
+			g, err := src.build(cmd.Context(), e, args, cfg)
 			if err != nil {
 				return err
 			}

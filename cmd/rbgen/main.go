@@ -19,6 +19,7 @@ func main() {
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		now:    time.Now,
+		getenv: os.Getenv,
 		isTTY:  isTerminal(os.Stderr),
 	})
 	stop()

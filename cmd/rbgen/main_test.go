@@ -20,7 +20,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, &env{
 		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut,
-		now: func() time.Time { return time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC) },
+		now: func() time.Time { return time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC) }, getenv: func(string) string { return "" },
 	})
 	return code, out.String(), errOut.String()
 }
@@ -96,7 +96,7 @@ func TestInputsFromArgumentsAndStdin(t *testing.T) {
 func runCmdTo(t *testing.T, out *bytes.Buffer, args ...string) (int, string, string) {
 	t.Helper()
 	var errOut bytes.Buffer
-	code := run(context.Background(), args, &env{stdin: strings.NewReader(""), stdout: out, stderr: &errOut, now: time.Now})
+	code := run(context.Background(), args, &env{stdin: strings.NewReader(""), stdout: out, stderr: &errOut, now: time.Now, getenv: func(string) string { return "" }})
 	return code, out.String(), errOut.String()
 }
 

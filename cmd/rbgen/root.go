@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/tempo"
 	"github.com/rbgen/rbgen/tracefile"
 )
 
@@ -19,6 +20,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	now            func() time.Time
+	getenv         func(string) string
 	isTTY          bool
 }
 
@@ -28,6 +30,7 @@ const (
 	exitFail   = 1 // something went wrong, or --check found changes
 	exitUsage  = 2 // bad flags, bad input files, bad config or template
 	exitEdited = 3 // regeneration would overwrite hand edits
+	exitSource = 4 // the trace source failed: Tempo unreachable, refused us, or had nothing
 )
 
 // usageError marks errors in how rbgen was called.
@@ -55,9 +58,12 @@ func exitCode(err error) int {
 	var ue usageError
 	var ie *tracefile.InputError
 	var edited *generator.EditedError
+	var source *tempo.SourceError
 	switch {
 	case errors.As(err, &edited):
 		return exitEdited
+	case errors.As(err, &source):
+		return exitSource
 	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, tracefile.ErrNoInput):
 		return exitUsage
 	}

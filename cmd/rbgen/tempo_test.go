@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/internal/tempotest"
+	"github.com/rbgen/rbgen/topology"
+	"github.com/rbgen/rbgen/tracefile"
+)
+
+// runWithEnv runs rbgen with a fixed clock and environment.
+func runWithEnv(t *testing.T, now time.Time, envVars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &env{
+		stdin: strings.NewReader(""), stdout: &out, stderr: &errOut,
+		now: func() time.Time { return now }, getenv: func(k string) string { return envVars[k] },
+	})
+	return code, out.String(), errOut.String()
+}
+
+// TestTempoSourceEqualsFiles loads the demo week into a real multi-tenant
+// Tempo and runs the commands a user would against it and against the
+// same data in a file.
+func TestTempoSourceEqualsFiles(t *testing.T) {
+	s := tempotest.Start(t, tempotest.Options{MultiTenant: true})
+	end := time.Now().UTC().Truncate(time.Hour)
+	var week bytes.Buffer
+	if _, err := demo.Write(&week, demo.Config{Start: end.Add(-7 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "week.jsonl")
+	os.WriteFile(file, week.Bytes(), 0o644)
+	all := ptrace.NewTraces()
+	(&tracefile.Reader{Paths: []string{file}}).Stream(context.Background(), func(b topology.Batch) error {
+		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
+		return nil
+	})
+	s.Push(t, all, "team-a")
+
+	cfgPath := filepath.Join(dir, "rbgen.yaml")
+	os.WriteFile(cfgPath, []byte("tempo:\n  tenant: team-a\n  token_env: TEST_TEMPO_TOKEN\n"), 0o644)
+	secrets := map[string]string{"TEST_TEMPO_TOKEN": "dummy-secret-value"}
+	conn := []string{"--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL, "--config", cfgPath}
+	tempoArgs := append(append([]string{}, conn...),
+		"--end", end.Format(time.RFC3339), "--lookback", "168h", "--limit-per-window", "1000")
+
+	// Wait (bounded) until the oldest day is searchable.
+	deadline := time.Now().Add(150 * time.Second)
+	for {
+		oldestDay := append(append([]string{"graph", "-q"}, conn...),
+			"--end", end.Add(-6*24*time.Hour).Format(time.RFC3339), "--lookback", "24h")
+		code, _, stderr := runWithEnv(t, end, secrets, oldestDay...)
+		if code == exitOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo week not searchable after 150s: %s\n%s", stderr, s.Log())
+		}
+		time.Sleep(3 * time.Second)
+	}
+
+	t.Run("rbgen graph --tempo prints what rbgen graph --input prints", func(t *testing.T) {
+		_, fromFile, _ := runWithEnv(t, end, secrets, "graph", "--input", file, "--config", cfgPath)
+		code, fromTempo, stderr := runWithEnv(t, end, secrets, append([]string{"graph"}, tempoArgs...)...)
+		if code != exitOK || fromTempo != fromFile {
+			t.Errorf("exit %d (%s); outputs equal: %v", code, stderr, fromTempo == fromFile)
+		}
+		var g topology.Graph
+		json.Unmarshal([]byte(fromFile), &g)
+		want := fmt.Sprintf("tempo: 168/168 windows searched (0 failed), %d traces found, %d fetched (0 failed)", g.Traces, g.Traces)
+		if g.Traces < 3000 || !strings.Contains(stderr, want) {
+			t.Errorf("coverage line missing or wrong: %s", stderr)
+		}
+		if strings.Contains(stderr+fromTempo, "dummy-secret-value") {
+			t.Error("the token leaked into the output")
+		}
+	})
+
+	t.Run("rbgen generate --tempo writes what rbgen generate --input writes", func(t *testing.T) {
+		a, b := filepath.Join(dir, "from-file"), filepath.Join(dir, "from-tempo")
+		if code, _, stderr := runWithEnv(t, end, secrets, "generate", "--input", file, "--config", cfgPath, "--out", a); code != 0 {
+			t.Fatal(stderr)
+		}
+		if code, _, stderr := runWithEnv(t, end, secrets, append([]string{"generate", "--out", b}, tempoArgs...)...); code != 0 {
+			t.Fatal(stderr)
+		}
+		fa, fb := readAll(t, a), readAll(t, b)
+		if len(fa) < 20 || len(fa) != len(fb) {
+			t.Fatalf("%d files from the file, %d from Tempo", len(fa), len(fb))
+		}
+		for name, body := range fa {
+			if fb[name] != body {
+				t.Errorf("%s differs", name)
+			}
+		}
+	})
+
+	cases := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"without a tenant Tempo refuses and rbgen says to check --tenant",
+			[]string{"graph", "--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL, "--end", end.Format(time.RFC3339), "--config", "/dev/null"},
+			exitSource, "--tenant"},
+		{"a wrong tenant finds nothing and rbgen says so",
+			append(append([]string{"graph"}, tempoArgs...), "--tenant", "team-b"), exitSource, "no traces fetched"},
+		{"an unreachable address ends with one clear line",
+			[]string{"graph", "--tempo", "127.0.0.1:1", "--tempo-http", "http://127.0.0.1:1", "--config", "/dev/null"},
+			exitSource, "cannot reach Tempo"},
+		{"an empty token variable is a usage error",
+			append([]string{"graph"}, tempoArgs...), exitUsage, "TEST_TEMPO_TOKEN"},
+		{"--tempo and --input together are refused",
+			append([]string{"graph", "--input", file}, tempoArgs...), exitUsage, "alternatives"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			vars := secrets
+			if c.wantCode == exitUsage && strings.Contains(c.wantErr, "TOKEN") {
+				vars = nil
+			}
+			code, stdout, stderr := runWithEnv(t, end, vars, append(c.args, "-q")...)
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			last := lines[len(lines)-1]
+			if code != c.wantCode || stdout != "" || !strings.Contains(last, c.wantErr) {
+				t.Errorf("exit %d, last line %q; want exit %d and %q", code, last, c.wantCode, c.wantErr)
+			}
+		})
+	}
+}
+
+func readAll(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		out[e.Name()] = string(b)
+	}
+	return out
+}
