@@ -3,21 +3,27 @@ GO       ?= go
 FUZZTIME ?= 5s
 BIN      := bin/rbgen
 
-.PHONY: all build test unit fuzz bench demo graph-demo vet clean
+.PHONY: all build test unit fuzz bench demo graph-demo vet clean tempo
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rbgen
 
-# Unit, golden, corpus and CLI tests, then each reader's fuzz target briefly.
-test: vet unit fuzz
+# Unit, golden, corpus, CLI and Tempo integration tests, then each reader's
+# fuzz target briefly. The Tempo tests build the real server first (make tempo).
+test: vet tempo unit fuzz
+
+# Build the real Tempo server from the Go module proxy at the version go.mod
+# pins, into $(go env GOCACHE)/../rbgen-tempo (reused when present).
+tempo:
+	@bash tools/build-tempo.sh
 
 vet:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 20m ./...
 
 # Each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a longer run).
 FUZZ_TARGETS := FuzzDecodeJSON FuzzJSONStream FuzzProtoStream FuzzGzipStream

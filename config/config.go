@@ -53,13 +53,15 @@ type Config struct {
 // Tempo says how to reach Tempo. Secrets are never in the file: it names
 // the environment variables that hold them.
 type Tempo struct {
-	GRPC               string `yaml:"grpc"`
-	HTTP               string `yaml:"http"`
-	Tenant             string `yaml:"tenant"`
-	Query              string `yaml:"query"`
-	TokenEnv           string `yaml:"token_env"`
-	UserEnv            string `yaml:"user_env"`
-	PasswordEnv        string `yaml:"password_env"`
+	GRPC        string `yaml:"grpc"`
+	HTTP        string `yaml:"http"`
+	Tenant      string `yaml:"tenant"`
+	Query       string `yaml:"query"`
+	TokenEnv    string `yaml:"token_env"`
+	UserEnv     string `yaml:"user_env"`
+	PasswordEnv string `yaml:"password_env"`
+	// TLS turns on TLS for gRPC (https URLs use it for HTTP anyway).
+	TLS                bool   `yaml:"tls"`
 	CAFile             string `yaml:"ca_file"`
 	CertFile           string `yaml:"cert_file"`
 	KeyFile            string `yaml:"key_file"`

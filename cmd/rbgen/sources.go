@@ -132,7 +132,7 @@ func (f *sourceFlags) tempoConfig(e *env, cfg *config.Config) (tempo.Config, err
 		GRPCAddr: pick(f.tempoGRPC, t.GRPC), HTTPURL: pick(f.tempoHTTP, t.HTTP),
 		Tenant: pick(f.tenant, t.Tenant), Query: pick(f.query, t.Query),
 		Lookback: f.lookback, Window: f.window, LimitPerWindow: f.limit, Concurrency: f.concurrency,
-		TLS: tempo.TLSConfig{Enabled: f.useTLS, CAFile: pick(f.ca, t.CAFile), CertFile: pick(f.cert, t.CertFile),
+		TLS: tempo.TLSConfig{Enabled: f.useTLS || t.TLS, CAFile: pick(f.ca, t.CAFile), CertFile: pick(f.cert, t.CertFile),
 			KeyFile: pick(f.key, t.KeyFile), InsecureSkipVerify: f.insecureSkipVerify || t.InsecureSkipVerify},
 	}
 	for _, s := range []struct {
