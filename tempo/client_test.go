@@ -83,6 +83,18 @@ func TestFetch(t *testing.T) {
 			t.Errorf("err %v after %d calls", err, calls.Load())
 		}
 	})
+	t.Run("a call that times out is retried", func(t *testing.T) {
+		var calls atomic.Int32
+		c := fakeClient(t, func(w http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) == 1 {
+				time.Sleep(300 * time.Millisecond)
+			}
+			w.Write(body)
+		}, func(c *Config) { c.Timeout = 100 * time.Millisecond })
+		if _, err := c.fetch(context.Background(), found{id: "01"}); err != nil || calls.Load() != 2 {
+			t.Errorf("err %v after %d calls", err, calls.Load())
+		}
+	})
 	t.Run("retries are bounded", func(t *testing.T) {
 		var calls atomic.Int32
 		c := fakeClient(t, func(w http.ResponseWriter, r *http.Request) {
