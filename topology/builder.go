@@ -75,6 +75,8 @@ type Builder struct {
 	store *store
 	acc   *accumulator
 	mark  uint64 // watermark: the latest span end seen, in unix nanoseconds
+	// also sees every closed trace; the incident profiles use it.
+	also func(t *openTrace)
 }
 
 // NewBuilder returns an empty builder.
@@ -147,6 +149,9 @@ func (b *Builder) close(t *openTrace) {
 	}
 	b.store.remove(t, b.mark)
 	b.acc.fold(t, b.mark)
+	if b.also != nil {
+		b.also(t)
+	}
 }
 
 // Finish closes every open trace and returns the graph. The builder must not

@@ -58,3 +58,22 @@ func (l latency) quantile(q float64) float64 {
 func roundMS(v float64) float64 {
 	return math.Round(v*1000) / 1000
 }
+
+// countAbove estimates how many recorded values exceed x, to the sketch's
+// accuracy, by searching for the quantile at x.
+func (l latency) countAbove(x float64) int64 {
+	n := l.sketch.GetCount()
+	if n == 0 {
+		return 0
+	}
+	lo, hi := 0.0, 1.0
+	for i := 0; i < 30; i++ {
+		mid := (lo + hi) / 2
+		if v, err := l.sketch.GetValueAtQuantile(mid); err == nil && v <= x {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return int64(math.Round(n * (1 - lo)))
+}

@@ -1,0 +1,444 @@
+package topology
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Analysis compares an incident window with a baseline.
+type Analysis struct {
+	Window, Baseline Window
+	// Traces in each; a baseline or window with none cannot be analysed.
+	WindowTraces, BaselineTraces int64
+	// Suspects are ranked by how much of the deviation each explains at its
+	// own level, the deepest cause first among near ties.
+	Suspects []Suspect
+	Impact   IncidentImpact
+	// Minutes is the entry points' series over the window and its lead-in.
+	Minutes []Minute
+	// Start, Peak and End bracket the incident as the entry points saw it;
+	// Recovered is false when it had not ended by the window's end.
+	Start, Peak, End time.Time
+	Recovered        bool
+}
+
+// Suspect is a node whose own behaviour changed.
+type Suspect struct {
+	Node string
+	// Score is its share of the explained deviation, 0 to 1.
+	Score float64
+	// AddedMS is the latency its own work (and its late responses) added to
+	// each request; OwnErrors its own errors per request, window and
+	// baseline; CallsChanged how many calls per request it made more or
+	// fewer than usual.
+	AddedMS                      float64
+	OwnErrors, BaselineOwnErrors float64
+	CallsChanged                 float64
+	Evidence                     []string
+	Examples                     []string
+	// FirstDeviation, Peak and Recovery are minutes of its own series.
+	FirstDeviation, Peak, Recovery time.Time
+	Recovered                      bool
+}
+
+// Minute is one minute of the entry points' traffic.
+type Minute struct {
+	T                      time.Time
+	Requests, Failed, Slow int64
+	P95MS                  float64
+}
+
+// IncidentImpact counts what the entry points' users saw in the window.
+type IncidentImpact struct {
+	Requests, Failed, Slow int64
+	EntryPoints            []EntryImpact
+}
+
+// EntryImpact is one entry point's requests in the window. Slow requests
+// took longer than the entry point's baseline p99.
+type EntryImpact struct {
+	Name                         string
+	Requests, Failed, Slow       int64
+	BaselineP99MS, WindowP99MS   float64
+	BaselineFailRatio, FailRatio float64
+}
+
+// ErrEmptyProfile says a window or baseline holds no traces.
+var ErrEmptyProfile = fmt.Errorf("no traces")
+
+// Analyze compares the window profile with the baseline. lead is how much
+// of the window profile precedes the incident window proper (for the
+// timeline); start and end are the incident window.
+func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
+	a := &Analysis{Window: Window{Start: start, End: end}, Baseline: Window{Start: base.From, End: base.To}}
+	b := base.merge(base.From, base.To)
+	w := win.merge(start, end)
+	a.BaselineTraces, a.WindowTraces = b.traces, w.traces
+	if b.traces == 0 {
+		return nil, fmt.Errorf("baseline %s–%s: %w", fmtT(base.From), fmtT(base.To), ErrEmptyProfile)
+	}
+	if w.traces == 0 {
+		return nil, fmt.Errorf("window %s–%s: %w", fmtT(start), fmtT(end), ErrEmptyProfile)
+	}
+	a.Suspects = rank(b, w)
+	a.Impact = impactOf(b, w)
+	times, buckets := win.series(win.From, win.To)
+	a.Minutes = minutes(times, buckets)
+	a.bracket(b, times, buckets)
+	for i := range a.Suspects {
+		a.Suspects[i].timeline(b, times, buckets)
+	}
+	return a, nil
+}
+
+func fmtT(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
+
+// Weights that turn each kind of evidence into "how sure are we that
+// something changed": below these totals a kind counts for less.
+const (
+	significantLatency = 1.0  // summed change scores
+	significantErrors  = 0.01 // own errors per request
+	significantCalls   = 0.2  // calls per request appearing or vanishing
+)
+
+type scores struct{ lat, err, calls float64 }
+
+// change scores one deviation: its size relative to what is normal for
+// it (capped, so one wild ratio cannot drown the rest), times the log of its
+// absolute size (so sub-millisecond jitter counts little), times how often
+// it happens per request.
+func change(window, baseline, perRequest float64) float64 {
+	d := window - baseline
+	if d <= 0.2*baseline || d < 0.05 {
+		return 0
+	}
+	return math.Min(d/(baseline+1), 200) * math.Log1p(d) * perRequest
+}
+
+// rank scores every service of the window against the baseline: its own
+// work (self time per operation), the time calls to it spend on the wire
+// (unless the caller's calls to everyone slowed alike, which is the
+// caller's doing), its own errors, and calls it makes more or less often.
+func rank(base, win *bucket) []Suspect {
+	tb, tw := float64(base.traces), float64(win.traces)
+	per := map[string]*scores{}
+	get := func(s string) *scores {
+		if per[s] == nil {
+			per[s] = &scores{}
+		}
+		return per[s]
+	}
+	for name, sp := range win.services {
+		bs := base.services[name]
+		for opName, op := range sp.ops {
+			if op.spans > 0 {
+				get(name).lat = math.Max(get(name).lat, change(op.selfSum/float64(op.spans), baselineSelf(bs, opName), float64(op.spans)/tw))
+			}
+		}
+		ew := float64(sp.ownErrors) / tw
+		eb := 0.0
+		if bs != nil {
+			eb = float64(bs.ownErrors) / tb
+		}
+		if ew > eb {
+			get(name).err += ew - eb
+		}
+	}
+	wire := map[edgeName]float64{}
+	for k, g := range win.edges {
+		if g.calls == 0 {
+			continue
+		}
+		gb := 0.0
+		if bg := base.edges[k]; bg != nil && bg.calls > 0 {
+			gb = bg.gapSum / float64(bg.calls)
+		}
+		wire[k] = change(g.gapSum/float64(g.calls), gb, float64(g.calls)/tw)
+	}
+	for k, v := range wire {
+		if v == 0 {
+			continue
+		}
+		if callerWide(wire, k) {
+			get(k.from).lat = math.Max(get(k.from).lat, v)
+		} else {
+			get(k.to).lat = math.Max(get(k.to).lat, v)
+		}
+	}
+	for k := range unionFan(base, win) {
+		rb, rw := rate(base, k), rate(win, k)
+		spansW := opSpans(win, k.svc, k.op)
+		if spansW == 0 {
+			continue
+		}
+		if d := math.Abs(rw - rb); d > 0.5*math.Max(rb, 0.1) {
+			get(k.svc).calls += d * float64(spansW) / tw
+		}
+	}
+	var tot scores
+	for _, s := range per {
+		tot.lat += s.lat
+		tot.err += s.err
+		tot.calls += s.calls
+	}
+	wLat := math.Min(1, tot.lat/significantLatency)
+	wErr := math.Min(1, tot.err/significantErrors)
+	wCalls := math.Min(1, tot.calls/significantCalls)
+	var out []Suspect
+	for name, s := range per {
+		score := share(s.lat, tot.lat)*wLat + share(s.err, tot.err)*wErr + share(s.calls, tot.calls)*wCalls
+		if score <= 0 {
+			continue
+		}
+		sus := Suspect{Node: name, Score: score, CallsChanged: math.Round(s.calls*100) / 100}
+		sus.AddedMS = addedMS(base, win, name)
+		if sp := win.services[name]; sp != nil {
+			sus.OwnErrors = float64(sp.ownErrors) / tw
+			for _, ex := range sortedExamples(sp.examples) {
+				sus.Examples = append(sus.Examples, ex.trace)
+			}
+		}
+		if bs := base.services[name]; bs != nil {
+			sus.BaselineOwnErrors = float64(bs.ownErrors) / tb
+		}
+		sus.Evidence = evidence(base, win, name, s)
+		out = append(out, sus)
+	}
+	total := 0.0
+	for _, s := range out {
+		total += s.Score
+	}
+	for i := range out {
+		out[i].Score = math.Round(out[i].Score/total*1000) / 1000
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].Node < out[j].Node
+	})
+	return deepestFirst(out, win)
+}
+
+// callerWide says the caller's calls to most of its other callees slowed on
+// the wire about as much: the caller (its CPU, its network) is the common
+// factor, not this callee.
+func callerWide(wire map[edgeName]float64, k edgeName) bool {
+	var others []float64
+	for e, v := range wire {
+		if e.from == k.from && e.to != k.to {
+			others = append(others, v)
+		}
+	}
+	if len(others) < 2 {
+		return false
+	}
+	sort.Float64s(others)
+	return others[len(others)/2] >= 0.3*wire[k]
+}
+
+// addedMS is the latency a node's own work and wire time added per request.
+func addedMS(base, win *bucket, name string) float64 {
+	tb, tw := float64(base.traces), float64(win.traces)
+	w, b := 0.0, 0.0
+	if sp := win.services[name]; sp != nil {
+		w += sp.selfSum / tw
+	}
+	if bs := base.services[name]; bs != nil {
+		b += bs.selfSum / tb
+	}
+	for k, g := range win.edges {
+		if k.to == name {
+			w += g.gapSum / tw
+		}
+	}
+	for k, g := range base.edges {
+		if k.to == name {
+			b += g.gapSum / tb
+		}
+	}
+	return roundMS(math.Max(0, w-b))
+}
+
+func share(x, total float64) float64 {
+	if total <= 0 {
+		return 0
+	}
+	return x / total
+}
+
+func baselineSelf(bs *serviceProfile, op string) float64 {
+	if bs == nil {
+		return 0
+	}
+	if o := bs.ops[op]; o != nil && o.spans > 0 {
+		return o.selfSum / float64(o.spans)
+	}
+	if bs.spans > 0 {
+		return bs.selfSum / float64(bs.spans)
+	}
+	return 0
+}
+
+func unionFan(a, b *bucket) map[fanKey]bool {
+	out := map[fanKey]bool{}
+	for k := range a.fanout {
+		out[k] = true
+	}
+	for k := range b.fanout {
+		out[k] = true
+	}
+	return out
+}
+
+// rate is the calls a service's operation makes to a child service, per span.
+func rate(p *bucket, k fanKey) float64 {
+	n := opSpans(p, k.svc, k.op)
+	if n == 0 {
+		return 0
+	}
+	return float64(p.fanout[k]) / float64(n)
+}
+
+func opSpans(p *bucket, svc, op string) int64 {
+	if sp := p.services[svc]; sp != nil {
+		if o := sp.ops[op]; o != nil {
+			return o.spans
+		}
+	}
+	return 0
+}
+
+func sortedExamples(ex []example) []example {
+	out := append([]example(nil), ex...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].score != out[j].score {
+			return out[i].score > out[j].score
+		}
+		return out[i].trace < out[j].trace
+	})
+	return out
+}
+
+// deepestFirst moves a suspect ahead of a caller that scores at most a
+// little more: the caller's deviation is likely the callee's propagating.
+func deepestFirst(s []Suspect, win *bucket) []Suspect {
+	calls := func(a, b string) bool {
+		for k := range win.fanout {
+			if k.svc == a && k.child == b {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].Score >= 0.8*s[j-1].Score && calls(s[j-1].Node, s[j].Node); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s
+}
+
+// evidence says, in sentences with numbers, what changed in a service.
+func evidence(base, win *bucket, name string, s *scores) []string {
+	var out []string
+	tb, tw := float64(base.traces), float64(win.traces)
+	sp, bs := win.services[name], base.services[name]
+	if s.lat > 0 && sp != nil && sp.spans > 0 {
+		mb := 0.0
+		if bs != nil && bs.spans > 0 {
+			mb = bs.selfSum / float64(bs.spans)
+		}
+		out = append(out, fmt.Sprintf("its own work and the wire time of calls to it added %.3g ms per request (self time per span %.3g ms, baseline %.3g ms)",
+			addedMS(base, win, name), sp.selfSum/float64(sp.spans), mb))
+		for k, g := range win.edges {
+			if k.to != name || g.calls == 0 {
+				continue
+			}
+			gb := 0.0
+			if bg := base.edges[k]; bg != nil && bg.calls > 0 {
+				gb = bg.gapSum / float64(bg.calls)
+			}
+			if gw := g.gapSum / float64(g.calls); change(gw, gb, 1) > 0 {
+				out = append(out, fmt.Sprintf("calls from %s spent %.3g ms on the wire each (baseline %.3g ms)", k.from, gw, gb))
+			}
+		}
+	}
+	if s.err > 0 && sp != nil {
+		b := 0.0
+		if bs != nil {
+			b = float64(bs.ownErrors) / tb
+		}
+		out = append(out, fmt.Sprintf("it raised %d errors of its own (%.3g per request, baseline %.3g), with no failing call below them",
+			sp.ownErrors, float64(sp.ownErrors)/tw, b))
+	}
+	if s.calls > 0 {
+		var parts []string
+		for k := range unionFan(base, win) {
+			if k.svc != name {
+				continue
+			}
+			rb, rw := rate(base, k), rate(win, k)
+			if math.Abs(rw-rb) > 0.1*math.Max(rb, 0.1) {
+				parts = append(parts, fmt.Sprintf("%s → %s %.2g per call (baseline %.2g)", k.op, k.child, rw, rb))
+			}
+		}
+		sort.Strings(parts)
+		if len(parts) > 3 {
+			parts = append(parts[:3], fmt.Sprintf("and %d more", len(parts)-3))
+		}
+		out = append(out, "its calls changed: "+strings.Join(parts, "; "))
+	}
+	return out
+}
+
+func impactOf(base, win *bucket) IncidentImpact {
+	var im IncidentImpact
+	names := make([]string, 0, len(win.entries))
+	for n := range win.entries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		e := win.entries[n]
+		ei := EntryImpact{Name: n, Requests: e.traces, Failed: e.failed, WindowP99MS: e.lat.quantile(0.99)}
+		if e.traces > 0 {
+			ei.FailRatio = float64(e.failed) / float64(e.traces)
+		}
+		if b := base.entries[n]; b != nil {
+			ei.BaselineP99MS = b.lat.quantile(0.99)
+			if b.traces > 0 {
+				ei.BaselineFailRatio = float64(b.failed) / float64(b.traces)
+			}
+		}
+		im.EntryPoints = append(im.EntryPoints, ei)
+		im.Requests += ei.Requests
+		im.Failed += ei.Failed
+	}
+	for i, ei := range im.EntryPoints {
+		if ei.BaselineP99MS > 0 {
+			im.EntryPoints[i].Slow = win.entries[ei.Name].lat.countAbove(ei.BaselineP99MS)
+			im.Slow += im.EntryPoints[i].Slow
+		}
+	}
+	return im
+}
+
+// minutes is the entry points' series.
+func minutes(times []time.Time, buckets []*bucket) []Minute {
+	out := make([]Minute, len(buckets))
+	for i, b := range buckets {
+		all := newLatency()
+		out[i].T = times[i]
+		for _, e := range b.entries {
+			out[i].Requests += e.traces
+			out[i].Failed += e.failed
+			all.merge(e.lat)
+		}
+		out[i].P95MS = all.quantile(0.95)
+	}
+	return out
+}

@@ -1,0 +1,401 @@
+package topology
+
+import (
+	"sort"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// Profile is the evidence an incident analysis compares: per service, the
+// time it spends on its own work, the errors it raises itself, the delays
+// its responses add to its callers, and how many calls it makes, for the
+// traces that start in [From, To), in buckets of time.
+//
+// Self time is a span's duration minus the time covered by its children,
+// minus the gaps right after cross-service children return: a response
+// that comes back late shows up in the caller as waiting after the child
+// span ends, and that wait is the callee's doing (network delay on its
+// side), not the caller's.
+type Profile struct {
+	From, To      time.Time
+	Traces, Spans int64
+	// bucket is the series' resolution: a minute for an incident window,
+	// the whole range for a baseline (memory then stays flat over a week).
+	bucket  time.Duration
+	buckets map[int64]*bucket
+}
+
+// bucket is everything observed for the traces starting in one interval.
+type bucket struct {
+	traces   int64
+	services map[string]*serviceProfile
+	edges    map[edgeName]*gapProfile
+	fanout   map[fanKey]int64
+	entries  map[string]*entryProfile
+}
+
+type edgeName struct{ from, to string }
+
+type fanKey struct{ svc, op, child string }
+
+type serviceProfile struct {
+	spans, errors, ownErrors int64
+	selfSum                  float64
+	ops                      map[string]*opProfile
+	examples                 []example
+}
+
+type opProfile struct {
+	spans   int64
+	selfSum float64
+	durSum  float64
+}
+
+type gapProfile struct {
+	calls  int64
+	gapSum float64
+}
+
+type entryProfile struct {
+	traces, failed int64
+	lat            latency
+}
+
+// example is a trace that shows a service's trouble well.
+type example struct {
+	trace string
+	score float64
+}
+
+const maxExamples = 3
+
+func newProfile(from, to time.Time, resolution time.Duration) *Profile {
+	if resolution <= 0 {
+		resolution = to.Sub(from) + time.Minute
+	}
+	return &Profile{From: from, To: to, bucket: resolution, buckets: map[int64]*bucket{}}
+}
+
+func newBucket() *bucket {
+	return &bucket{services: map[string]*serviceProfile{}, edges: map[edgeName]*gapProfile{},
+		fanout: map[fanKey]int64{}, entries: map[string]*entryProfile{}}
+}
+
+func (p *Profile) at(t time.Time) *bucket {
+	k := int64(t.Sub(p.From) / p.bucket)
+	b := p.buckets[k]
+	if b == nil {
+		b = newBucket()
+		p.buckets[k] = b
+	}
+	return b
+}
+
+// IncidentBuilder reads traces once into a graph and the profiles of a
+// baseline and an incident window (either may be nil).
+type IncidentBuilder struct {
+	*Builder
+	Baseline, Window *Profile
+}
+
+// NewIncidentBuilder profiles the traces that start in each range.
+func NewIncidentBuilder(opt Options, baseline, window *[2]time.Time) *IncidentBuilder {
+	ib := &IncidentBuilder{Builder: NewBuilder(opt)}
+	if baseline != nil {
+		ib.Baseline = newProfile(baseline[0], baseline[1], 0)
+	}
+	if window != nil {
+		ib.Window = newProfile(window[0], window[1], time.Minute)
+	}
+	ib.also = func(t *openTrace) {
+		if t.late {
+			return
+		}
+		for _, p := range []*Profile{ib.Baseline, ib.Window} {
+			if p != nil {
+				p.add(t)
+			}
+		}
+	}
+	return ib
+}
+
+// add profiles one closed trace if it starts in the profile's range.
+func (p *Profile) add(t *openTrace) {
+	spans := t.spans
+	if len(spans) == 0 {
+		return
+	}
+	root := rootOf(spans)
+	start := unixNano(spans[root].start)
+	if start.Before(p.From) || !start.Before(p.To) {
+		return
+	}
+	p.Traces++
+	p.Spans += int64(len(spans))
+	b := p.at(start)
+	b.traces++
+	rs := &spans[root]
+	b.entry(rs.service+": "+rs.op, rs)
+
+	children := make([][]int, len(spans))
+	parent := make([]int, len(spans))
+	tr := tree{first: map[pcommon.SpanID]int{}}
+	tr.index(spans)
+	for i := range spans {
+		parent[i] = -1
+		if pi, ok := tr.parentOf(&spans[i]); ok && pi != i {
+			children[pi] = append(children[pi], i)
+			parent[i] = pi
+		}
+	}
+	traceID := t.id.String()
+	for i := range spans {
+		var siblings []int
+		if parent[i] >= 0 {
+			siblings = children[parent[i]]
+		}
+		b.addSpan(spans, i, append([]int(nil), children[i]...), siblings, traceID)
+	}
+}
+
+func (b *bucket) entry(name string, root *span) {
+	e := b.entries[name]
+	if e == nil {
+		e = &entryProfile{lat: newLatency()}
+		b.entries[name] = e
+	}
+	e.traces++
+	if root.failed {
+		e.failed++
+	}
+	e.lat.add(root.durationMS())
+}
+
+// addSpan records one span's own work, errors, fan-out and the time its
+// cross-service calls took on the wire: from the span's start (or the
+// previous call's end) to the first call's start, and from each call's end
+// to the next one's start or the span's end. That time is the edge's, so
+// it is kept apart from the span's own work.
+func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID string) {
+	s := &spans[i]
+	sort.Slice(kids, func(a, b int) bool { return spans[kids[a]].start < spans[kids[b]].start })
+	var busy intervals
+	failedChild := false
+	edgeTime := 0.0
+	for j, k := range kids {
+		c := &spans[k]
+		failedChild = failedChild || c.failed
+		busy.add(c.start, c.end)
+		if c.service == s.service {
+			continue
+		}
+		wire := 0.0
+		if j == 0 && c.start > s.start {
+			wire += float64(c.start-s.start) / 1e6
+		}
+		next := s.end
+		for _, n := range kids[j+1:] {
+			if spans[n].start >= c.end {
+				next = min(next, spans[n].start)
+				break
+			}
+		}
+		if next > c.end {
+			wire += float64(next-c.end) / 1e6
+		}
+		g := p.edges[edgeName{s.service, c.service}]
+		if g == nil {
+			g = &gapProfile{}
+			p.edges[edgeName{s.service, c.service}] = g
+		}
+		g.calls++
+		g.gapSum += wire
+		edgeTime += wire
+		p.fanout[fanKey{s.service, s.op, c.service}]++
+	}
+	// Work started after this span, beside it under the same parent, is
+	// what it waited on (Spring Cloud Gateway's handler span ends when the
+	// proxied call does), not its own.
+	for _, k := range siblings {
+		if k != i && spans[k].start > s.start {
+			busy.add(spans[k].start, spans[k].end)
+		}
+	}
+	self := max(0, s.durationMS()-busy.within(s.start, s.end)-edgeTime)
+	sp := p.services[s.service]
+	if sp == nil {
+		sp = &serviceProfile{ops: map[string]*opProfile{}}
+		p.services[s.service] = sp
+	}
+	sp.spans++
+	sp.selfSum += self
+	op := sp.ops[s.op]
+	if op == nil {
+		op = &opProfile{}
+		sp.ops[s.op] = op
+	}
+	op.spans++
+	op.selfSum += self
+	op.durSum += s.durationMS()
+	own := s.failed && !failedChild
+	if s.failed {
+		sp.errors++
+	}
+	if own {
+		sp.ownErrors++
+	}
+	score := self
+	if own {
+		score += 1e6 // an error of its own shows the fault better than any delay
+	}
+	sp.keepExample(traceID, score)
+}
+
+// intervals is a set of time ranges, for measuring how much of a span
+// other spans cover.
+type intervals [][2]uint64
+
+func (iv *intervals) add(from, to uint64) {
+	if to > from {
+		*iv = append(*iv, [2]uint64{from, to})
+	}
+}
+
+// within is the covered time inside [from, to), in milliseconds.
+func (iv intervals) within(from, to uint64) float64 {
+	sort.Slice(iv, func(a, b int) bool { return iv[a][0] < iv[b][0] })
+	var total, end uint64
+	end = from
+	for _, r := range iv {
+		lo, hi := max(r[0], end), min(r[1], to)
+		if hi > lo {
+			total += hi - lo
+			end = hi
+		}
+	}
+	return float64(total) / 1e6
+}
+
+func (sp *serviceProfile) keepExample(trace string, score float64) {
+	for i := range sp.examples {
+		if sp.examples[i].trace == trace {
+			sp.examples[i].score = max(sp.examples[i].score, score)
+			return
+		}
+	}
+	if len(sp.examples) < maxExamples {
+		sp.examples = append(sp.examples, example{trace, score})
+	} else if low := lowest(sp.examples); sp.examples[low].score < score {
+		sp.examples[low] = example{trace, score}
+	}
+}
+
+func lowest(ex []example) int {
+	low := 0
+	for i := range ex {
+		if ex[i].score < ex[low].score || ex[i].score == ex[low].score && ex[i].trace > ex[low].trace {
+			low = i
+		}
+	}
+	return low
+}
+
+// rootOf picks the trace's root: the earliest span without a parent, or
+// the earliest span when every parent is missing.
+func rootOf(spans []span) int {
+	root, found := 0, false
+	for i := range spans {
+		isRoot := spans[i].parent.IsEmpty()
+		switch {
+		case isRoot && (!found || spans[i].start < spans[root].start):
+			root, found = i, true
+		case !found && spans[i].start < spans[root].start:
+			root = i
+		}
+	}
+	return root
+}
+
+// merge sums the buckets that start in [from, to) into one.
+func (p *Profile) merge(from, to time.Time) *bucket {
+	out := newBucket()
+	for k, b := range p.buckets {
+		t := p.From.Add(time.Duration(k) * p.bucket)
+		if t.Before(from) || !t.Before(to) {
+			continue
+		}
+		out.add(b)
+	}
+	return out
+}
+
+func (out *bucket) add(b *bucket) {
+	out.traces += b.traces
+	for name, sp := range b.services {
+		o := out.services[name]
+		if o == nil {
+			o = &serviceProfile{ops: map[string]*opProfile{}}
+			out.services[name] = o
+		}
+		o.spans += sp.spans
+		o.errors += sp.errors
+		o.ownErrors += sp.ownErrors
+		o.selfSum += sp.selfSum
+		for _, ex := range sp.examples {
+			o.keepExample(ex.trace, ex.score)
+		}
+		for opName, op := range sp.ops {
+			oo := o.ops[opName]
+			if oo == nil {
+				oo = &opProfile{}
+				o.ops[opName] = oo
+			}
+			oo.spans += op.spans
+			oo.selfSum += op.selfSum
+			oo.durSum += op.durSum
+		}
+	}
+	for k, g := range b.edges {
+		o := out.edges[k]
+		if o == nil {
+			o = &gapProfile{}
+			out.edges[k] = o
+		}
+		o.calls += g.calls
+		o.gapSum += g.gapSum
+	}
+	for k, v := range b.fanout {
+		out.fanout[k] += v
+	}
+	for k, e := range b.entries {
+		o := out.entries[k]
+		if o == nil {
+			o = &entryProfile{lat: newLatency()}
+			out.entries[k] = o
+		}
+		o.traces += e.traces
+		o.failed += e.failed
+		o.lat.merge(e.lat)
+	}
+}
+
+// series is the profile's buckets in [from, to), in time order.
+func (p *Profile) series(from, to time.Time) ([]time.Time, []*bucket) {
+	keys := make([]int64, 0, len(p.buckets))
+	for k := range p.buckets {
+		t := p.From.Add(time.Duration(k) * p.bucket)
+		if !t.Before(from) && t.Before(to) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	var ts []time.Time
+	var bs []*bucket
+	for _, k := range keys {
+		ts = append(ts, p.From.Add(time.Duration(k)*p.bucket).UTC())
+		bs = append(bs, p.buckets[k])
+	}
+	return ts, bs
+}

@@ -1,0 +1,106 @@
+package topology
+
+import (
+	"math"
+	"time"
+)
+
+// bracket finds when the entry points' users first saw the incident, when
+// it was worst, and when it ended: the first minute whose failure ratio or
+// p95 leaves the baseline's range, the worst minute, and the first minute
+// after the peak that is back in range and stays there.
+func (a *Analysis) bracket(base *bucket, times []time.Time, buckets []*bucket) {
+	var fail, total int64
+	all := newLatency()
+	for _, e := range base.entries {
+		fail += e.failed
+		total += e.traces
+		all.merge(e.lat)
+	}
+	baseFail := float64(fail) / math.Max(float64(total), 1)
+	baseP95 := all.quantile(0.95)
+	sev := func(m Minute) float64 {
+		if m.Requests == 0 {
+			return 0
+		}
+		s := 0.0
+		if f := float64(m.Failed) / float64(m.Requests); m.Failed > 0 && f > math.Max(2*baseFail, baseFail+0.02) {
+			s += f / math.Max(baseFail, 0.001)
+		}
+		if baseP95 > 0 && m.P95MS > 1.5*baseP95 {
+			s += m.P95MS / baseP95
+		}
+		return s
+	}
+	a.Start, a.Peak, a.End, a.Recovered = deviation(len(a.Minutes), func(i int) float64 { return sev(a.Minutes[i]) }, func(i int) time.Time { return a.Minutes[i].T })
+}
+
+// deviation walks a per-minute severity series: first deviating minute,
+// worst minute, and the first clean minute after the last deviating one
+// (recovered only if that comes before the series ends).
+func deviation(n int, sev func(int) float64, at func(int) time.Time) (first, peak, recovery time.Time, recovered bool) {
+	worst := 0.0
+	last := -1
+	for i := 0; i < n; i++ {
+		s := sev(i)
+		if s <= 0 {
+			continue
+		}
+		if first.IsZero() {
+			first = at(i)
+		}
+		if s > worst {
+			worst, peak = s, at(i)
+		}
+		last = i
+	}
+	if last < 0 {
+		return
+	}
+	if last+1 < n {
+		return first, peak, at(last + 1), true
+	}
+	return first, peak, time.Time{}, false
+}
+
+// timeline places a suspect's own deviation in time, minute by minute.
+func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
+	var baseSelf, baseErr float64
+	if bs := base.services[s.Node]; bs != nil && bs.spans > 0 {
+		baseSelf = bs.selfSum / float64(bs.spans)
+		baseErr = float64(bs.ownErrors) / float64(bs.spans)
+	}
+	sev := make([]float64, len(buckets))
+	for i, b := range buckets {
+		ms := b.services[s.Node]
+		if ms == nil || ms.spans == 0 {
+			continue
+		}
+		self := ms.selfSum / float64(ms.spans)
+		for k, g := range b.edges {
+			if k.to == s.Node && g.calls > 0 {
+				self += g.gapSum / float64(g.calls)
+			}
+		}
+		errRate := float64(ms.ownErrors) / float64(ms.spans)
+		if self > 1.5*(baseSelf+baseGap(base, s.Node))+0.5 {
+			sev[i] += self / math.Max(baseSelf, 0.1)
+		}
+		if ms.ownErrors > 0 && errRate > math.Max(2*baseErr, baseErr+0.02) {
+			sev[i] += errRate / math.Max(baseErr, 0.001)
+		}
+	}
+	s.FirstDeviation, s.Peak, s.Recovery, s.Recovered = deviation(len(buckets),
+		func(i int) float64 { return sev[i] }, func(i int) time.Time { return times[i] })
+}
+
+// baseGap is the usual wait after a node's responses, summed over callers.
+func baseGap(base *bucket, node string) float64 {
+	g := 0.0
+	for k, e := range base.edges {
+		if k.to == node && e.calls > 0 {
+			g += e.gapSum / float64(e.calls)
+		}
+	}
+	return g
+}
