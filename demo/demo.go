@@ -59,6 +59,9 @@ type Stats struct {
 	EntryTraces, EntryFailures map[string]int64
 	// FaultedCalls counts calls a fault touched, per fault node.
 	FaultedCalls map[string]int64
+	// WindowTraces and WindowFailures count, per entry point, the traces
+	// that started inside a fault's window and those of them that failed.
+	WindowTraces, WindowFailures map[string]int64
 }
 
 func (c Config) withDefaults() Config {
@@ -85,7 +88,7 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 		rnd:     rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
 		buckets: map[bucketKey][]*span{},
 		stats: Stats{EntryTraces: map[string]int64{}, EntryFailures: map[string]int64{},
-			FaultedCalls: map[string]int64{}},
+			FaultedCalls: map[string]int64{}, WindowTraces: map[string]int64{}, WindowFailures: map[string]int64{}},
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	hours := cfg.Days * 24

@@ -43,9 +43,24 @@ func (g *gen) request(at time.Time) {
 	}
 	root.attrs = append(root.attrs, attr{"http.response.status_code", status})
 	t.finish(root, end, failed, "internal server error")
-	g.stats.EntryTraces["frontend: "+e.name]++
+	g.countEntry("frontend: "+e.name, at, failed)
+}
+
+// countEntry counts a finished entry trace, and whether it began inside a
+// fault window.
+func (g *gen) countEntry(name string, at time.Time, failed bool) {
+	g.stats.EntryTraces[name]++
 	if failed {
-		g.stats.EntryFailures["frontend: "+e.name]++
+		g.stats.EntryFailures[name]++
+	}
+	for _, f := range g.cfg.Faults {
+		if !at.Before(f.Start) && at.Before(f.End) {
+			g.stats.WindowTraces[name]++
+			if failed {
+				g.stats.WindowFailures[name]++
+			}
+			return
+		}
 	}
 }
 
@@ -199,10 +214,7 @@ func (g *gen) fulfil(job consumerJob) {
 		return at, f1 || f2
 	})
 	t.finish(root, end, failed, "fulfilment failed")
-	g.stats.EntryTraces["fulfillment: orders process"]++
-	if failed {
-		g.stats.EntryFailures["fulfillment: orders process"]++
-	}
+	g.countEntry("fulfillment: orders process", job.at, failed)
 }
 
 func (t *tracer) verify(root *span, at time.Time) (time.Time, bool) {

@@ -91,6 +91,12 @@ func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 	for i := range a.Suspects {
 		a.Suspects[i].timeline(b, times, buckets)
 	}
+	// The top suspect's own series dates the incident more sharply than
+	// the entry points, whose minutes mix every cause of slowness.
+	if len(a.Suspects) > 0 && !a.Suspects[0].FirstDeviation.IsZero() {
+		top := a.Suspects[0]
+		a.Start, a.Peak, a.End, a.Recovered = top.FirstDeviation, top.Peak, top.Recovery, top.Recovered
+	}
 	return a, nil
 }
 
@@ -106,22 +112,38 @@ const (
 
 type scores struct{ lat, err, calls float64 }
 
-// change scores one deviation: its size relative to what is normal for
-// it (capped, so one wild ratio cannot drown the rest), times the log of its
-// absolute size (so sub-millisecond jitter counts little), times how often
-// it happens per request.
-func change(window, baseline, perRequest float64) float64 {
-	d := window - baseline
-	if d <= 0.2*baseline || d < 0.05 {
+// shift scores a change in a latency distribution: how far the window's
+// median moved past the baseline's, in units of the baseline's spread (its
+// interquartile range, at least a tenth of the median or 50µs), times the
+// square root of the evidence (capped, so volume alone cannot make noise
+// significant). Under 20% of the baseline median is no shift at all.
+func shift(win, base latency, n int64) float64 {
+	if base.sketch.IsEmpty() || win.sketch.IsEmpty() {
 		return 0
 	}
-	return math.Min(d/(baseline+1), 200) * math.Log1p(d) * perRequest
+	bm, wm := base.quantile(0.5), win.quantile(0.5)
+	d := wm - bm
+	if d <= 0.2*bm || d < 0.05 {
+		return 0
+	}
+	spread := math.Max(base.quantile(0.75)-base.quantile(0.25), math.Max(0.1*bm, 0.05))
+	return d / spread * math.Sqrt(math.Min(float64(n), 50))
 }
 
+// excess scores counts against the baseline's rate: how many more (or
+// fewer) than expected, in Poisson standard deviations.
+func excess(observed, expected float64) float64 {
+	return math.Abs(observed-expected) / math.Sqrt(expected+1)
+}
+
+// A suspect needs evidence above this to be listed at all.
+const minEvidence = 3
+
 // rank scores every service of the window against the baseline: its own
-// work (self time per operation), the time calls to it spend on the wire
-// (unless the caller's calls to everyone slowed alike, which is the
+// work (median self time per operation), the time calls to it spend on the
+// wire (unless the caller's calls to everyone slowed alike, which is the
 // caller's doing), its own errors, and calls it makes more or less often.
+// Each is a z-like score, so the kinds of evidence compare.
 func rank(base, win *bucket) []Suspect {
 	tb, tw := float64(base.traces), float64(win.traces)
 	per := map[string]*scores{}
@@ -134,29 +156,24 @@ func rank(base, win *bucket) []Suspect {
 	for name, sp := range win.services {
 		bs := base.services[name]
 		for opName, op := range sp.ops {
-			if op.spans > 0 {
-				get(name).lat = math.Max(get(name).lat, change(op.selfSum/float64(op.spans), baselineSelf(bs, opName), float64(op.spans)/tw))
+			if bs == nil || bs.ops[opName] == nil {
+				continue
 			}
+			get(name).lat = math.Max(get(name).lat, shift(op.self, bs.ops[opName].self, op.spans))
 		}
-		ew := float64(sp.ownErrors) / tw
-		eb := 0.0
-		if bs != nil {
-			eb = float64(bs.ownErrors) / tb
+		expected := 0.0
+		if bs != nil && bs.spans > 0 {
+			expected = float64(bs.ownErrors) / float64(bs.spans) * float64(sp.spans)
 		}
-		if ew > eb {
-			get(name).err += ew - eb
+		if o := float64(sp.ownErrors); o > expected {
+			get(name).err = excess(o, expected)
 		}
 	}
 	wire := map[edgeName]float64{}
 	for k, g := range win.edges {
-		if g.calls == 0 {
-			continue
+		if bg := base.edges[k]; bg != nil {
+			wire[k] = shift(g.wire, bg.wire, g.calls)
 		}
-		gb := 0.0
-		if bg := base.edges[k]; bg != nil && bg.calls > 0 {
-			gb = bg.gapSum / float64(bg.calls)
-		}
-		wire[k] = change(g.gapSum/float64(g.calls), gb, float64(g.calls)/tw)
 	}
 	for k, v := range wire {
 		if v == 0 {
@@ -169,31 +186,22 @@ func rank(base, win *bucket) []Suspect {
 		}
 	}
 	for k := range unionFan(base, win) {
-		rb, rw := rate(base, k), rate(win, k)
-		spansW := opSpans(win, k.svc, k.op)
-		if spansW == 0 {
+		n := opSpans(win, k.svc, k.op)
+		if n == 0 || opSpans(base, k.svc, k.op) == 0 {
 			continue
 		}
-		if d := math.Abs(rw - rb); d > 0.5*math.Max(rb, 0.1) {
-			get(k.svc).calls += d * float64(spansW) / tw
+		expected := rate(base, k) * float64(n)
+		if z := excess(float64(win.fanout[k]), expected); z > get(k.svc).calls {
+			get(k.svc).calls = z
 		}
 	}
-	var tot scores
-	for _, s := range per {
-		tot.lat += s.lat
-		tot.err += s.err
-		tot.calls += s.calls
-	}
-	wLat := math.Min(1, tot.lat/significantLatency)
-	wErr := math.Min(1, tot.err/significantErrors)
-	wCalls := math.Min(1, tot.calls/significantCalls)
 	var out []Suspect
 	for name, s := range per {
-		score := share(s.lat, tot.lat)*wLat + share(s.err, tot.err)*wErr + share(s.calls, tot.calls)*wCalls
-		if score <= 0 {
+		score := math.Max(s.lat, math.Max(s.err, s.calls))
+		if score < minEvidence {
 			continue
 		}
-		sus := Suspect{Node: name, Score: score, CallsChanged: math.Round(s.calls*100) / 100}
+		sus := Suspect{Node: name, Score: score}
 		sus.AddedMS = addedMS(base, win, name)
 		if sp := win.services[name]; sp != nil {
 			sus.OwnErrors = float64(sp.ownErrors) / tw
@@ -347,7 +355,7 @@ func evidence(base, win *bucket, name string, s *scores) []string {
 	var out []string
 	tb, tw := float64(base.traces), float64(win.traces)
 	sp, bs := win.services[name], base.services[name]
-	if s.lat > 0 && sp != nil && sp.spans > 0 {
+	if s.lat >= minEvidence && sp != nil && sp.spans > 0 {
 		mb := 0.0
 		if bs != nil && bs.spans > 0 {
 			mb = bs.selfSum / float64(bs.spans)
@@ -362,12 +370,12 @@ func evidence(base, win *bucket, name string, s *scores) []string {
 			if bg := base.edges[k]; bg != nil && bg.calls > 0 {
 				gb = bg.gapSum / float64(bg.calls)
 			}
-			if gw := g.gapSum / float64(g.calls); change(gw, gb, 1) > 0 {
+			if gw := g.gapSum / float64(g.calls); base.edges[k] != nil && shift(g.wire, base.edges[k].wire, g.calls) >= minEvidence {
 				out = append(out, fmt.Sprintf("calls from %s spent %.3g ms on the wire each (baseline %.3g ms)", k.from, gw, gb))
 			}
 		}
 	}
-	if s.err > 0 && sp != nil {
+	if s.err >= minEvidence && sp != nil {
 		b := 0.0
 		if bs != nil {
 			b = float64(bs.ownErrors) / tb
@@ -375,14 +383,14 @@ func evidence(base, win *bucket, name string, s *scores) []string {
 		out = append(out, fmt.Sprintf("it raised %d errors of its own (%.3g per request, baseline %.3g), with no failing call below them",
 			sp.ownErrors, float64(sp.ownErrors)/tw, b))
 	}
-	if s.calls > 0 {
+	if s.calls >= minEvidence {
 		var parts []string
 		for k := range unionFan(base, win) {
 			if k.svc != name {
 				continue
 			}
 			rb, rw := rate(base, k), rate(win, k)
-			if math.Abs(rw-rb) > 0.1*math.Max(rb, 0.1) {
+			if n := opSpans(win, k.svc, k.op); n > 0 && excess(float64(win.fanout[k]), rb*float64(n)) >= minEvidence {
 				parts = append(parts, fmt.Sprintf("%s → %s %.2g per call (baseline %.2g)", k.op, k.child, rw, rb))
 			}
 		}

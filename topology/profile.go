@@ -50,11 +50,13 @@ type opProfile struct {
 	spans   int64
 	selfSum float64
 	durSum  float64
+	self    latency
 }
 
 type gapProfile struct {
 	calls  int64
 	gapSum float64
+	wire   latency
 }
 
 type entryProfile struct {
@@ -207,11 +209,12 @@ func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID stri
 		}
 		g := p.edges[edgeName{s.service, c.service}]
 		if g == nil {
-			g = &gapProfile{}
+			g = &gapProfile{wire: newLatency()}
 			p.edges[edgeName{s.service, c.service}] = g
 		}
 		g.calls++
 		g.gapSum += wire
+		g.wire.add(wire)
 		edgeTime += wire
 		p.fanout[fanKey{s.service, s.op, c.service}]++
 	}
@@ -224,21 +227,28 @@ func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID stri
 		}
 	}
 	self := max(0, s.durationMS()-busy.within(s.start, s.end)-edgeTime)
-	sp := p.services[s.service]
+	// A call to something uninstrumented (a database, an external API) is
+	// that node's work: its duration is all the traces see of it.
+	node := s.service
+	if calls(s.kind) && s.peer != nil && s.peer.name != s.service && len(kids) == 0 {
+		node = s.peer.name
+	}
+	sp := p.services[node]
 	if sp == nil {
 		sp = &serviceProfile{ops: map[string]*opProfile{}}
-		p.services[s.service] = sp
+		p.services[node] = sp
 	}
 	sp.spans++
 	sp.selfSum += self
 	op := sp.ops[s.op]
 	if op == nil {
-		op = &opProfile{}
+		op = &opProfile{self: newLatency()}
 		sp.ops[s.op] = op
 	}
 	op.spans++
 	op.selfSum += self
 	op.durSum += s.durationMS()
+	op.self.add(self)
 	own := s.failed && !failedChild
 	if s.failed {
 		sp.errors++
@@ -349,22 +359,24 @@ func (out *bucket) add(b *bucket) {
 		for opName, op := range sp.ops {
 			oo := o.ops[opName]
 			if oo == nil {
-				oo = &opProfile{}
+				oo = &opProfile{self: newLatency()}
 				o.ops[opName] = oo
 			}
 			oo.spans += op.spans
 			oo.selfSum += op.selfSum
 			oo.durSum += op.durSum
+			oo.self.merge(op.self)
 		}
 	}
 	for k, g := range b.edges {
 		o := out.edges[k]
 		if o == nil {
-			o = &gapProfile{}
+			o = &gapProfile{wire: newLatency()}
 			out.edges[k] = o
 		}
 		o.calls += g.calls
 		o.gapSum += g.gapSum
+		o.wire.merge(g.wire)
 	}
 	for k, v := range b.fanout {
 		out.fanout[k] += v

@@ -41,9 +41,14 @@ func (a *Analysis) bracket(base *bucket, times []time.Time, buckets []*bucket) {
 func deviation(n int, sev func(int) float64, at func(int) time.Time) (first, peak, recovery time.Time, recovered bool) {
 	worst := 0.0
 	last := -1
+	// A lone deviating minute is noise at low traffic: a minute counts
+	// when the minute before or after it deviates too.
+	counts := func(i int) bool {
+		return sev(i) > 0 && (i > 0 && sev(i-1) > 0 || i+1 < n && sev(i+1) > 0)
+	}
 	for i := 0; i < n; i++ {
 		s := sev(i)
-		if s <= 0 {
+		if !counts(i) {
 			continue
 		}
 		if first.IsZero() {

@@ -15,6 +15,7 @@ import (
 
 func newDemoCmd(e *env) *cobra.Command {
 	var out, start string
+	var faults []string
 	var cfg demo.Config
 	c := &cobra.Command{
 		Use:   "demo --out FILE",
@@ -27,7 +28,8 @@ The output is OTLP JSON lines (gzip-compressed when FILE ends in .gz) and
 is the same for the same flags. '--demo' on other commands reads the copy
 bundled into rbgen.`,
 		Example: `  rbgen demo --out week.otlp.jsonl.gz
-  rbgen demo --days 1 --out - | rbgen graph --input -`,
+  rbgen demo --days 1 --out - | rbgen graph --input -
+  rbgen demo --out incident.jsonl.gz --fault node=checkout,start=2026-11-14T14:00:00Z,end=2026-11-14T14:30:00Z,errors=0.5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -39,6 +41,13 @@ bundled into rbgen.`,
 					return usagef("--start: want RFC 3339 such as 2026-11-09T00:00:00Z: %v", err)
 				}
 				cfg.Start = t
+			}
+			for _, f := range faults {
+				fault, err := demo.ParseFault(f)
+				if err != nil {
+					return usageError{err}
+				}
+				cfg.Faults = append(cfg.Faults, fault)
 			}
 			st, err := writeDemo(e, out, cfg)
 			if err != nil {
@@ -54,6 +63,7 @@ bundled into rbgen.`,
 	fl.IntVar(&cfg.Days, "days", 7, "days of traffic")
 	fl.IntVar(&cfg.PeakPerHour, "peak-per-hour", 40, "traces per hour at the daily peak")
 	fl.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	fl.StringArrayVar(&faults, "fault", nil, "inject a fault: `node=NAME,start=T,end=T,errors=RATIO,latency=DUR` (repeatable; a service's\nrequests fail or slow down, or a database's or external API's calls do)")
 	return c
 }
 

@@ -1,0 +1,93 @@
+package topology_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/topology"
+	"github.com/rbgen/rbgen/tracefile"
+)
+
+// incident writes two days of the demo shop with a fault on the second
+// afternoon and analyses [from, to) against the week before.
+func incident(t *testing.T, f demo.Fault, from, to time.Time) (*topology.Analysis, demo.Stats) {
+	t.Helper()
+	var buf bytes.Buffer
+	st, err := demo.Write(&buf, demo.Config{Days: 2, PeakPerHour: 1200, Faults: []demo.Fault{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead := 15 * time.Minute
+	ib := topology.NewIncidentBuilder(topology.Options{},
+		&[2]time.Time{from.Add(-7 * 24 * time.Hour), from}, &[2]time.Time{from.Add(-lead), to.Add(lead)})
+	err = (&tracefile.Reader{Paths: []string{"-"}, Stdin: &buf}).Stream(context.Background(), func(b topology.Batch) error {
+		ib.Add(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib.Finish()
+	a, err := topology.Analyze(ib.Baseline, ib.Window, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, st
+}
+
+var (
+	faultStart = time.Date(2026, 11, 10, 14, 0, 0, 0, time.UTC)
+	faultEnd   = faultStart.Add(30 * time.Minute)
+)
+
+func near(a, b time.Time) bool { return a.Sub(b).Abs() <= 2*time.Minute }
+
+func TestIncidentsOnTheDemoShop(t *testing.T) {
+	cases := []struct {
+		name  string
+		fault demo.Fault
+	}{
+		{"errors in one service put that service first", demo.Fault{Node: "checkout", ErrorRate: 1}},
+		{"latency in one database puts that database first", demo.Fault{Node: "catalog-db/products", Latency: 300 * time.Millisecond}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := c.fault
+			f.Start, f.End = faultStart, faultEnd
+			a, st := incident(t, f, faultStart, faultEnd)
+			if len(a.Suspects) == 0 || a.Suspects[0].Node != f.Node {
+				t.Fatalf("suspects %+v, want %s first", a.Suspects, f.Node)
+			}
+			top := a.Suspects[0]
+			if len(top.Evidence) == 0 || len(top.Examples) == 0 {
+				t.Errorf("suspect #1 has no evidence or example traces: %+v", top)
+			}
+			if !near(a.Start, faultStart) || !a.Recovered || !near(a.End, faultEnd) {
+				t.Errorf("timeline %s – %s (recovered %v), fault %s – %s", a.Start, a.End, a.Recovered, faultStart, faultEnd)
+			}
+			var requests, failed int64
+			for _, n := range st.WindowTraces {
+				requests += n
+			}
+			for _, n := range st.WindowFailures {
+				failed += n
+			}
+			if a.Impact.Requests != requests || a.Impact.Failed != failed {
+				t.Errorf("impact %d requests, %d failed; the generator made %d and %d", a.Impact.Requests, a.Impact.Failed, requests, failed)
+			}
+		})
+	}
+}
+
+func TestIncidentErrors(t *testing.T) {
+	ib := topology.NewIncidentBuilder(topology.Options{}, &[2]time.Time{faultStart.Add(-time.Hour), faultStart},
+		&[2]time.Time{faultStart, faultEnd})
+	ib.Finish()
+	if _, err := topology.Analyze(ib.Baseline, ib.Window, faultStart, faultEnd); !errors.Is(err, topology.ErrEmptyProfile) {
+		t.Errorf("err = %v, want ErrEmptyProfile", err)
+	}
+}
