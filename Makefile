@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 BIN      := bin/rbgen
 
-.PHONY: all build test unit fuzz bench demo graph-demo vet clean tempo
+.PHONY: all build test unit fuzz bench demo graph-demo vet clean tempo eval-rca
 
 all: build
 
@@ -38,6 +38,11 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench DecodeAndBuild -benchmem -benchtime 5x ./topology
 	$(GO) test -run '^$$' -bench PeakHeap -benchtime 1x ./topology
+
+# Score the postmortem root-cause ranking on the Nezha faults in
+# ../shared/corpus/nezha: top-1 and top-3 accuracy, and the misses.
+eval-rca:
+	$(GO) run ./tools/evalrca -corpus ../shared/corpus/nezha
 
 # Rewrite the bundled demo week (deterministic: same bytes every time).
 demo:

@@ -159,6 +159,10 @@ func PlanTOC(t *template.Template, dir string, extra []string, overlay map[strin
 }
 
 func linkPrefix(from, dir string) (string, error) {
+	if filepath.IsAbs(from) != filepath.IsAbs(dir) {
+		from, _ = filepath.Abs(from)
+		dir, _ = filepath.Abs(dir)
+	}
 	rel, err := filepath.Rel(from, dir)
 	if err != nil {
 		return "", fmt.Errorf("link %s from %s: %w", dir, from, err)

@@ -6,7 +6,7 @@ package templates
 
 import "embed"
 
-// FS holds runbook.md.tmpl and toc.md.tmpl.
+// FS holds runbook.md.tmpl, toc.md.tmpl and postmortem.md.tmpl.
 //
 //go:embed *.tmpl
 var FS embed.FS

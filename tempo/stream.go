@@ -111,7 +111,7 @@ func (c *Client) Stream(ctx context.Context, fn func(topology.Batch) error) erro
 		return err
 	}
 	if c.Coverage.TracesFetched == 0 {
-		return &SourceError{Msg: fmt.Sprintf("no traces fetched from Tempo (%s); check --tenant, --query, --lookback and --end",
+		return &SourceError{Msg: fmt.Sprintf("no traces fetched from Tempo (%s); check --tenant, --query, --lookback and --lookback-end",
 			c.Coverage)}
 	}
 	return nil

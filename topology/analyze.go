@@ -77,11 +77,11 @@ func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 	b := base.merge(base.From, base.To)
 	w := win.merge(start, end)
 	a.BaselineTraces, a.WindowTraces = b.traces, w.traces
-	if b.traces == 0 {
-		return nil, fmt.Errorf("baseline %s–%s: %w", fmtT(base.From), fmtT(base.To), ErrEmptyProfile)
-	}
 	if w.traces == 0 {
 		return nil, fmt.Errorf("window %s–%s: %w", fmtT(start), fmtT(end), ErrEmptyProfile)
+	}
+	if b.traces == 0 {
+		return nil, fmt.Errorf("baseline %s–%s: %w", fmtT(base.From), fmtT(base.To), ErrEmptyProfile)
 	}
 	a.Suspects = rank(b, w)
 	a.Impact = impactOf(b, w)

@@ -297,15 +297,21 @@ func (sp *serviceProfile) keepExample(trace string, score float64) {
 	}
 	if len(sp.examples) < maxExamples {
 		sp.examples = append(sp.examples, example{trace, score})
-	} else if low := lowest(sp.examples); sp.examples[low].score < score {
+	} else if low := lowest(sp.examples); better(example{trace, score}, sp.examples[low]) {
 		sp.examples[low] = example{trace, score}
 	}
+}
+
+// better orders examples totally (score, then trace ID), so the chosen
+// ones do not depend on the order traces or buckets are merged in.
+func better(a, b example) bool {
+	return a.score > b.score || a.score == b.score && a.trace < b.trace
 }
 
 func lowest(ex []example) int {
 	low := 0
 	for i := range ex {
-		if ex[i].score < ex[low].score || ex[i].score == ex[low].score && ex[i].trace > ex[low].trace {
+		if better(ex[low], ex[i]) {
 			low = i
 		}
 	}

@@ -51,8 +51,8 @@ func (f *sourceFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.tempoHTTP, "tempo-http", "", "Tempo's HTTP API `URL` (fetch by ID), e.g. http://tempo:3200")
 	fl.StringVar(&f.tenant, "tenant", "", "Tempo tenant, sent as X-Scope-OrgID")
 	fl.StringVar(&f.query, "query", "", "TraceQL selecting the traces to pull (default {})")
-	fl.DurationVar(&f.lookback, "lookback", tempo.DefaultLookback, "how far back from --end to pull")
-	fl.StringVar(&f.end, "end", "", "end of the lookback, RFC 3339 (default now)")
+	fl.DurationVar(&f.lookback, "lookback", tempo.DefaultLookback, "how far back from --lookback-end to pull")
+	fl.StringVar(&f.end, "lookback-end", "", "end of the lookback, RFC 3339 (default now)")
 	fl.DurationVar(&f.window, "window", tempo.DefaultWindow, "search the lookback in windows this long")
 	fl.IntVar(&f.limit, "limit-per-window", tempo.DefaultLimitPerWindow, "traces to pull from each window")
 	fl.IntVar(&f.concurrency, "concurrency", tempo.DefaultConcurrency, "traces fetched in parallel")
@@ -82,6 +82,12 @@ func (f *sourceFlags) loadConfig() (*config.Config, error) {
 // build reads the sources named by the flags (and extra arguments) into a
 // graph, and says on stderr what it read.
 func (f *sourceFlags) build(ctx context.Context, e *env, args []string, cfg *config.Config) (*topology.Graph, error) {
+	return f.buildWith(ctx, e, args, cfg, nil)
+}
+
+// buildWith is build into a given builder (one that also profiles an
+// incident, say), or a new one when b is nil.
+func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg *config.Config, b *topology.Builder) (*topology.Graph, error) {
 	inputs := append(append([]string(nil), f.inputs...), args...)
 	useTempo := f.tempoGRPC != "" || f.tempoHTTP != "" || (len(inputs) == 0 && !f.demo && cfg.Tempo.GRPC != "")
 	switch {
@@ -95,8 +101,11 @@ func (f *sourceFlags) build(ctx context.Context, e *env, args []string, cfg *con
 		return nil, usagef("--trace-horizon and --max-open-spans must be positive")
 	}
 	opt := topology.Options{Horizon: f.horizon, MaxOpenSpans: f.maxOpenSpans}
+	if b == nil {
+		b = topology.NewBuilder(opt)
+	}
 	if useTempo {
-		return f.buildFromTempo(ctx, e, cfg, opt)
+		return f.buildFromTempo(ctx, e, cfg, b)
 	}
 	r := &tracefile.Reader{Paths: inputs, Stdin: e.stdin, SkipBad: f.skipBad}
 	if f.demo {
@@ -105,7 +114,7 @@ func (f *sourceFlags) build(ctx context.Context, e *env, args []string, cfg *con
 	}
 	files := 0
 	r.OnFile = func(string) { files++ }
-	g, err := topology.Build(ctx, r, opt)
+	g, err := fill(ctx, b, r)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +159,7 @@ func (f *sourceFlags) tempoConfig(e *env, cfg *config.Config) (tempo.Config, err
 	if f.end != "" {
 		end, err := time.Parse(time.RFC3339, f.end)
 		if err != nil {
-			return tc, usagef("--end: want RFC 3339 such as 2026-11-16T00:00:00Z: %v", err)
+			return tc, usagef("--lookback-end: want RFC 3339 such as 2026-11-16T00:00:00Z: %v", err)
 		}
 		tc.End = end
 	}
@@ -160,7 +169,19 @@ func (f *sourceFlags) tempoConfig(e *env, cfg *config.Config) (tempo.Config, err
 	return tc, nil
 }
 
-func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Config, opt topology.Options) (*topology.Graph, error) {
+// fill streams a source into a builder.
+func fill(ctx context.Context, b *topology.Builder, src topology.Source) (*topology.Graph, error) {
+	err := src.Stream(ctx, func(batch topology.Batch) error {
+		b.Add(batch)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Finish(), nil
+}
+
+func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Config, b *topology.Builder) (*topology.Graph, error) {
 	tc, err := f.tempoConfig(e, cfg)
 	if err != nil {
 		return nil, err
@@ -172,7 +193,7 @@ func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Co
 		return nil, usageError{err}
 	}
 	defer client.Close()
-	g, err := topology.Build(ctx, client, opt)
+	g, err := fill(ctx, b, client)
 	report.done()
 	fmt.Fprintln(e.stderr, "rbgen: "+client.Coverage.String())
 	if err != nil {

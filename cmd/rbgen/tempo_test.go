@@ -55,13 +55,13 @@ func TestTempoSourceEqualsFiles(t *testing.T) {
 	secrets := map[string]string{"TEST_TEMPO_TOKEN": "dummy-secret-value"}
 	conn := []string{"--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL, "--config", cfgPath}
 	tempoArgs := append(append([]string{}, conn...),
-		"--end", end.Format(time.RFC3339), "--lookback", "168h", "--limit-per-window", "1000")
+		"--lookback-end", end.Format(time.RFC3339), "--lookback", "168h", "--limit-per-window", "1000")
 
 	// Wait (bounded) until the oldest day is searchable.
 	deadline := time.Now().Add(150 * time.Second)
 	for {
 		oldestDay := append(append([]string{"graph", "-q"}, conn...),
-			"--end", end.Add(-6*24*time.Hour).Format(time.RFC3339), "--lookback", "24h")
+			"--lookback-end", end.Add(-6*24*time.Hour).Format(time.RFC3339), "--lookback", "24h")
 		code, _, stderr := runWithEnv(t, end, secrets, oldestDay...)
 		if code == exitOK {
 			break
@@ -115,7 +115,7 @@ func TestTempoSourceEqualsFiles(t *testing.T) {
 		wantErr  string
 	}{
 		{"without a tenant Tempo refuses and rbgen says to check --tenant",
-			[]string{"graph", "--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL, "--end", end.Format(time.RFC3339), "--config", "/dev/null"},
+			[]string{"graph", "--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL, "--lookback-end", end.Format(time.RFC3339), "--config", "/dev/null"},
 			exitSource, "--tenant"},
 		{"a wrong tenant finds nothing and rbgen says so",
 			append(append([]string{"graph"}, tempoArgs...), "--tenant", "team-b"), exitSource, "no traces fetched"},

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rbgen/rbgen/demo"
+)
+
+// incidentFile writes two days of the demo shop with checkout failing on
+// the second afternoon.
+func incidentFile(t *testing.T) string {
+	t.Helper()
+	start := time.Date(2026, 11, 10, 14, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	_, err := demo.Write(&buf, demo.Config{Days: 2, PeakPerHour: 600,
+		Faults: []demo.Fault{{Node: "checkout", Start: start, End: start.Add(30 * time.Minute), ErrorRate: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "incident.jsonl")
+	os.WriteFile(p, buf.Bytes(), 0o644)
+	return p
+}
+
+func TestPostmortem(t *testing.T) {
+	in := incidentFile(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "postmortems")
+	args := []string{"postmortem", "-i", in, "--start", "2026-11-10T14:00:00Z", "--end", "2026-11-10T14:30:00Z",
+		"--out", out, "--runbooks", "../../runbooks", "--config", "../../rbgen.yaml"}
+	code, _, stderr := runCmd(t, "", args...)
+	if code != exitOK || !strings.Contains(stderr, "first suspect checkout") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	path := filepath.Join(out, "PM-20261110-checkout-errors.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, want := range []string{"status: draft", "suspects:\n  - \"checkout\"", "## Summary", "## Impact", "## Root cause",
+		"## Trigger", "## Detection", "## Resolution", "## Timeline", "```mermaid", "## Related runbooks",
+		"RB-009-checkout-high-error-rate.md", "## Action items", "## Lessons learned", "payments-oncall"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the draft lacks %q", want)
+		}
+	}
+	index, _ := os.ReadFile(filepath.Join(out, "README.md"))
+	if !strings.Contains(string(index), "(PM-20261110-checkout-errors.md)") {
+		t.Errorf("the index does not list the draft:\n%s", index)
+	}
+
+	// People's words survive regeneration; the rest is checked.
+	edited := strings.Replace(doc, "<!-- rbgen:keep resolution -->\n", "<!-- rbgen:keep resolution -->\nRolled back checkout v1.4.3 at 14:29.\n", 1)
+	os.WriteFile(path, []byte(edited), 0o644)
+	if code, _, stderr := runCmd(t, "", args...); code != exitOK {
+		t.Fatalf("regenerate: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "Rolled back checkout v1.4.3") {
+		t.Error("the resolution written by a person was lost")
+	}
+	if code, stdout, _ := runCmd(t, "", append(args, "--check")...); code != exitOK || stdout != "" {
+		t.Errorf("--check after regenerating: exit %d, %q", code, stdout)
+	}
+}
+
+func TestPostmortemBadWindows(t *testing.T) {
+	in := incidentFile(t)
+	out := filepath.Join(t.TempDir(), "pm")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"end before start", []string{"--start", "2026-11-10T15:00:00Z", "--end", "2026-11-10T14:00:00Z"}, "is not after --start"},
+		{"a window with no traces", []string{"--start", "2026-12-01T14:00:00Z", "--end", "2026-12-01T15:00:00Z"}, "window 2026-12-01 14:00–2026-12-01 15:00: no traces"},
+		{"an empty baseline", []string{"--start", "2026-11-09T00:30:00Z", "--end", "2026-11-09T01:00:00Z",
+			"--baseline-start", "2026-10-01T00:00:00Z", "--baseline-end", "2026-10-02T00:00:00Z"}, "baseline 2026-10-01 00:00–2026-10-02 00:00: no traces"},
+		{"a time that is not a time", []string{"--start", "yesterday", "--end", "-1h"}, "want RFC 3339"},
+		{"no window at all", nil, "--start and --end"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, "", append([]string{"postmortem", "-i", in, "--out", out, "--config", "/dev/null"}, c.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") > 2 {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, c.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a failed run wrote files")
+			}
+		})
+	}
+}
+
+func TestRelativeTimes(t *testing.T) {
+	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	got, err := parseTime("start", "-90m", now)
+	if err != nil || !got.Equal(now.Add(-90*time.Minute)) {
+		t.Errorf("-90m = %v, %v", got, err)
+	}
+}

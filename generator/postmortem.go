@@ -1,0 +1,412 @@
+package generator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/topology"
+)
+
+// Postmortem is what the postmortem template renders.
+type Postmortem struct {
+	ID, File, Title string
+	Start, End      time.Time
+	Duration        string
+	Severity        string
+	Summary         string // Markdown, escaped
+	A               *topology.Analysis
+	Suspects        []SuspectView
+	Impact          []ImpactRow
+	Timeline        []Event
+	FailureChart    string
+	LatencyChart    string
+	Detection       string
+	Actions         []string // Markdown table rows
+	Baseline        string
+}
+
+// SuspectView is a suspect ready for the document.
+type SuspectView struct {
+	Rank     int
+	Node     string
+	Share    string
+	Evidence []string // escaped
+	Examples []string
+	TraceQL  string
+	Explore  string
+	Runbooks []RunbookLink
+	Dated    string
+}
+
+// RunbookLink points from a postmortem to a runbook.
+type RunbookLink struct{ ID, Path, Symptom string }
+
+// ImpactRow is one entry point's line in the impact table.
+type ImpactRow struct {
+	Name                                   string
+	Requests, Failed, Slow                 int64
+	FailedShare, SlowShare, BaselineFailed string
+	BaselineP99, WindowP99                 string
+}
+
+// Event is one line of the timeline.
+type Event struct{ Time, What string }
+
+// PostmortemOptions are the inputs of PlanPostmortem besides the analysis.
+type PostmortemOptions struct {
+	Dir, RunbookDir string
+	Title           string
+	Config          *config.Config
+	Templates       *template.Template
+	Force           bool
+}
+
+// PostmortemID names a postmortem by its start day and a slug.
+func PostmortemID(a *topology.Analysis, title string) string {
+	slug := Slug(title)
+	if title == "" {
+		slug = "incident"
+		if len(a.Suspects) > 0 {
+			kind := "latency"
+			if a.Suspects[0].OwnErrors > a.Suspects[0].BaselineOwnErrors {
+				kind = "errors"
+			}
+			slug = Slug(a.Suspects[0].Node) + "-" + kind
+		}
+	}
+	return "PM-" + a.Window.Start.UTC().Format("20060102") + "-" + slug
+}
+
+// PlanPostmortem works out the postmortem file and the index, writing nothing.
+func PlanPostmortem(a *topology.Analysis, opt PostmortemOptions) (*Plan, error) {
+	pm := buildPostmortem(a, opt)
+	var buf bytes.Buffer
+	if err := opt.Templates.ExecuteTemplate(&buf, "postmortem.md.tmpl", pm); err != nil {
+		return nil, fmt.Errorf("render %s: %w", pm.File, err)
+	}
+	if _, _, ok := frontMatter(buf.String()); !ok {
+		return nil, fmt.Errorf("render %s: postmortem.md.tmpl must start with YAML front matter (---)", pm.File)
+	}
+	p := &Plan{Dir: opt.Dir}
+	if err := p.offer(filepath.Join(opt.Dir, pm.File), buf.String(), opt.Force); err != nil {
+		return nil, err
+	}
+	overlay := map[string][]byte{}
+	for _, c := range p.Changes {
+		overlay[c.Path] = c.Content
+	}
+	idx, err := planPostmortemIndex(opt.Dir, overlay)
+	if err != nil {
+		return nil, err
+	}
+	p.Changes = append(p.Changes, idx...)
+	return p, nil
+}
+
+func buildPostmortem(a *topology.Analysis, opt PostmortemOptions) *Postmortem {
+	id := PostmortemID(a, opt.Title)
+	pm := &Postmortem{ID: id, File: id + ".md", A: a, Start: a.Window.Start.UTC(), End: a.Window.End.UTC()}
+	pm.Title = opt.Title
+	if pm.Title == "" {
+		pm.Title = autoTitle(a)
+	}
+	pm.Duration = humanDuration(a.Window.End.Sub(a.Window.Start))
+	pm.Severity = incidentSeverity(a.Impact)
+	pm.Baseline = fmt.Sprintf("%s to %s (%d traces)", a.Baseline.Start.UTC().Format("2006-01-02 15:04"),
+		a.Baseline.End.UTC().Format("2006-01-02 15:04"), a.BaselineTraces)
+	links := runbookLinks(opt.Dir, opt.RunbookDir)
+	for i, s := range a.Suspects {
+		if i == 5 {
+			break
+		}
+		pm.Suspects = append(pm.Suspects, suspectView(i, s, opt.Config, links))
+	}
+	pm.Impact = impactRows(a.Impact)
+	pm.Timeline = timeline(a)
+	pm.FailureChart, pm.LatencyChart = charts(a.Minutes)
+	pm.Summary = summary(pm)
+	pm.Detection = detection(a, opt.Config)
+	pm.Actions = actions(pm, opt.Config)
+	return pm
+}
+
+func autoTitle(a *topology.Analysis) string {
+	if len(a.Suspects) == 0 {
+		return "Incident on " + a.Window.Start.UTC().Format("2006-01-02 15:04")
+	}
+	s := a.Suspects[0]
+	if s.OwnErrors > s.BaselineOwnErrors {
+		return s.Node + " failing"
+	}
+	return s.Node + " slow"
+}
+
+func incidentSeverity(im topology.IncidentImpact) string {
+	if im.Requests == 0 {
+		return "low"
+	}
+	share := float64(im.Failed+im.Slow) / float64(im.Requests)
+	switch {
+	case share >= 0.5:
+		return "critical"
+	case share >= 0.2:
+		return "high"
+	case share >= 0.05:
+		return "medium"
+	}
+	return "low"
+}
+
+func suspectView(i int, s topology.Suspect, cfg *config.Config, links map[string][]RunbookLink) SuspectView {
+	v := SuspectView{Rank: i + 1, Node: s.Node, Share: Percent(s.Score), Examples: s.Examples, Runbooks: links[s.Node]}
+	for _, e := range s.Evidence {
+		v.Evidence = append(v.Evidence, MD(e))
+	}
+	if len(s.Examples) > 0 {
+		v.TraceQL = s.Examples[0]
+		v.Explore = ExploreURL(cfg.GrafanaURL, cfg.TempoDatasource, s.Examples[0])
+	}
+	if !s.FirstDeviation.IsZero() {
+		v.Dated = "deviated from " + hm(s.FirstDeviation) + ", worst at " + hm(s.Peak)
+		if s.Recovered {
+			v.Dated += ", back to normal at " + hm(s.Recovery)
+		} else {
+			v.Dated += ", not recovered by the end of the window"
+		}
+	}
+	return v
+}
+
+func hm(t time.Time) string { return t.UTC().Format("15:04") }
+
+func impactRows(im topology.IncidentImpact) []ImpactRow {
+	var out []ImpactRow
+	for _, e := range im.EntryPoints {
+		r := ImpactRow{Name: e.Name, Requests: e.Requests, Failed: e.Failed, Slow: e.Slow,
+			BaselineFailed: Percent(e.BaselineFailRatio), BaselineP99: Millis(e.BaselineP99MS), WindowP99: Millis(e.WindowP99MS)}
+		if e.Requests > 0 {
+			r.FailedShare = Percent(float64(e.Failed) / float64(e.Requests))
+			r.SlowShare = Percent(float64(e.Slow) / float64(e.Requests))
+		}
+		out = append(out, r)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Failed+out[i].Slow > out[j].Failed+out[j].Slow })
+	return out
+}
+
+func timeline(a *topology.Analysis) []Event {
+	var ev []Event
+	add := func(t time.Time, what string) {
+		if !t.IsZero() {
+			ev = append(ev, Event{Time: t.UTC().Format("15:04"), What: what})
+		}
+	}
+	add(a.Window.Start, "start of the analysed window")
+	add(a.Window.End, "end of the analysed window")
+	add(a.Start, "the incident starts: the first minute out of the baseline's range")
+	add(a.Peak, "the worst minute")
+	if a.Recovered {
+		add(a.End, "back to normal")
+	}
+	for i, s := range a.Suspects {
+		if i == 3 {
+			break
+		}
+		add(s.FirstDeviation, fmt.Sprintf("suspect #%d %s starts to deviate", i+1, MD(s.Node)))
+		if s.Recovered {
+			add(s.Recovery, fmt.Sprintf("suspect #%d %s back to normal", i+1, MD(s.Node)))
+		}
+	}
+	sort.SliceStable(ev, func(i, j int) bool { return ev[i].Time < ev[j].Time })
+	return ev
+}
+
+// charts draws the entry points' failures and p95 per minute as Mermaid
+// xy charts, which GitHub, GitLab and the rbgen site render.
+func charts(ms []topology.Minute) (string, string) {
+	if len(ms) == 0 {
+		return "", ""
+	}
+	step := (len(ms) + 59) / 60
+	var labels, failed, p95 []string
+	for i := 0; i < len(ms); i += step {
+		var f int64
+		var p float64
+		for _, m := range ms[i:min(i+step, len(ms))] {
+			f += m.Failed
+			p = max(p, m.P95MS)
+		}
+		labels = append(labels, `"`+hm(ms[i].T)+`"`)
+		failed = append(failed, fmt.Sprint(f))
+		p95 = append(p95, fmt.Sprintf("%.0f", p))
+	}
+	axis := "  x-axis [" + strings.Join(labels, ", ") + "]\n"
+	return "xychart-beta\n  title \"Failed requests per minute\"\n" + axis + "  y-axis \"failed\"\n  bar [" + strings.Join(failed, ", ") + "]\n",
+		"xychart-beta\n  title \"p95 latency per minute (ms)\"\n" + axis + "  y-axis \"ms\"\n  line [" + strings.Join(p95, ", ") + "]\n"
+}
+
+func summary(pm *Postmortem) string {
+	a := pm.A
+	im := a.Impact
+	var b strings.Builder
+	fmt.Fprintf(&b, "Between %s and %s UTC on %s, %s requests reached the traced entry points; %s failed and %s were slower than their usual p99.",
+		hm(pm.Start), hm(pm.End), pm.Start.Format("2006-01-02"), humanCount(im.Requests), pct(im.Failed, im.Requests), pct(im.Slow, im.Requests))
+	if len(pm.Suspects) > 0 {
+		s := pm.Suspects[0]
+		fmt.Fprintf(&b, " The traces point at %s first (%s of the evidence)", Code(s.Node), s.Share)
+		if len(s.Evidence) > 0 {
+			fmt.Fprintf(&b, ": %s", s.Evidence[0])
+		}
+		b.WriteString(".")
+	} else {
+		b.WriteString(" No node's own behaviour changed clearly against the baseline.")
+	}
+	return b.String()
+}
+
+func pct(n, total int64) string {
+	if total == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%s (%s)", humanCount(n), Percent(float64(n)/float64(total)))
+}
+
+func detection(a *topology.Analysis, cfg *config.Config) string {
+	if a.Start.IsZero() {
+		return "The traces show no minute clearly outside the baseline's range, so no alert derived from them would have fired."
+	}
+	forD := cfg.Thresholds.For.Duration
+	return fmt.Sprintf("The traces first leave the baseline's range at %s UTC. An alert with the runbooks' %s `for` clause would fire at about %s UTC, if the condition held.",
+		hm(a.Start), humanDuration(forD), hm(a.Start.Add(forD)))
+}
+
+func actions(pm *Postmortem, cfg *config.Config) []string {
+	owner := func(node string) string {
+		o := cfg.OwnerOf(node, "")
+		if name := ownerName(o); name != "unowned" {
+			return name
+		}
+		return "owner of " + MD(node)
+	}
+	var out []string
+	for i, s := range pm.Suspects {
+		if i == 2 {
+			break
+		}
+		out = append(out, fmt.Sprintf("| Find and fix why %s deviated (see Root cause) | %s | high | |", MD(s.Node), owner(s.Node)))
+	}
+	if len(pm.Suspects) > 0 && len(pm.Suspects[0].Runbooks) > 0 {
+		out = append(out, fmt.Sprintf("| Check that %s's alert fired and its runbook helped; update its keep blocks | %s | medium | |",
+			MD(pm.Suspects[0].Node), owner(pm.Suspects[0].Node)))
+	}
+	out = append(out, "| Add a test or fault-injection exercise that reproduces this failure | | medium | |")
+	return out
+}
+
+// runbookLinks reads the runbook registry and links each node's runbooks,
+// relative to the postmortem folder.
+func runbookLinks(pmDir, rbDir string) map[string][]RunbookLink {
+	out := map[string][]RunbookLink{}
+	if rbDir == "" {
+		return out
+	}
+	b, err := os.ReadFile(filepath.Join(rbDir, RegistryFile))
+	if err != nil {
+		return out
+	}
+	var reg registry
+	if json.Unmarshal(b, &reg) != nil {
+		return out
+	}
+	prefix, err := linkPrefix(pmDir, rbDir)
+	if err != nil {
+		return out
+	}
+	keys := make([]string, 0, len(reg.IDs))
+	for k := range reg.IDs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		i := strings.LastIndex(k, "/")
+		node, symptom := k[:i], k[i+1:]
+		e := reg.IDs[k]
+		out[node] = append(out[node], RunbookLink{ID: fmt.Sprintf("RB-%03d", e.Num), Path: prefix + e.File, Symptom: symptom})
+	}
+	return out
+}
+
+// PostmortemIndex is the postmortems' table of contents.
+const postmortemIntro = `# Postmortems
+
+Drafts generated by rbgen from the traces of each incident window against a
+baseline. The sections marked for people (summary, trigger, detection,
+resolution, action items, lessons learned) live in keep blocks: edit them
+freely, rbgen carries them over when it regenerates a draft.
+
+`
+
+var pmName = regexp.MustCompile(`^PM-\d{8}-.*\.md$`)
+
+func planPostmortemIndex(dir string, overlay map[string][]byte) ([]Change, error) {
+	seen := map[string]bool{}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	for _, e := range entries {
+		if pmName.MatchString(e.Name()) {
+			seen[e.Name()] = true
+		}
+	}
+	for path := range overlay {
+		if pmName.MatchString(filepath.Base(path)) {
+			seen[filepath.Base(path)] = true
+		}
+	}
+	names := sortedStrings(seen)
+	sort.Sort(sort.Reverse(sort.StringSlice(names))) // newest first
+	var rows strings.Builder
+	rows.WriteString("| Postmortem | Window (UTC) | Severity | First suspect | Status |\n|---|---|---|---|---|\n")
+	for _, n := range names {
+		path := filepath.Join(dir, n)
+		b, ok := overlay[path]
+		if !ok {
+			if b, err = os.ReadFile(path); err != nil {
+				return nil, err
+			}
+		}
+		fm, _, _ := frontMatter(string(b))
+		suspect := ""
+		for _, line := range strings.Split(fm, "\n") {
+			if v, ok := strings.CutPrefix(line, "  - "); ok && suspect == "" {
+				json.Unmarshal([]byte(v), &suspect)
+			}
+		}
+		fmt.Fprintf(&rows, "| [%s](%s) | %s – %s | %s | %s | %s |\n", MD(fmValue(fm, "title")), n,
+			MD(fmValue(fm, "start")), MD(fmValue(fm, "end")), MD(fmValue(fm, "severity")), MD(suspect), MD(fmValue(fm, "status")))
+	}
+	path := filepath.Join(dir, IndexFile)
+	old, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		old, err = []byte(postmortemIntro), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	next := replaceTOC(string(old), rows.String())
+	if next == string(old) {
+		return nil, nil
+	}
+	return []Change{{Path: path, Content: []byte(next), Reason: "index"}}, nil
+}
