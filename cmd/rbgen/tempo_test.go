@@ -108,6 +108,24 @@ func TestTempoSourceEqualsFiles(t *testing.T) {
 		}
 	})
 
+	t.Run("rbgen postmortem --tempo drafts from the window and the days before", func(t *testing.T) {
+		out := filepath.Join(dir, "pm")
+		winStart := end.Add(-24 * time.Hour)
+		code, _, stderr := runWithEnv(t, end, secrets, append(append([]string{"postmortem", "-q", "--out", out,
+			"--start", winStart.Format(time.RFC3339), "--end", winStart.Add(time.Hour).Format(time.RFC3339)}, conn...),
+			"--limit-per-window", "1000")...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if !strings.Contains(stderr, "in the baseline") || !strings.Contains(stderr, "windows searched") {
+			t.Errorf("stderr: %s", stderr)
+		}
+		files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
+		if len(files) != 1 {
+			t.Errorf("drafts written: %v", files)
+		}
+	})
+
 	cases := []struct {
 		name     string
 		args     []string
