@@ -26,6 +26,10 @@ import (
 // ever given to another key.
 const RegistryFile = ".rbgen-ids.json"
 
+// GraphFile is the graph the runbooks were generated from, kept beside
+// them so that `rbgen publish` can draw the pictures without the traces.
+const GraphFile = ".rbgen-graph.json"
+
 type registry struct {
 	Version int                      `json:"version"`
 	Next    int                      `json:"next"`
@@ -213,6 +217,11 @@ func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
 		return nil, err
 	}
 	p.add(filepath.Join(opt.Dir, RegistryFile), reg.encode(), "registry")
+	snapshot, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	p.add(filepath.Join(opt.Dir, GraphFile), append(snapshot, '\n'), "registry")
 	return p, nil
 }
 

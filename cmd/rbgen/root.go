@@ -90,7 +90,7 @@ Start with the bundled demo week:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newGraphCmd(e), newGenerateCmd(e), newPostmortemCmd(e), newDemoCmd(e))
+	root.AddCommand(newGraphCmd(e), newGenerateCmd(e), newPostmortemCmd(e), newPublishCmd(e), newDemoCmd(e))
 	registerUpdateTOC(root, e)
 	return root
 }

@@ -1,0 +1,124 @@
+package generator_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds the browser, or skips with the reason: CI installs it
+// (apt-get install chromium); a laptop may not have it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no Chromium on PATH: install the Debian package chromium to run the browser test")
+	return ""
+}
+
+// TestSiteInABrowser opens the published demo site from file:// in
+// headless Chromium: no console errors, the filters work, every page the
+// index links to loads, and screenshots are kept for people to look at.
+func TestSiteInABrowser(t *testing.T) {
+	exe := chromium(t)
+	out, _ := publish(t, smallDemo(t))
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	var mu sync.Mutex
+	var problems []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
+				problems = append(problems, fmt.Sprintf("console %s", e.Type))
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shots := os.Getenv("RBGEN_SCREENSHOTS")
+	if shots == "" {
+		shots = filepath.Join(os.TempDir(), "rbgen-screenshots")
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", shots)
+	shoot := func(name string) {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	index := "file://" + filepath.Join(out, "index.html")
+	if err := chromedp.Do(ctx, chromedp.Navigate(index), chromedp.WaitVisible(chromedp.CSS("table.runbooks"))); err != nil {
+		t.Fatal(err)
+	}
+	shoot("index.jpg")
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`select[data-filter="severity"]`), "critical")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('select[data-filter="severity"]').dispatchEvent(new Event('change'))`)); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("shown")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(shown, "of 28 runbooks") || strings.HasPrefix(shown, "28 of") || strings.HasPrefix(shown, "0 of") {
+		t.Errorf("the severity filter shows %q", shown)
+	}
+	hrefs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('a')).map(a => a.href)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hrefs {
+		if err := chromedp.Do(ctx, chromedp.Navigate(h)); err != nil {
+			t.Errorf("%s did not load: %v", h, err)
+			continue
+		}
+		if title, err := chromedp.Run(ctx, chromedp.Title()); err != nil || title == "" {
+			t.Errorf("%s has no title (%v)", h, err)
+		}
+	}
+	runbook := "file://" + filepath.Join(out, "runbooks", "RB-009-checkout-high-error-rate.html")
+	if err := chromedp.Do(ctx, chromedp.Navigate(runbook), chromedp.WaitVisible(chromedp.CSS("svg.graph"))); err != nil {
+		t.Fatal(err)
+	}
+	shoot("runbook.jpg")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(problems) > 0 {
+		t.Errorf("the browser reported: %v", problems)
+	}
+}

@@ -1,0 +1,432 @@
+package generator
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gomarkdown/markdown"
+	"github.com/gomarkdown/markdown/ast"
+	mdhtml "github.com/gomarkdown/markdown/html"
+	"github.com/gomarkdown/markdown/parser"
+	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/rbgen/rbgen/topology"
+)
+
+//go:embed site/*
+var siteFS embed.FS
+
+// SiteOptions say what to publish and where.
+type SiteOptions struct {
+	RunbookDir, PostmortemDir, Out string
+	// BaseURL is where the site will be served, for the canonical link
+	// only: every link inside the site is relative, so it works from any
+	// sub-path and from file://.
+	BaseURL string
+}
+
+// page is one HTML page of the site.
+type page struct {
+	Path, Title, Kind string
+	Meta              []string
+	TOC               []tocItem
+	Body              template.HTML
+	Prev, Next        *pageLink
+	Up                pageLink
+	Root              string // relative path to the site root, "" or "../"
+	Canonical         string
+	CSS, Script       template.CSS
+	JS                template.JS
+}
+
+type tocItem struct {
+	ID, Text string
+	Level    int
+}
+
+type pageLink struct{ Href, Title string }
+
+// doc is a runbook or postmortem read from disk.
+type doc struct {
+	file, id, title, node, symptom, severity, owner, status, start, end string
+	kind                                                                string // runbook or postmortem
+	suspects                                                            []string
+	body                                                                string
+}
+
+// Publish renders the runbooks and postmortems into a static site, as
+// changes to write.
+func Publish(opt SiteOptions) ([]Change, error) {
+	rbs, err := readDocs(opt.RunbookDir, runbookName, "runbook")
+	if err != nil {
+		return nil, err
+	}
+	pms, err := readDocs(opt.PostmortemDir, pmName, "postmortem")
+	if err != nil {
+		return nil, err
+	}
+	if len(rbs) == 0 && len(pms) == 0 {
+		return nil, fmt.Errorf("nothing to publish: no RB-*.md in %s and no PM-*.md in %s", opt.RunbookDir, opt.PostmortemDir)
+	}
+	g := loadGraph(opt.RunbookDir)
+	tmpl, err := template.New("page").ParseFS(siteFS, "site/page.html.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	css, _ := siteFS.ReadFile("site/site.css")
+	js, _ := siteFS.ReadFile("site/filter.js")
+	s := &site{opt: opt, g: g, tmpl: tmpl, css: template.CSS(css), js: template.JS(js), policy: sanitizer()}
+	s.runbookPages(rbs)
+	s.postmortemPages(pms)
+	s.servicePages(rbs, pms)
+	s.graphPage()
+	s.indexPage(rbs, pms)
+	return s.changes, s.err
+}
+
+type site struct {
+	opt     SiteOptions
+	g       *topology.Graph
+	tmpl    *template.Template
+	css     template.CSS
+	js      template.JS
+	policy  *bluemonday.Policy
+	changes []Change
+	err     error
+}
+
+func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []doc
+	for _, e := range entries {
+		if e.IsDir() || !name.MatchString(e.Name()) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		fm, body, _ := frontMatter(string(b))
+		d := doc{file: e.Name(), kind: kind, body: body, id: fmValue(fm, "id"), title: fmValue(fm, "title"),
+			node: fmValue(fm, "service"), symptom: fmValue(fm, "symptom"), severity: fmValue(fm, "severity"),
+			owner: fmValue(fm, "owner"), status: fmValue(fm, "status"), start: fmValue(fm, "start"), end: fmValue(fm, "end")}
+		for _, line := range strings.Split(fm, "\n") {
+			if v, ok := strings.CutPrefix(line, "  - "); ok {
+				var s string
+				if json.Unmarshal([]byte(v), &s) == nil {
+					d.suspects = append(d.suspects, s)
+				}
+			}
+		}
+		if d.title == "" {
+			d.title = e.Name()
+		}
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if kind == "postmortem" {
+			return out[i].file > out[j].file
+		}
+		return fileNum(out[i].file) < fileNum(out[j].file)
+	})
+	return out, nil
+}
+
+func loadGraph(dir string) *topology.Graph {
+	b, err := os.ReadFile(filepath.Join(dir, GraphFile))
+	if err != nil {
+		return &topology.Graph{}
+	}
+	var g topology.Graph
+	if json.Unmarshal(b, &g) != nil {
+		return &topology.Graph{}
+	}
+	return &g
+}
+
+// sanitizer allows what rendered Markdown needs and nothing that runs:
+// bluemonday's user-content policy (no scripts, no event handlers, no
+// javascript: URLs, no styles), plus heading IDs and code languages.
+func sanitizer() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.AllowAttrs("id").Matching(regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)).OnElements("h1", "h2", "h3", "h4", "h5", "h6")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[a-z]+$`)).OnElements("code")
+	return p
+}
+
+var fenceRE = regexp.MustCompile("(?ms)^(`{3,})mermaid\n(.*?)^`{3,}\n")
+
+// render turns a document's Markdown into safe HTML. Mermaid blocks become
+// figures drawn by rbgen (SVG, no script); links to .md files point at
+// the .html pages.
+func (s *site) render(d doc) (template.HTML, []tocItem) {
+	var figures []string
+	// The page header shows the title; the document's own top heading
+	// would repeat it.
+	body := h1RE.ReplaceAllString(d.body, "")
+	body = fenceRE.ReplaceAllStringFunc(body, func(block string) string {
+		m := fenceRE.FindStringSubmatch(block)
+		figures = append(figures, s.figure(d, m[2]))
+		return fmt.Sprintf("\nRBGENFIGURE%d\n\n", len(figures)-1)
+	})
+	p := parser.NewWithExtensions(parser.CommonExtensions | parser.AutoHeadingIDs)
+	tree := p.Parse([]byte(body))
+	toc := headings(tree)
+	r := mdhtml.NewRenderer(mdhtml.RendererOptions{Flags: mdhtml.CommonFlags | mdhtml.SkipHTML})
+	out := string(s.policy.SanitizeBytes(markdown.Render(tree, r)))
+	out = mdLinkRE.ReplaceAllString(out, `href="$1.html$2"`)
+	for i, f := range figures {
+		out = strings.Replace(out, fmt.Sprintf("<p>RBGENFIGURE%d</p>", i), `<figure>`+f+`</figure>`, 1)
+	}
+	return template.HTML(out), toc
+}
+
+var h1RE = regexp.MustCompile(`(?m)\A\s*# .*\n`)
+
+var mdLinkRE = regexp.MustCompile(`href="([^"#:]+?)\.md(#[^"]*)?"`)
+
+// figure draws a Mermaid block's content with rbgen's own SVG: the
+// dependency picture of a runbook's node, or a postmortem's chart.
+func (s *site) figure(d doc, mermaid string) string {
+	if strings.HasPrefix(mermaid, "xychart-beta") {
+		return xyChart(mermaid)
+	}
+	if d.node != "" {
+		if _, ok := s.g.Node(d.node); ok {
+			return GraphSVG(Neighbourhood(s.g, d.node), d.node, 0)
+		}
+	}
+	return `<p class="note">The picture needs the graph snapshot (` + GraphFile + `) that rbgen generate writes.</p>`
+}
+
+var xyRE = regexp.MustCompile(`(?m)^\s*(title|x-axis|bar|line)\s+(.*)$`)
+
+func xyChart(src string) string {
+	var title string
+	var labels []string
+	var values []float64
+	bars := true
+	for _, m := range xyRE.FindAllStringSubmatch(src, -1) {
+		switch m[1] {
+		case "title":
+			title = strings.Trim(m[2], `"`)
+		case "x-axis":
+			for _, l := range strings.Split(strings.Trim(m[2], "[]"), ",") {
+				labels = append(labels, strings.Trim(strings.TrimSpace(l), `"`))
+			}
+		case "bar", "line":
+			bars = m[1] == "bar"
+			for _, v := range strings.Split(strings.Trim(m[2], "[]"), ",") {
+				f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				values = append(values, f)
+			}
+		}
+	}
+	if len(labels) != len(values) {
+		return ""
+	}
+	return chartSVG(title, labels, values, bars)
+}
+
+func headings(tree ast.Node) []tocItem {
+	var out []tocItem
+	ast.WalkFunc(tree, func(n ast.Node, entering bool) ast.WalkStatus {
+		h, ok := n.(*ast.Heading)
+		if !ok || !entering || h.Level < 2 || h.Level > 3 {
+			return ast.GoToNext
+		}
+		var text strings.Builder
+		ast.WalkFunc(h, func(c ast.Node, entering bool) ast.WalkStatus {
+			if l := c.AsLeaf(); l != nil && entering {
+				text.Write(l.Literal)
+			}
+			return ast.GoToNext
+		})
+		out = append(out, tocItem{ID: h.HeadingID, Text: text.String(), Level: h.Level})
+		return ast.SkipChildren
+	})
+	return out
+}
+
+func (s *site) write(pg *page) {
+	pg.CSS = s.css
+	if s.opt.BaseURL != "" {
+		pg.Canonical = strings.TrimRight(s.opt.BaseURL, "/") + "/" + pg.Path
+	}
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, "page.html.tmpl", pg); err != nil && s.err == nil {
+		s.err = fmt.Errorf("render %s: %w", pg.Path, err)
+	}
+	s.changes = append(s.changes, Change{Path: filepath.Join(s.opt.Out, filepath.FromSlash(pg.Path)), Content: buf.Bytes(), Reason: "page"})
+}
+
+func htmlName(file string) string { return strings.TrimSuffix(file, ".md") + ".html" }
+
+func serviceHref(node string) string { return "services/" + Slug(node) + ".html" }
+
+func (s *site) runbookPages(rbs []doc) {
+	for i, d := range rbs {
+		body, toc := s.render(d)
+		pg := &page{Path: "runbooks/" + htmlName(d.file), Title: d.title, Kind: "runbook", Body: body, TOC: toc, Root: "../",
+			Up:   pageLink{Href: "../index.html", Title: "All runbooks"},
+			Meta: []string{"severity " + d.severity, "owner " + d.owner, d.status}}
+		if d.node != "" {
+			pg.Meta = append(pg.Meta, "node "+d.node)
+		}
+		if i > 0 {
+			pg.Prev = &pageLink{Href: htmlName(rbs[i-1].file), Title: rbs[i-1].title}
+		}
+		if i+1 < len(rbs) {
+			pg.Next = &pageLink{Href: htmlName(rbs[i+1].file), Title: rbs[i+1].title}
+		}
+		s.write(pg)
+	}
+}
+
+func (s *site) postmortemPages(pms []doc) {
+	for i, d := range pms {
+		body, toc := s.render(d)
+		pg := &page{Path: "postmortems/" + htmlName(d.file), Title: d.title, Kind: "postmortem", Body: body, TOC: toc, Root: "../",
+			Up:   pageLink{Href: "../index.html#postmortems", Title: "All postmortems"},
+			Meta: []string{"severity " + d.severity, d.status, d.start + " – " + d.end}}
+		if i > 0 {
+			pg.Prev = &pageLink{Href: htmlName(pms[i-1].file), Title: pms[i-1].title}
+		}
+		if i+1 < len(pms) {
+			pg.Next = &pageLink{Href: htmlName(pms[i+1].file), Title: pms[i+1].title}
+		}
+		s.write(pg)
+	}
+}
+
+func (s *site) servicePages(rbs []doc, pms []doc) {
+	byNode := map[string][]doc{}
+	for _, d := range rbs {
+		if d.node != "" {
+			byNode[d.node] = append(byNode[d.node], d)
+		}
+	}
+	for _, n := range s.g.Nodes {
+		if _, ok := byNode[n.Name]; !ok && n.Kind != topology.KindUser {
+			byNode[n.Name] = nil
+		}
+	}
+	for _, node := range sortedKeys(byNode) {
+		var b strings.Builder
+		if n, ok := s.g.Node(node); ok {
+			fmt.Fprintf(&b, `<p>%s · %s calls · error ratio %s · p99 %s</p>`, esc(n.Kind), esc(humanCount(n.Calls)),
+				esc(Percent(n.ErrorRatio())), esc(Millis(n.P99MS)))
+			b.WriteString(`<figure>` + GraphSVG(Neighbourhood(s.g, node), node, 0) + `</figure>`)
+		}
+		b.WriteString(`<h2 id="runbooks">Runbooks</h2><ul>`)
+		for _, d := range byNode[node] {
+			fmt.Fprintf(&b, `<li><a href="../runbooks/%s">%s</a> <span class="badge sev-%s">%s</span></li>`,
+				esc(htmlName(d.file)), esc(d.title), esc(d.severity), esc(d.severity))
+		}
+		if len(byNode[node]) == 0 {
+			b.WriteString(`<li>None.</li>`)
+		}
+		b.WriteString(`</ul>`)
+		var related []doc
+		for _, d := range pms {
+			for _, sus := range d.suspects {
+				if sus == node {
+					related = append(related, d)
+					break
+				}
+			}
+		}
+		if len(related) > 0 {
+			b.WriteString(`<h2 id="postmortems">Postmortems naming it</h2><ul>`)
+			for _, d := range related {
+				fmt.Fprintf(&b, `<li><a href="../postmortems/%s">%s</a></li>`, esc(htmlName(d.file)), esc(d.title))
+			}
+			b.WriteString(`</ul>`)
+		}
+		s.write(&page{Path: serviceHref(node), Title: node, Kind: "service", Body: template.HTML(b.String()), Root: "../",
+			Up: pageLink{Href: "../index.html", Title: "All runbooks"}})
+	}
+}
+
+func (s *site) graphPage() {
+	body := `<p>Every service and dependency the traces show; arrows go from caller to callee, red ones fail 1 % or more.</p>`
+	if len(s.g.Nodes) > 0 {
+		body += `<figure class="wide">` + GraphSVG(s.g, "", 0) + `</figure>`
+	} else {
+		body += `<p class="note">No graph snapshot: run rbgen generate first.</p>`
+	}
+	s.write(&page{Path: "graph.html", Title: "Dependency graph", Kind: "graph", Body: template.HTML(body),
+		Up: pageLink{Href: "index.html", Title: "All runbooks"}})
+}
+
+func (s *site) indexPage(rbs, pms []doc) {
+	var b strings.Builder
+	b.WriteString(`<div class="filters" id="filters">`)
+	for _, f := range []struct{ key, label string }{{"service", "Service"}, {"severity", "Severity"}, {"owner", "Owner"}, {"status", "Status"}} {
+		values := map[string]bool{}
+		for _, d := range rbs {
+			values[field(d, f.key)] = true
+		}
+		fmt.Fprintf(&b, `<label>%s <select data-filter="%s"><option value="">all</option>`, f.label, f.key)
+		for _, v := range sortedKeys(values) {
+			fmt.Fprintf(&b, `<option>%s</option>`, esc(v))
+		}
+		b.WriteString(`</select></label>`)
+	}
+	b.WriteString(`<label>Search <input type="search" data-search placeholder="service, symptom, ID"></label> <span id="shown"></span></div>`)
+	b.WriteString(`<table class="runbooks"><thead><tr><th>ID</th><th>Runbook</th><th>Service</th><th>Symptom</th><th>Severity</th><th>Owner</th><th>Status</th></tr></thead><tbody>`)
+	for _, d := range rbs {
+		fmt.Fprintf(&b, `<tr data-service="%s" data-severity="%s" data-owner="%s" data-status="%s"><td>%s</td><td><a href="runbooks/%s">%s</a></td><td><a href="%s">%s</a></td><td>%s</td><td><span class="badge sev-%s">%s</span></td><td>%s</td><td>%s</td></tr>`,
+			esc(d.node), esc(d.severity), esc(d.owner), esc(d.status), esc(d.id), esc(htmlName(d.file)),
+			esc(strings.TrimPrefix(d.title, d.id+": ")), esc(serviceHref(d.node)), esc(d.node), esc(d.symptom),
+			esc(d.severity), esc(d.severity), esc(d.owner), esc(d.status))
+	}
+	b.WriteString(`</tbody></table>`)
+	b.WriteString(`<h2 id="postmortems">Postmortems</h2>`)
+	if len(pms) == 0 {
+		b.WriteString(`<p>None yet: rbgen postmortem drafts them.</p>`)
+	} else {
+		b.WriteString(`<table><thead><tr><th>Postmortem</th><th>Window (UTC)</th><th>Severity</th><th>First suspect</th><th>Status</th></tr></thead><tbody>`)
+		for _, d := range pms {
+			first := ""
+			if len(d.suspects) > 0 {
+				first = d.suspects[0]
+			}
+			fmt.Fprintf(&b, `<tr><td><a href="postmortems/%s">%s</a></td><td>%s – %s</td><td><span class="badge sev-%s">%s</span></td><td>%s</td><td>%s</td></tr>`,
+				esc(htmlName(d.file)), esc(d.title), esc(d.start), esc(d.end), esc(d.severity), esc(d.severity), esc(first), esc(d.status))
+		}
+		b.WriteString(`</tbody></table>`)
+	}
+	s.write(&page{Path: "index.html", Title: "Runbooks", Kind: "index", Body: template.HTML(b.String()), JS: s.js})
+}
+
+func field(d doc, key string) string {
+	switch key {
+	case "service":
+		return d.node
+	case "severity":
+		return d.severity
+	case "owner":
+		return d.owner
+	}
+	return d.status
+}

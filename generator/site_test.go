@@ -1,0 +1,125 @@
+package generator_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/topology"
+)
+
+// publish generates runbooks for g and publishes them, returning the site folder.
+func publish(t *testing.T, g *topology.Graph) (string, []generator.Change) {
+	t.Helper()
+	dir := t.TempDir()
+	rb := filepath.Join(dir, "runbooks")
+	tmpl, _ := generator.LoadTemplates("")
+	cfg := &config.Config{}
+	cfg.FillDefaults()
+	p, err := generator.PlanRunbooks(g, generator.GenerateOptions{Dir: rb, Config: cfg, Templates: tmpl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Apply(false); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "site")
+	changes, err := generator.Publish(generator.SiteOptions{RunbookDir: rb, PostmortemDir: filepath.Join(dir, "none"), Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := generator.WriteChanges(changes); err != nil {
+		t.Fatal(err)
+	}
+	return out, changes
+}
+
+func TestSiteOfTheDemoDay(t *testing.T) {
+	out, changes := publish(t, smallDemo(t))
+	broken, err := generator.CheckLinks(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(broken) > 0 {
+		t.Errorf("broken internal links: %v", broken)
+	}
+	pages := map[string]bool{}
+	for _, c := range changes {
+		rel, _ := filepath.Rel(out, c.Path)
+		pages[filepath.ToSlash(rel)] = true
+		if bytes.Contains(c.Content, []byte(`src="http`)) || bytes.Contains(c.Content, []byte(`href="http`)) && !bytes.Contains(c.Content, []byte("grafana.example.com")) {
+			t.Errorf("%s makes an external request", rel)
+		}
+	}
+	for _, want := range []string{"index.html", "graph.html", "services/checkout.html", "services/catalog-db-products.html",
+		"runbooks/RB-009-checkout-high-error-rate.html"} {
+		if !pages[want] {
+			t.Errorf("no page %s", want)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "runbooks", "RB-009-checkout-high-error-rate.html"))
+	for _, want := range []string{"<svg", `href="RB-008-catalog-db-products-degraded.html"`, `id="diagnosis"`, `rel="next"`, "@media print"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("the runbook page lacks %q", want)
+		}
+	}
+}
+
+func TestHostileTraceDataIsInertOnTheSite(t *testing.T) {
+	out, changes := publish(t, hostileRunbookGraph())
+	filterJS, _ := os.ReadFile("site/filter.js")
+	for _, c := range changes {
+		rel, _ := filepath.Rel(out, c.Path)
+		doc, err := html.Parse(bytes.NewReader(c.Content))
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		var walk func(n *html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.ElementNode {
+				switch n.Data {
+				case "script":
+					if n.FirstChild == nil || strings.TrimSpace(n.FirstChild.Data) != strings.TrimSpace(string(filterJS)) {
+						t.Errorf("%s: a script that is not rbgen's own", rel)
+					}
+				case "img", "iframe", "object", "embed", "form", "base", "meta":
+					if n.Data != "meta" || hasAttr(n, "http-equiv") {
+						t.Errorf("%s: active element <%s>", rel, n.Data)
+					}
+				}
+				for _, a := range n.Attr {
+					val := strings.ToLower(strings.TrimSpace(a.Val))
+					if strings.HasPrefix(a.Key, "on") || (a.Key == "href" || a.Key == "src" || a.Key == "xlink:href") && strings.HasPrefix(val, "javascript:") {
+						t.Errorf("%s: active attribute %s=%q on <%s>", rel, a.Key, a.Val, n.Data)
+					}
+				}
+			}
+			for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+				walk(ch)
+			}
+		}
+		walk(doc)
+		if bytes.Contains(c.Content, []byte("<img src=x")) {
+			t.Errorf("%s: the hostile tag survived unescaped", rel)
+		}
+	}
+	broken, _ := generator.CheckLinks(out)
+	if len(broken) > 0 {
+		t.Errorf("hostile names broke links: %v", broken)
+	}
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
