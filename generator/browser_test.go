@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +14,12 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/topology"
+	"github.com/rbgen/rbgen/tracefile"
 )
 
 // chromium finds the browser, or skips with the reason: CI installs it
@@ -33,7 +40,7 @@ func chromium(t *testing.T) string {
 // index links to loads, and screenshots are kept for people to look at.
 func TestSiteInABrowser(t *testing.T) {
 	exe := chromium(t)
-	out, _ := publish(t, smallDemo(t))
+	out := publishWithPostmortem(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
@@ -111,6 +118,14 @@ func TestSiteInABrowser(t *testing.T) {
 			t.Errorf("%s has no title (%v)", h, err)
 		}
 	}
+	pms, _ := filepath.Glob(filepath.Join(out, "postmortems", "PM-*.html"))
+	if len(pms) != 1 {
+		t.Fatalf("postmortem pages: %v", pms)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+pms[0]), chromedp.WaitVisible(chromedp.CSS("svg.chart"))); err != nil {
+		t.Fatal(err)
+	}
+	shoot("postmortem.jpg")
 	runbook := "file://" + filepath.Join(out, "runbooks", "RB-009-checkout-high-error-rate.html")
 	if err := chromedp.Do(ctx, chromedp.Navigate(runbook), chromedp.WaitVisible(chromedp.CSS("svg.graph"))); err != nil {
 		t.Fatal(err)
@@ -121,4 +136,49 @@ func TestSiteInABrowser(t *testing.T) {
 	if len(problems) > 0 {
 		t.Errorf("the browser reported: %v", problems)
 	}
+}
+
+// publishWithPostmortem publishes the demo day's runbooks and the draft of
+// an incident on the demo shop (checkout failing for half an hour).
+func publishWithPostmortem(t *testing.T) string {
+	t.Helper()
+	out, _ := publish(t, smallDemo(t))
+	root := filepath.Dir(out)
+	start := time.Date(2026, 11, 10, 14, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	if _, err := demo.Write(&buf, demo.Config{Days: 2, PeakPerHour: 600,
+		Faults: []demo.Fault{{Node: "checkout", Start: start, End: start.Add(30 * time.Minute), ErrorRate: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	ib := topology.NewIncidentBuilder(topology.Options{}, &[2]time.Time{start.Add(-48 * time.Hour), start},
+		&[2]time.Time{start.Add(-15 * time.Minute), start.Add(45 * time.Minute)})
+	(&tracefile.Reader{Paths: []string{"-"}, Stdin: &buf}).Stream(context.Background(), func(b topology.Batch) error { ib.Add(b); return nil })
+	ib.Finish()
+	a, err := topology.Analyze(ib.Baseline, ib.Window, start, start.Add(30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, _ := generator.LoadTemplates("")
+	cfg := &config.Config{}
+	cfg.FillDefaults()
+	pmDir := filepath.Join(root, "postmortems")
+	plan, err := generator.PlanPostmortem(a, generator.PostmortemOptions{Dir: pmDir, RunbookDir: filepath.Join(root, "runbooks"),
+		Config: cfg, Templates: tmpl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := generator.WriteChanges(plan.Changes); err != nil {
+		t.Fatal(err)
+	}
+	changes, err := generator.Publish(generator.SiteOptions{RunbookDir: filepath.Join(root, "runbooks"), PostmortemDir: pmDir, Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := generator.WriteChanges(changes); err != nil {
+		t.Fatal(err)
+	}
+	if broken, _ := generator.CheckLinks(out); len(broken) > 0 {
+		t.Errorf("broken links: %v", broken)
+	}
+	return out
 }
