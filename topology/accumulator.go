@@ -26,7 +26,7 @@ type accumulator struct {
 }
 
 func newAccumulator(opt Options) *accumulator {
-	return &accumulator{
+	a := &accumulator{
 		opt:     opt,
 		nodes:   map[string]*nodeAcc{},
 		edges:   map[edgeKey]*edgeAcc{},
@@ -35,6 +35,8 @@ func newAccumulator(opt Options) *accumulator {
 		tree:    tree{first: map[pcommon.SpanID]int{}},
 		reached: map[string]struct{}{},
 	}
+	a.msg.waiting.drop = a.giveUp
+	return a
 }
 
 // seeSpan counts a span as it arrives; the window covers every span read.

@@ -30,15 +30,10 @@ type unpairedKey struct {
 }
 
 type messaging struct {
-	max       int
-	window    uint64
-	producers map[spanKey]producerRef
-	fifo      []rememberedProducer
-	head      int
-	waiting   map[spanKey][]consumerCall
-	nwaiting  int
-	waitFifo  []rememberedProducer // the links consumers wait on, oldest first
-	waitHead  int
+	// producers are producer spans a consumer may link to; waiting are
+	// consumers whose linked producer has not been seen yet.
+	producers *expiring[spanKey, producerRef]
+	waiting   *expiring[spanKey, []consumerCall]
 	// Consumers matched by destination once everything is read.
 	byDest      map[string]map[string]*callStats
 	producersOf map[string]map[string]struct{}
@@ -46,40 +41,15 @@ type messaging struct {
 	unpaired    map[unpairedKey]*callStats
 }
 
-type rememberedProducer struct {
-	key  spanKey
-	mark uint64
-}
-
 func newMessaging(max int, window uint64) messaging {
 	return messaging{
-		max:         max,
-		window:      window,
-		producers:   map[spanKey]producerRef{},
-		waiting:     map[spanKey][]consumerCall{},
+		producers:   newExpiring[spanKey, producerRef](max, window),
+		waiting:     newExpiring[spanKey, []consumerCall](max, window),
 		byDest:      map[string]map[string]*callStats{},
 		producersOf: map[string]map[string]struct{}{},
 		consumed:    map[producerRef]struct{}{},
 		unpaired:    map[unpairedKey]*callStats{},
 	}
-}
-
-// remember keeps a producer span for links for a window of trace time,
-// forgetting the oldest early at the cap.
-func (m *messaging) remember(k spanKey, ref producerRef, mark uint64) {
-	for m.head < len(m.fifo) && (len(m.producers) >= m.max || m.fifo[m.head].mark+m.window < mark) {
-		delete(m.producers, m.fifo[m.head].key)
-		m.head++
-	}
-	if m.head > len(m.fifo)/2 {
-		m.fifo = append(m.fifo[:0], m.fifo[m.head:]...)
-		m.head = 0
-	}
-	if m.max == 0 {
-		return
-	}
-	m.fifo = append(m.fifo, rememberedProducer{key: k, mark: mark})
-	m.producers[k] = ref
 }
 
 func destKey(dest string, tracked int) string {
@@ -94,38 +64,26 @@ func destKey(dest string, tracked int) string {
 func (a *accumulator) consume(trace pcommon.TraceID, s *span) {
 	c := consumerCall{service: s.service, dest: s.dest, ms: s.durationMS(), failed: s.failed}
 	for _, l := range s.links {
-		if ref, ok := a.msg.producers[l]; ok {
+		if ref, ok := a.msg.producers.get(l); ok {
 			a.linked(ref, c)
 			return
 		}
 	}
-	a.expireWaiting()
-	if len(s.links) > 0 && a.msg.nwaiting < a.msg.max {
+	// Links whose producer has not come within the window give up: those
+	// consumers fall back to matching by destination.
+	a.msg.waiting.expire(a.mark)
+	if len(s.links) > 0 {
 		k := s.links[0]
-		a.msg.waiting[k] = append(a.msg.waiting[k], c)
-		a.msg.waitFifo = append(a.msg.waitFifo, rememberedProducer{key: k, mark: a.mark})
-		a.msg.nwaiting++
+		w, _ := a.msg.waiting.get(k)
+		a.msg.waiting.put(k, append(w, c), a.mark)
 		return
 	}
 	a.byDestination(c)
 }
 
-// expireWaiting gives up on links whose producer has not come within the
-// window: those consumers fall back to matching by destination.
-func (a *accumulator) expireWaiting() {
-	m := &a.msg
-	for m.waitHead < len(m.waitFifo) && m.waitFifo[m.waitHead].mark+m.window < a.mark {
-		k := m.waitFifo[m.waitHead].key
-		m.waitHead++
-		for _, c := range m.waiting[k] {
-			a.byDestination(c)
-		}
-		m.nwaiting -= len(m.waiting[k])
-		delete(m.waiting, k)
-	}
-	if m.waitHead > len(m.waitFifo)/2 {
-		m.waitFifo = append(m.waitFifo[:0], m.waitFifo[m.waitHead:]...)
-		m.waitHead = 0
+func (a *accumulator) giveUp(_ spanKey, w []consumerCall) {
+	for _, c := range w {
+		a.byDestination(c)
 	}
 }
 
@@ -164,13 +122,13 @@ func (a *accumulator) produce(trace pcommon.TraceID, s *span, paired bool) {
 	m := &a.msg
 	ref := producerRef{service: s.service, dest: s.dest}
 	key := spanKey{trace: trace, span: s.id}
-	m.remember(key, ref, a.mark)
-	if w, ok := m.waiting[key]; ok {
+	m.producers.expire(a.mark)
+	m.producers.put(key, ref, a.mark)
+	if w, ok := m.waiting.get(key); ok {
 		for _, c := range w {
 			a.linked(ref, c)
 		}
-		m.nwaiting -= len(w)
-		delete(m.waiting, key)
+		m.waiting.delete(key)
 	}
 	if s.dest != "" {
 		dest := s.dest
@@ -202,12 +160,8 @@ func (a *accumulator) produce(trace pcommon.TraceID, s *span, paired bool) {
 // settle resolves what only the whole input can: consumers matched by
 // destination, and producers nobody was seen consuming from.
 func (m *messaging) settle(a *accumulator) {
-	for _, w := range m.waiting {
-		for _, c := range w {
-			a.byDestination(c)
-		}
-	}
-	m.waiting = map[spanKey][]consumerCall{}
+	m.waiting.each(a.giveUp)
+	m.waiting = newExpiring[spanKey, []consumerCall](0, 0)
 	for dest, consumers := range m.byDest {
 		producers := m.producersOf[dest]
 		for svc, st := range consumers {

@@ -25,18 +25,21 @@ type store struct {
 	open      map[pcommon.TraceID]*openTrace
 	order     list.List
 	openSpans int
-	recent    recentSet
+	// recent remembers closed traces, so that spans coming later are
+	// recognised as late rather than passing for a new trace.
+	recent *expiring[pcommon.TraceID, struct{}]
 }
 
 func newStore(recentCap int, recentWindow uint64) *store {
-	return &store{open: map[pcommon.TraceID]*openTrace{}, recent: newRecentSet(recentCap, recentWindow)}
+	return &store{open: map[pcommon.TraceID]*openTrace{}, recent: newExpiring[pcommon.TraceID, struct{}](recentCap, recentWindow)}
 }
 
 // add files a span under its trace and marks the trace as just touched.
 func (s *store) add(id pcommon.TraceID, sp span, mark uint64) {
 	t := s.open[id]
 	if t == nil {
-		t = &openTrace{id: id, late: s.recent.has(id)}
+		_, late := s.recent.get(id)
+		t = &openTrace{id: id, late: late}
 		t.elem = s.order.PushBack(t)
 		s.open[id] = t
 	} else {
@@ -61,47 +64,6 @@ func (s *store) remove(t *openTrace, mark uint64) {
 	s.order.Remove(t.elem)
 	delete(s.open, t.id)
 	s.openSpans -= len(t.spans)
-	s.recent.put(t.id, mark)
-}
-
-// recentSet remembers recently closed trace IDs, so that a span arriving
-// after its trace closed is counted as late rather than passing for a new
-// trace. It forgets an ID a window of trace time after the close, and keeps
-// at most max, so its size follows the trace rate, not the input length.
-type recentSet struct {
-	max    int
-	window uint64
-	fifo   []closedTrace
-	head   int
-	set    map[pcommon.TraceID]struct{}
-}
-
-type closedTrace struct {
-	id   pcommon.TraceID
-	mark uint64
-}
-
-func newRecentSet(max int, window uint64) recentSet {
-	return recentSet{max: max, window: window, set: map[pcommon.TraceID]struct{}{}}
-}
-
-func (r *recentSet) has(id pcommon.TraceID) bool {
-	_, ok := r.set[id]
-	return ok
-}
-
-func (r *recentSet) put(id pcommon.TraceID, mark uint64) {
-	for r.head < len(r.fifo) && (len(r.set) >= r.max || r.fifo[r.head].mark+r.window < mark) {
-		delete(r.set, r.fifo[r.head].id)
-		r.head++
-	}
-	if r.head > len(r.fifo)/2 {
-		r.fifo = append(r.fifo[:0], r.fifo[r.head:]...)
-		r.head = 0
-	}
-	if r.max == 0 || r.has(id) {
-		return
-	}
-	r.fifo = append(r.fifo, closedTrace{id: id, mark: mark})
-	r.set[id] = struct{}{}
+	s.recent.expire(mark)
+	s.recent.put(t.id, struct{}{}, mark)
 }
