@@ -130,10 +130,59 @@ func shift(win, base latency, n int64) float64 {
 	return d / spread * math.Sqrt(math.Min(float64(n), 50))
 }
 
-// excess scores counts against the baseline's rate: how many more (or
-// fewer) than expected, in Poisson standard deviations.
+// excess scores a count against the count the baseline's rate predicts:
+// the probability of one at least that far from it under a Poisson law,
+// turned into standard-normal units so it compares with the latency
+// shifts. Exact for small counts, where two errors against an expected 0.02
+// matter and a normal approximation would miss them.
 func excess(observed, expected float64) float64 {
-	return math.Abs(observed-expected) / math.Sqrt(expected+1)
+	expected = math.Max(expected, 0.01)
+	k := math.Round(observed)
+	var p float64
+	switch {
+	case k > expected:
+		p = poissonUpper(k, expected)
+	case k < expected:
+		p = poissonLower(k, expected)
+	default:
+		return 0
+	}
+	return zOf(p)
+}
+
+// poissonUpper is P(X ≥ k), poissonLower P(X ≤ k), for X ~ Poisson(l),
+// summed in log space; large counts use the normal approximation.
+func poissonUpper(k, l float64) float64 {
+	if k > 500 {
+		return 0.5 * math.Erfc((k-0.5-l)/math.Sqrt(2*l))
+	}
+	return math.Max(0, 1-poissonLower(k-1, l))
+}
+
+func poissonLower(k, l float64) float64 {
+	if k < 0 {
+		return 0
+	}
+	if k > 500 {
+		return 0.5 * math.Erfc((l-k-0.5)/math.Sqrt(2*l))
+	}
+	sum := 0.0
+	for i := 0.0; i <= k; i++ {
+		lg, _ := math.Lgamma(i + 1)
+		sum += math.Exp(i*math.Log(l) - l - lg)
+	}
+	return math.Min(1, sum)
+}
+
+// zOf is the one-sided standard-normal score of a tail probability.
+func zOf(p float64) float64 {
+	if p <= 1e-300 {
+		return 37
+	}
+	if p >= 0.5 {
+		return 0
+	}
+	return math.Sqrt2 * math.Erfinv(1-2*p)
 }
 
 // A suspect needs evidence above this to be listed at all.

@@ -78,9 +78,17 @@ func newRootCmd(e *env) *cobra.Command {
 builds the service dependency graph they show, and writes operations docs
 from it: runbooks, postmortems, a table of contents and an HTML site.
 
-Start with the bundled demo week:
+A tour on the bundled demo week of a 12-service shop:
 
-  rbgen graph --demo --format mermaid`,
+  rbgen graph --demo --format mermaid        # the dependency graph
+  rbgen generate --demo --out runbooks/      # RB-NNN runbooks and their index
+  rbgen publish --out site/                  # an HTML site; open site/index.html
+  rbgen demo --days 2 --out incident.jsonl.gz \
+    --fault node=checkout,start=2026-11-10T14:00:00Z,end=2026-11-10T14:30:00Z,errors=1
+  rbgen postmortem -i incident.jsonl.gz --start 2026-11-10T14:00:00Z --end 2026-11-10T14:30:00Z
+
+With your own traces use --input PATH, or --tempo HOST:PORT --tempo-http URL.
+rbgen --update-toc refreshes runbooks/README.md from the files alone.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

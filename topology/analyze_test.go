@@ -1,0 +1,26 @@
+package topology
+
+import (
+	"math"
+	"testing"
+)
+
+func TestExcessWeighsSmallCountsExactly(t *testing.T) {
+	cases := []struct {
+		name               string
+		observed, expected float64
+		atLeast, atMost    float64
+	}{
+		{"two errors where almost none are expected are strong evidence", 2, 0.02, 3, 37},
+		{"one error where one is expected is none", 1, 1, 0, 0.5},
+		{"a count as expected is none", 50, 50, 0, 0.1},
+		{"calls that vanish are evidence too", 0, 20, 5, 37},
+		{"large counts follow the normal law", 1100, 1000, 3, 3.4},
+	}
+	for _, c := range cases {
+		z := excess(c.observed, c.expected)
+		if z < c.atLeast || z > c.atMost || math.IsNaN(z) {
+			t.Errorf("%s: excess(%v, %v) = %.2f, want %.1f–%.1f", c.name, c.observed, c.expected, z, c.atLeast, c.atMost)
+		}
+	}
+}
