@@ -83,7 +83,7 @@ A tour on the bundled demo week of a 12-service shop:
   rbgen graph --demo --format mermaid        # the dependency graph
   rbgen generate --demo --out runbooks/      # RB-NNN runbooks and their index
   rbgen publish --out site/                  # an HTML site; open site/index.html
-  rbgen demo --days 2 --out incident.jsonl.gz \
+  rbgen demo --days 2 --peak-per-hour 600 --out incident.jsonl.gz \
     --fault node=checkout,start=2026-11-10T14:00:00Z,end=2026-11-10T14:30:00Z,errors=1
   rbgen postmortem -i incident.jsonl.gz --start 2026-11-10T14:00:00Z --end 2026-11-10T14:30:00Z
 
