@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/rbgen/rbgen/config"
-	"github.com/rbgen/rbgen/demo"
 	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
@@ -341,5 +340,3 @@ func buildGraph(t *testing.T, path string) *topology.Graph {
 	}
 	return g
 }
-
-var _ = demo.Config{}
