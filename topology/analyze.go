@@ -110,7 +110,12 @@ const (
 	significantCalls   = 0.2  // calls per request appearing or vanishing
 )
 
-type scores struct{ lat, err, calls float64 }
+type scores struct {
+	lat, err, calls float64
+	// selfShift and wireShift are the largest median shifts (ms) behind
+	// the latency score, by where they were seen.
+	selfShift, wireShift float64
+}
 
 // shift scores a change in a latency distribution: how far the window's
 // median moved past the baseline's, in units of the baseline's spread (its
@@ -208,7 +213,10 @@ func rank(base, win *bucket) []Suspect {
 			if bs == nil || bs.ops[opName] == nil {
 				continue
 			}
-			get(name).lat = math.Max(get(name).lat, shift(op.self, bs.ops[opName].self, op.spans))
+			if z := shift(op.self, bs.ops[opName].self, op.spans); z > get(name).lat {
+				get(name).lat = z
+				get(name).selfShift = op.self.quantile(0.5) - bs.ops[opName].self.quantile(0.5)
+			}
 		}
 		expected := 0.0
 		if bs != nil && bs.spans > 0 {
@@ -228,10 +236,14 @@ func rank(base, win *bucket) []Suspect {
 		if v == 0 {
 			continue
 		}
+		to := k.to
 		if callerWide(wire, k) {
-			get(k.from).lat = math.Max(get(k.from).lat, v)
-		} else {
-			get(k.to).lat = math.Max(get(k.to).lat, v)
+			to = k.from
+		}
+		if v > get(to).lat {
+			get(to).lat = v
+			get(to).wireShift = win.edges[k].wire.quantile(0.5) - base.edges[k].wire.quantile(0.5)
+			get(to).selfShift = 0
 		}
 	}
 	for k := range unionFan(base, win) {
@@ -244,6 +256,7 @@ func rank(base, win *bucket) []Suspect {
 			get(k.svc).calls = z
 		}
 	}
+	explainSameDelay(per)
 	var out []Suspect
 	for name, s := range per {
 		score := math.Max(s.lat, math.Max(s.err, s.calls))
@@ -278,6 +291,26 @@ func rank(base, win *bucket) []Suspect {
 		return out[i].Node < out[j].Node
 	})
 	return deepestFirst(out, win)
+}
+
+// explainSameDelay discounts a self-time shift that equals another node's
+// wire-time shift: one delay seen twice, from a caller whose call span has
+// no traced server span under it (so the wait looks like its own work) and
+// on the calls into the node that caused it.
+func explainSameDelay(per map[string]*scores) {
+	for _, a := range per {
+		if a.selfShift <= 0 {
+			continue
+		}
+		for _, b := range per {
+			if b == a || b.wireShift <= 0 {
+				continue
+			}
+			if math.Abs(a.selfShift-b.wireShift) <= 0.05*math.Max(a.selfShift, b.wireShift) && b.lat >= 0.5*a.lat {
+				a.lat = math.Min(a.lat, b.lat*0.9)
+			}
+		}
+	}
 }
 
 // callerWide says the caller's calls to most of its other callees slowed on

@@ -24,3 +24,18 @@ func TestExcessWeighsSmallCountsExactly(t *testing.T) {
 		}
 	}
 }
+
+func TestOneDelaySeenTwiceCountsOnce(t *testing.T) {
+	per := map[string]*scores{
+		"checkout": {lat: 56, selfShift: 586}, // its call span has no traced server span under it
+		"currency": {lat: 51, wireShift: 589}, // calls into it wait on the wire
+		"catalog":  {lat: 20, selfShift: 1.2}, // unrelated drift
+	}
+	explainSameDelay(per)
+	if per["checkout"].lat >= per["currency"].lat {
+		t.Errorf("checkout %.1f still outranks currency %.1f", per["checkout"].lat, per["currency"].lat)
+	}
+	if per["catalog"].lat != 20 {
+		t.Errorf("an unrelated shift was discounted: %.1f", per["catalog"].lat)
+	}
+}
