@@ -360,14 +360,12 @@ var pmName = regexp.MustCompile(`^PM-\d{8}-.*\.md$`)
 
 func planPostmortemIndex(dir string, overlay map[string][]byte) ([]Change, error) {
 	seen := map[string]bool{}
-	entries, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	files, err := filesMatching(dir, pmName)
+	if err != nil {
 		return nil, err
 	}
-	for _, e := range entries {
-		if pmName.MatchString(e.Name()) {
-			seen[e.Name()] = true
-		}
+	for _, f := range files {
+		seen[f] = true
 	}
 	for path := range overlay {
 		if pmName.MatchString(filepath.Base(path)) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"os"
@@ -106,27 +105,18 @@ type site struct {
 }
 
 func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	files, err := filesMatching(dir, name)
 	if err != nil {
 		return nil, err
 	}
 	var out []doc
-	for _, e := range entries {
-		if e.IsDir() || !name.MatchString(e.Name()) {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			return nil, err
 		}
 		fm, body, _ := frontMatter(string(b))
-		d := doc{file: e.Name(), kind: kind, body: body, id: fmValue(fm, "id"), title: fmValue(fm, "title"),
+		d := doc{file: f, kind: kind, body: body, id: fmValue(fm, "id"), title: fmValue(fm, "title"),
 			node: fmValue(fm, "service"), symptom: fmValue(fm, "symptom"), severity: fmValue(fm, "severity"),
 			owner: fmValue(fm, "owner"), status: fmValue(fm, "status"), start: fmValue(fm, "start"), end: fmValue(fm, "end")}
 		for _, line := range strings.Split(fm, "\n") {
@@ -138,7 +128,7 @@ func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
 			}
 		}
 		if d.title == "" {
-			d.title = e.Name()
+			d.title = f
 		}
 		out = append(out, d)
 	}

@@ -42,6 +42,16 @@ func publish(t *testing.T, g *topology.Graph) (string, []generator.Change) {
 
 func TestSiteOfTheDemoDay(t *testing.T) {
 	out, changes := publish(t, smallDemo(t))
+	again, err := generator.Publish(generator.SiteOptions{RunbookDir: filepath.Join(filepath.Dir(out), "runbooks"),
+		PostmortemDir: filepath.Join(filepath.Dir(out), "none"), Out: out})
+	if err != nil || len(again) != len(changes) {
+		t.Fatalf("second publish: %v, %d pages vs %d", err, len(again), len(changes))
+	}
+	for i := range again {
+		if again[i].Path != changes[i].Path || !bytes.Equal(again[i].Content, changes[i].Content) {
+			t.Errorf("%s differs between two runs", again[i].Path)
+		}
+	}
 	broken, err := generator.CheckLinks(out)
 	if err != nil {
 		t.Fatal(err)

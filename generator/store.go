@@ -104,8 +104,12 @@ func fileNum(name string) int {
 	return n
 }
 
-// runbookFiles lists RB-NNN-*.md files in dir, by number.
-func runbookFiles(dir string) ([]string, error) {
+// filesMatching lists the names of the files in dir that match name; a
+// folder that does not exist holds none.
+func filesMatching(dir string, name *regexp.Regexp) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -115,9 +119,18 @@ func runbookFiles(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if !e.IsDir() && runbookName.MatchString(e.Name()) {
+		if !e.IsDir() && name.MatchString(e.Name()) {
 			out = append(out, e.Name())
 		}
+	}
+	return out, nil
+}
+
+// runbookFiles lists RB-NNN-*.md files in dir, by number.
+func runbookFiles(dir string) ([]string, error) {
+	out, err := filesMatching(dir, runbookName)
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if a, b := fileNum(out[i]), fileNum(out[j]); a != b {
