@@ -39,7 +39,7 @@ func CheckLinks(dir string) ([]string, error) {
 					switch {
 					case a.Key == "id":
 						ids[rel][a.Val] = true
-					case a.Key == "href" && (n.Data == "a" || n.Data == "link") && n.Data != "link":
+					case a.Key == "href" && n.Data == "a":
 						links[rel] = append(links[rel], a.Val)
 					}
 				}

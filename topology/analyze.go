@@ -69,9 +69,9 @@ type EntryImpact struct {
 // ErrEmptyProfile says a window or baseline holds no traces.
 var ErrEmptyProfile = fmt.Errorf("no traces")
 
-// Analyze compares the window profile with the baseline. lead is how much
-// of the window profile precedes the incident window proper (for the
-// timeline); start and end are the incident window.
+// Analyze compares the incident window [start, end) of the window profile
+// with the baseline. The window profile may reach beyond the window: the
+// minutes before and after it are the timeline's lead-in and tail.
 func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 	a := &Analysis{Window: Window{Start: start, End: end}, Baseline: Window{Start: base.From, End: base.To}}
 	b := base.merge(base.From, base.To)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"text/template"
 
 	"github.com/spf13/cobra"
@@ -132,7 +131,6 @@ func reportGenerate(e *env, plan *generator.Plan, changes []generator.Change) {
 			parts = append(parts, fmt.Sprintf("%d %s", count[k], k))
 		}
 	}
-	sort.Strings(parts[:0])
 	summary := fmt.Sprintf("%d unchanged", plan.Unchanged)
 	for _, p := range parts {
 		summary = p + ", " + summary
