@@ -14,9 +14,15 @@ import (
 // is a bug in someone's instrumentation, not something to print whole.
 const maxName = 200
 
+// maxSentence bounds a sentence of evidence, which names up to two
+// operations (each already cut short) among its words.
+const maxSentence = 500
+
 // Clean makes a string from trace data printable: invalid UTF-8 and control
 // characters become U+FFFD, and very long strings are cut with an ellipsis.
-func Clean(s string) string {
+func Clean(s string) string { return cleanN(s, maxName) }
+
+func cleanN(s string, maxName int) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {

@@ -12,8 +12,13 @@ import (
 // headings, block quotes) when the text starts with them. CommonMark allows
 // a backslash before any ASCII punctuation, so the result renders as the
 // original text and reads cleanly in a terminal.
-func MD(s string) string {
-	s = Clean(s)
+func MD(s string) string { return md(Clean(s)) }
+
+// MDSentence is MD for a sentence of evidence, which may be longer than a
+// name.
+func MDSentence(s string) string { return md(cleanN(s, maxSentence)) }
+
+func md(s string) string {
 	var b strings.Builder
 	for i, r := range s {
 		if r < 0x80 && (strings.ContainsRune(inlineSyntax, r) || i == 0 && strings.ContainsRune(lineStartSyntax, r)) {

@@ -77,11 +77,7 @@ func PostmortemID(a *topology.Analysis, title string) string {
 	if title == "" {
 		slug = "incident"
 		if len(a.Suspects) > 0 {
-			kind := "latency"
-			if a.Suspects[0].OwnErrors > a.Suspects[0].BaselineOwnErrors {
-				kind = "errors"
-			}
-			slug = Slug(a.Suspects[0].Node) + "-" + kind
+			slug = Slug(a.Suspects[0].Node) + "-" + a.Suspects[0].Kind
 		}
 	}
 	return "PM-" + a.Window.Start.UTC().Format("20060102") + "-" + slug
@@ -145,8 +141,11 @@ func autoTitle(a *topology.Analysis) string {
 		return "Incident on " + a.Window.Start.UTC().Format("2006-01-02 15:04")
 	}
 	s := a.Suspects[0]
-	if s.OwnErrors > s.BaselineOwnErrors {
+	switch s.Kind {
+	case topology.KindErrors:
 		return s.Node + " failing"
+	case topology.KindBehaviour:
+		return s.Node + " requests going wrong"
 	}
 	return s.Node + " slow"
 }
@@ -170,7 +169,7 @@ func incidentSeverity(im topology.IncidentImpact) string {
 func suspectView(i int, s topology.Suspect, cfg *config.Config, links map[string][]RunbookLink) SuspectView {
 	v := SuspectView{Rank: i + 1, Node: s.Node, Share: Percent(s.Score), Examples: s.Examples, Runbooks: links[s.Node]}
 	for _, e := range s.Evidence {
-		v.Evidence = append(v.Evidence, MD(e))
+		v.Evidence = append(v.Evidence, MDSentence(e))
 	}
 	if len(s.Examples) > 0 {
 		v.TraceQL = s.Examples[0]

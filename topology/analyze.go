@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -30,19 +29,30 @@ type Suspect struct {
 	Node string
 	// Score is its share of the explained deviation, 0 to 1.
 	Score float64
+	// Kind is the evidence behind the score: KindLatency, KindErrors or
+	// KindBehaviour.
+	Kind string
 	// AddedMS is the latency its own work (and its late responses) added to
 	// each request; OwnErrors its own errors per request, window and
-	// baseline; CallsChanged how many calls per request it made more or
-	// fewer than usual.
+	// baseline.
 	AddedMS                      float64
 	OwnErrors, BaselineOwnErrors float64
-	CallsChanged                 float64
 	Evidence                     []string
 	Examples                     []string
 	// FirstDeviation, Peak and Recovery are minutes of its own series.
 	FirstDeviation, Peak, Recovery time.Time
 	Recovered                      bool
+	// shape is the largest change in what its requests do, which dates a
+	// behaviour suspect.
+	shape *shapeChange
 }
+
+// The kinds of evidence a suspect's score rests on.
+const (
+	KindLatency   = "latency"   // its own work or the calls to it slowed
+	KindErrors    = "errors"    // it raised errors of its own
+	KindBehaviour = "behaviour" // what its requests do changed: calls or steps appeared or vanished
+)
 
 // Minute is one minute of the entry points' traffic.
 type Minute struct {
@@ -73,7 +83,7 @@ var ErrEmptyProfile = fmt.Errorf("no traces")
 // with the baseline. The window profile may reach beyond the window: the
 // minutes before and after it are the timeline's lead-in and tail.
 func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
-	a := &Analysis{Window: Window{Start: start, End: end}, Baseline: Window{Start: base.From, End: base.To}}
+	a := &Analysis{Window: Window{Start: start, End: end}, Baseline: seen(base)}
 	b := base.merge(base.From, base.To)
 	w := win.merge(start, end)
 	a.BaselineTraces, a.WindowTraces = b.traces, w.traces
@@ -98,6 +108,23 @@ func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 		a.Start, a.Peak, a.End, a.Recovered = top.FirstDeviation, top.Peak, top.Recovery, top.Recovered
 	}
 	return a, nil
+}
+
+// seen is the part of a profile's range that held traces, to the minute: a
+// baseline read from files spans all time, its traces an hour.
+func seen(p *Profile) Window {
+	if p.Traces == 0 {
+		return Window{Start: p.From, End: p.To}
+	}
+	from := p.First.Truncate(time.Minute)
+	to := p.Last.Truncate(time.Minute).Add(time.Minute)
+	if from.Before(p.From) {
+		from = p.From
+	}
+	if to.After(p.To) {
+		to = p.To
+	}
+	return Window{Start: from, End: to}
 }
 
 func fmtT(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
@@ -187,17 +214,37 @@ func zOf(p float64) float64 {
 	if p >= 0.5 {
 		return 0
 	}
-	return math.Sqrt2 * math.Erfinv(1-2*p)
+	return math.Sqrt2 * math.Erfcinv(2*p) // Erfinv(1-2p) loses tiny p to rounding
 }
 
-// A suspect needs evidence above this to be listed at all.
+// gated turns a significant shift into its size: the log of how many
+// times the median grew. Ranking by size, once a change is significant,
+// keeps a busy service's small steady drift (significant only because it
+// has many spans) behind a quiet service's fault.
+func gated(z float64, win, base latency) float64 {
+	if z < minEvidence {
+		return 0
+	}
+	const floor = 0.5 // ms
+	return math.Log((win.quantile(0.5) + floor) / (base.quantile(0.5) + floor))
+}
+
+// A change needs a z-like score above this to count as evidence.
 const minEvidence = 3
+
+// logRatio is the log of how many times a rate grew, from k of n against
+// bk of bn, smoothed so a zero in either does not run off to infinity.
+func logRatio(k, n, bk, bn float64) float64 {
+	return math.Log(((k + 0.5) / (n + 1)) / ((bk + 0.5) / (bn + 1)))
+}
 
 // rank scores every service of the window against the baseline: its own
 // work (median self time per operation), the time calls to it spend on the
 // wire (unless the caller's calls to everyone slowed alike, which is the
-// caller's doing), its own errors, and calls it makes more or less often.
-// Each is a z-like score, so the kinds of evidence compare.
+// caller's doing), its own errors, and what its requests do (steps and
+// calls that appear or vanish). A change counts when its z-like score is
+// significant; it then weighs by its size, as a log ratio, so the kinds of
+// evidence compare.
 func rank(base, win *bucket) []Suspect {
 	tb, tw := float64(base.traces), float64(win.traces)
 	per := map[string]*scores{}
@@ -213,7 +260,7 @@ func rank(base, win *bucket) []Suspect {
 			if bs == nil || bs.ops[opName] == nil {
 				continue
 			}
-			if z := shift(op.self, bs.ops[opName].self, op.spans); z > get(name).lat {
+			if z := gated(shift(op.self, bs.ops[opName].self, op.spans), op.self, bs.ops[opName].self); z > get(name).lat {
 				get(name).lat = z
 				get(name).selfShift = op.self.quantile(0.5) - bs.ops[opName].self.quantile(0.5)
 			}
@@ -223,13 +270,19 @@ func rank(base, win *bucket) []Suspect {
 			expected = float64(bs.ownErrors) / float64(bs.spans) * float64(sp.spans)
 		}
 		if o := float64(sp.ownErrors); o > expected {
-			get(name).err = excess(o, expected)
+			if excess(o, expected) >= minEvidence {
+				bo, bn := 0.0, 0.0
+				if bs != nil {
+					bo, bn = float64(bs.ownErrors), float64(bs.spans)
+				}
+				get(name).err = logRatio(o, float64(sp.spans), bo, bn)
+			}
 		}
 	}
 	wire := map[edgeName]float64{}
 	for k, g := range win.edges {
 		if bg := base.edges[k]; bg != nil {
-			wire[k] = shift(g.wire, bg.wire, g.calls)
+			wire[k] = gated(shift(g.wire, bg.wire, g.calls), g.wire, bg.wire)
 		}
 	}
 	for k, v := range wire {
@@ -246,24 +299,26 @@ func rank(base, win *bucket) []Suspect {
 			get(to).selfShift = 0
 		}
 	}
-	for k := range unionFan(base, win) {
-		n := opSpans(win, k.svc, k.op)
-		if n == 0 || opSpans(base, k.svc, k.op) == 0 {
-			continue
-		}
-		expected := rate(base, k) * float64(n)
-		if z := excess(float64(win.fanout[k]), expected); z > get(k.svc).calls {
-			get(k.svc).calls = z
+	changes := shapeChanges(&base.shapes, &win.shapes)
+	for _, c := range changes {
+		if c.z >= minEvidence && c.size() > get(c.step.svc).calls {
+			get(c.step.svc).calls = c.size()
 		}
 	}
 	explainSameDelay(per)
 	var out []Suspect
 	for name, s := range per {
 		score := math.Max(s.lat, math.Max(s.err, s.calls))
-		if score < minEvidence {
+		if score <= 0 {
 			continue
 		}
-		sus := Suspect{Node: name, Score: score}
+		sus := Suspect{Node: name, Score: score, Kind: KindLatency}
+		switch score {
+		case s.err:
+			sus.Kind = KindErrors
+		case s.calls:
+			sus.Kind = KindBehaviour
+		}
 		sus.AddedMS = addedMS(base, win, name)
 		if sp := win.services[name]; sp != nil {
 			sus.OwnErrors = float64(sp.ownErrors) / tw
@@ -274,7 +329,13 @@ func rank(base, win *bucket) []Suspect {
 		if bs := base.services[name]; bs != nil {
 			sus.BaselineOwnErrors = float64(bs.ownErrors) / tb
 		}
-		sus.Evidence = evidence(base, win, name, s)
+		sus.Evidence = evidence(base, win, name, s, changes)
+		if sus.Kind == KindBehaviour {
+			sus.shape = biggest(changes, name)
+			if ex := shapeExamples(&win.shapes, changes, name); len(ex) > 0 {
+				sus.Examples = ex
+			}
+		}
 		out = append(out, sus)
 	}
 	total := 0.0
@@ -373,35 +434,6 @@ func baselineSelf(bs *serviceProfile, op string) float64 {
 	return 0
 }
 
-func unionFan(a, b *bucket) map[fanKey]bool {
-	out := map[fanKey]bool{}
-	for k := range a.fanout {
-		out[k] = true
-	}
-	for k := range b.fanout {
-		out[k] = true
-	}
-	return out
-}
-
-// rate is the calls a service's operation makes to a child service, per span.
-func rate(p *bucket, k fanKey) float64 {
-	n := opSpans(p, k.svc, k.op)
-	if n == 0 {
-		return 0
-	}
-	return float64(p.fanout[k]) / float64(n)
-}
-
-func opSpans(p *bucket, svc, op string) int64 {
-	if sp := p.services[svc]; sp != nil {
-		if o := sp.ops[op]; o != nil {
-			return o.spans
-		}
-	}
-	return 0
-}
-
 func sortedExamples(ex []example) []example {
 	out := append([]example(nil), ex...)
 	sort.Slice(out, func(i, j int) bool {
@@ -417,27 +449,59 @@ func sortedExamples(ex []example) []example {
 // little more: the caller's deviation is likely the callee's propagating.
 func deepestFirst(s []Suspect, win *bucket) []Suspect {
 	calls := func(a, b string) bool {
-		for k := range win.fanout {
-			if k.svc == a && k.child == b {
-				return true
-			}
-		}
-		return false
+		_, ok := win.edges[edgeName{a, b}]
+		return ok
 	}
 	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j].Score >= 0.8*s[j-1].Score && calls(s[j-1].Node, s[j].Node); j-- {
+		for j := i; j > 0 && s[j].Score >= 0.8*s[j-1].Score && calls(s[j-1].Node, s[j].Node) && !shapeOnly(s[j]); j-- {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
 	return s
 }
 
+// significantChanges are a node's significant shape changes, largest first.
+func significantChanges(changes []shapeChange, name string) []shapeChange {
+	var mine []shapeChange
+	for _, c := range changes {
+		if c.step.svc == name && c.z >= minEvidence {
+			mine = append(mine, c)
+		}
+	}
+	sort.SliceStable(mine, func(i, j int) bool { return mine[i].size() > mine[j].size() })
+	return mine
+}
+
+// shapeExamples are traces that took the largest step a node's requests
+// took more often than usual: they show the change, where a vanished step
+// has nothing to show.
+func shapeExamples(win *handlerShapes, changes []shapeChange, name string) []string {
+	for _, c := range significantChanges(changes, name) {
+		if c.window > c.expected {
+			return win.examples[c.step]
+		}
+	}
+	return nil
+}
+
+func biggest(changes []shapeChange, name string) *shapeChange {
+	if mine := significantChanges(changes, name); len(mine) > 0 {
+		return &mine[0]
+	}
+	return nil
+}
+
+// shapeOnly says a suspect's only evidence is a change in what its
+// requests do, which a caller sending different requests explains as
+// well as a fault of its own: such a callee does not move ahead.
+func shapeOnly(s Suspect) bool { return s.Kind == KindBehaviour }
+
 // evidence says, in sentences with numbers, what changed in a service.
-func evidence(base, win *bucket, name string, s *scores) []string {
+func evidence(base, win *bucket, name string, s *scores, changes []shapeChange) []string {
 	var out []string
 	tb, tw := float64(base.traces), float64(win.traces)
 	sp, bs := win.services[name], base.services[name]
-	if s.lat >= minEvidence && sp != nil && sp.spans > 0 {
+	if s.lat > 0 && sp != nil && sp.spans > 0 {
 		mb := 0.0
 		if bs != nil && bs.spans > 0 {
 			mb = bs.selfSum / float64(bs.spans)
@@ -457,7 +521,7 @@ func evidence(base, win *bucket, name string, s *scores) []string {
 			}
 		}
 	}
-	if s.err >= minEvidence && sp != nil {
+	if s.err > 0 && sp != nil {
 		b := 0.0
 		if bs != nil {
 			b = float64(bs.ownErrors) / tb
@@ -465,22 +529,11 @@ func evidence(base, win *bucket, name string, s *scores) []string {
 		out = append(out, fmt.Sprintf("it raised %d errors of its own (%.3g per request, baseline %.3g), with no failing call below them",
 			sp.ownErrors, float64(sp.ownErrors)/tw, b))
 	}
-	if s.calls >= minEvidence {
-		var parts []string
-		for k := range unionFan(base, win) {
-			if k.svc != name {
-				continue
-			}
-			rb, rw := rate(base, k), rate(win, k)
-			if n := opSpans(win, k.svc, k.op); n > 0 && excess(float64(win.fanout[k]), rb*float64(n)) >= minEvidence {
-				parts = append(parts, fmt.Sprintf("%s → %s %.2g per call (baseline %.2g)", k.op, k.child, rw, rb))
-			}
+	if s.calls > 0 {
+		mine := significantChanges(changes, name)
+		for _, c := range mine[:min(3, len(mine))] {
+			out = append(out, c.sentence())
 		}
-		sort.Strings(parts)
-		if len(parts) > 3 {
-			parts = append(parts[:3], fmt.Sprintf("and %d more", len(parts)-3))
-		}
-		out = append(out, "its calls changed: "+strings.Join(parts, "; "))
 	}
 	return out
 }

@@ -20,6 +20,8 @@ import (
 type Profile struct {
 	From, To      time.Time
 	Traces, Spans int64
+	// First and Last are the earliest and latest trace starts profiled.
+	First, Last time.Time
 	// bucket is the series' resolution: a minute for an incident window,
 	// the whole range for a baseline (memory then stays flat over a week).
 	bucket  time.Duration
@@ -31,13 +33,11 @@ type bucket struct {
 	traces   int64
 	services map[string]*serviceProfile
 	edges    map[edgeName]*gapProfile
-	fanout   map[fanKey]int64
+	shapes   handlerShapes
 	entries  map[string]*entryProfile
 }
 
 type edgeName struct{ from, to string }
-
-type fanKey struct{ svc, op, child string }
 
 type serviceProfile struct {
 	spans, errors, ownErrors int64
@@ -81,7 +81,7 @@ func newProfile(from, to time.Time, resolution time.Duration) *Profile {
 
 func newBucket() *bucket {
 	return &bucket{services: map[string]*serviceProfile{}, edges: map[edgeName]*gapProfile{},
-		fanout: map[fanKey]int64{}, entries: map[string]*entryProfile{}}
+		shapes: newHandlerShapes(), entries: map[string]*entryProfile{}}
 }
 
 func (p *Profile) at(t time.Time) *bucket {
@@ -136,6 +136,12 @@ func (p *Profile) add(t *openTrace) {
 	}
 	p.Traces++
 	p.Spans += int64(len(spans))
+	if p.First.IsZero() || start.Before(p.First) {
+		p.First = start
+	}
+	if start.After(p.Last) {
+		p.Last = start
+	}
 	b := p.at(start)
 	b.traces++
 	rs := &spans[root]
@@ -153,6 +159,7 @@ func (p *Profile) add(t *openTrace) {
 		}
 	}
 	traceID := t.id.String()
+	b.shapes.addTrace(spans, parent, children, traceID)
 	for i := range spans {
 		var siblings []int
 		if parent[i] >= 0 {
@@ -175,7 +182,7 @@ func (b *bucket) entry(name string, root *span) {
 	e.lat.add(root.durationMS())
 }
 
-// addSpan records one span's own work, errors, fan-out and the time its
+// addSpan records one span's own work, errors and the time its
 // cross-service calls took on the wire: from the span's start (or the
 // previous call's end) to the first call's start, and from each call's end
 // to the next one's start or the span's end. That time is the edge's, so
@@ -216,7 +223,6 @@ func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID stri
 		g.gapSum += wire
 		g.wire.add(wire)
 		edgeTime += wire
-		p.fanout[fanKey{s.service, s.op, c.service}]++
 	}
 	// Work started after this span, beside it under the same parent, is
 	// what it waited on (Spring Cloud Gateway's handler span ends when the
@@ -384,9 +390,7 @@ func (out *bucket) add(b *bucket) {
 		o.gapSum += g.gapSum
 		o.wire.merge(g.wire)
 	}
-	for k, v := range b.fanout {
-		out.fanout[k] += v
-	}
+	out.shapes.merge(b.shapes)
 	for k, e := range b.entries {
 		o := out.entries[k]
 		if o == nil {

@@ -78,7 +78,7 @@ func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
 	sev := make([]float64, len(buckets))
 	for i, b := range buckets {
 		ms := b.services[s.Node]
-		if ms == nil || ms.spans == 0 {
+		if ms == nil || ms.spans == 0 || s.Kind == KindBehaviour {
 			continue
 		}
 		self := ms.selfSum / float64(ms.spans)
@@ -93,6 +93,11 @@ func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
 		}
 		if ms.ownErrors > 0 && errRate > math.Max(2*baseErr, baseErr+0.02) {
 			sev[i] += errRate / math.Max(baseErr, 0.001)
+		}
+	}
+	if c := s.shape; c != nil {
+		for i, b := range buckets {
+			sev[i] += c.minute(&b.shapes)
 		}
 	}
 	s.FirstDeviation, s.Peak, s.Recovery, s.Recovered = deviation(len(buckets),

@@ -41,6 +41,7 @@ type fault struct {
 
 func main() {
 	corpus := flag.String("corpus", "../shared/corpus/nezha", "the Nezha folder of the real-trace corpus")
+	flag.BoolVar(&verbose, "v", false, "print the top suspects' evidence for every fault")
 	flag.Parse()
 	if _, err := os.Stat(*corpus); err != nil {
 		fmt.Fprintf(os.Stderr, "evalrca: %v (the corpus lives in ../shared)\n", err)
@@ -68,6 +69,8 @@ func main() {
 		fmt.Println("- " + m)
 	}
 }
+
+var verbose bool
 
 var everything = [2]time.Time{time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}
 
@@ -119,13 +122,29 @@ func evaluate(corpus string, d dataset) (n, top1, top3 int, misses []string, err
 		if perr != nil {
 			return n, top1, top3, misses, perr
 		}
-		start := t.Truncate(time.Minute)
-		a, aerr := topology.Analyze(base, win, start, start.Add(3*time.Minute))
+		// A Nezha trace file named HH_MM holds the traces of the minute
+		// before that time (the data of a fault injected at 08:43:04 runs
+		// from 08:42:09 to 08:45:08), so the fault's three files start a
+		// minute before the injection minute.
+		start := t.Truncate(time.Minute).Add(-time.Minute)
+		a, aerr := topology.Analyze(base, win, start, start.Add(4*time.Minute))
 		if aerr != nil {
 			continue // no traces for this fault in the data
 		}
 		truth := service(f.Pod)
 		n++
+		if verbose {
+			fmt.Printf("\n%s %s %s\n", f.Time, truth, f.Type)
+			for i, s := range a.Suspects {
+				if i >= 4 {
+					break
+				}
+				fmt.Printf("  %d %s %.2f\n", i+1, s.Node, s.Score)
+				for _, e := range s.Evidence {
+					fmt.Printf("      %s\n", e)
+				}
+			}
+		}
 		rank := -1
 		var names []string
 		for i, s := range a.Suspects {

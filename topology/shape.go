@@ -1,0 +1,322 @@
+package topology
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// A handler's shape is what one request to a service's operation did
+// inside that service: the operations it ran and the calls it made, in
+// order. Code faults often leave no status and no delay, only a changed
+// shape: a handler that returns early stops calling what it used to, one
+// that throws runs the framework's error dispatch, a caller that got a bad
+// answer ends where it used to go on. Shapes are counted once per request
+// (present or not), so a loop of fifty calls weighs as much as one.
+
+// handlerKey names a service's operation as its entry point: the span
+// whose parent is in another service or missing.
+type handlerKey struct{ svc, op string }
+
+// stepKey is a handler running next right after prev (both items), or,
+// with prev empty, a handler running item next at all.
+type stepKey struct {
+	handlerKey
+	prev, next string
+}
+
+// Items of a handler's sequence: its own operations by name, the calls it
+// makes as "→ service: operation", and the two ends.
+const (
+	seqStart = "(start)"
+	seqEnd   = "(end)"
+)
+
+// maxShapeKeys bounds a bucket's shape keys: a service that puts IDs in
+// span names would otherwise grow them without end.
+const maxShapeKeys = 50000
+
+// handlerShapes counts handlers and their items and steps, and how long
+// (in distinct items) the requests that ran each item were.
+type handlerShapes struct {
+	handlers map[handlerKey]int64
+	steps    map[stepKey]int64
+	lengths  map[stepKey]int64 // summed over the requests with the item; prev empty, next empty for the handler
+	// examples are the lowest trace IDs that took each step (the lowest,
+	// so the choice does not depend on the order traces arrive in).
+	examples map[stepKey][]string
+}
+
+func newHandlerShapes() handlerShapes {
+	return handlerShapes{handlers: map[handlerKey]int64{}, steps: map[stepKey]int64{},
+		lengths: map[stepKey]int64{}, examples: map[stepKey][]string{}}
+}
+
+// addTrace records the shape of every handler in one trace.
+func (h *handlerShapes) addTrace(spans []span, parent []int, children [][]int, trace string) {
+	for i := range spans {
+		if parent[i] >= 0 && spans[parent[i]].service == spans[i].service {
+			continue
+		}
+		h.addHandler(spans, i, children, trace)
+	}
+}
+
+func (h *handlerShapes) addHandler(spans []span, root int, children [][]int, trace string) {
+	type item struct {
+		start uint64
+		depth int
+		name  string
+	}
+	var items []item
+	var walk func(i, depth int)
+	walk = func(i, depth int) {
+		for _, c := range children[i] {
+			s := &spans[c]
+			if s.service != spans[root].service {
+				items = append(items, item{s.start, depth, "→ " + s.service + ": " + s.op})
+				continue
+			}
+			items = append(items, item{s.start, depth, s.op})
+			walk(c, depth+1)
+		}
+	}
+	walk(root, 0)
+	sort.SliceStable(items, func(a, b int) bool {
+		if items[a].start != items[b].start {
+			return items[a].start < items[b].start
+		}
+		return items[a].depth < items[b].depth
+	})
+	k := handlerKey{spans[root].service, spans[root].op}
+	h.handlers[k]++
+	seen := map[stepKey]bool{}
+	prev := seqStart
+	mark := func(s stepKey) {
+		if !seen[s] {
+			seen[s] = true
+			h.count(s, 1)
+			h.example(s, trace)
+		}
+	}
+	mark(stepKey{k, "", seqStart})
+	for _, it := range items {
+		if it.name == prev {
+			continue // a loop over the same operation is one step
+		}
+		mark(stepKey{k, "", it.name})
+		mark(stepKey{k, prev, it.name})
+		prev = it.name
+	}
+	mark(stepKey{k, prev, seqEnd})
+	n := int64(len(seen))
+	h.lengths[stepKey{handlerKey: k}] += n
+	for s := range seen {
+		if s.prev == "" {
+			h.addLength(s, n)
+		}
+	}
+}
+
+// addLength sums request lengths for a handler or an item it still counts.
+func (h *handlerShapes) addLength(k stepKey, n int64) {
+	if _, ok := h.steps[k]; ok || k.next == "" {
+		h.lengths[k] += n
+	}
+}
+
+func (h *handlerShapes) count(s stepKey, n int64) {
+	if _, ok := h.steps[s]; !ok && len(h.steps) >= maxShapeKeys {
+		return
+	}
+	h.steps[s] += n
+}
+
+func (h *handlerShapes) merge(o handlerShapes) {
+	for k, v := range o.handlers {
+		h.handlers[k] += v
+	}
+	for k, v := range o.steps {
+		h.count(k, v)
+	}
+	for k, v := range o.lengths {
+		h.addLength(k, v)
+	}
+	for k, ids := range o.examples {
+		for _, id := range ids {
+			h.example(k, id)
+		}
+	}
+}
+
+// example keeps trace among a step's examples if it is one of the lowest.
+func (h *handlerShapes) example(k stepKey, trace string) {
+	if _, ok := h.steps[k]; !ok {
+		return
+	}
+	ids := h.examples[k]
+	i := sort.SearchStrings(ids, trace)
+	if i < len(ids) && ids[i] == trace || i >= maxExamples {
+		return
+	}
+	ids = append(ids, "")
+	copy(ids[i+1:], ids[i:])
+	ids[i] = trace
+	h.examples[k] = ids[:min(len(ids), maxExamples)]
+}
+
+// context is how many handlers a step could have happened in: those that
+// ran prev, or all of them for an item's presence.
+func (h *handlerShapes) context(s stepKey) int64 {
+	if s.prev == "" {
+		return h.handlers[s.handlerKey]
+	}
+	return h.steps[stepKey{s.handlerKey, "", s.prev}]
+}
+
+// minShapeContext is how many baseline handlers a shape needs before its
+// frequencies are trusted.
+const minShapeContext = 5
+
+// shapeChange is one step that happened more or less often than the
+// baseline's frequency predicts.
+type shapeChange struct {
+	step             stepKey
+	window, expected float64
+	context          int64
+	baseline         float64 // the step's share in the baseline
+	smoothed         float64 // the share the expectation used
+	z                float64
+}
+
+// shapeChanges scores every step of the window against the baseline. The
+// baseline frequency is smoothed so a step never seen in a small baseline
+// still needs several occurrences to count.
+func shapeChanges(base, win *handlerShapes) []shapeChange {
+	keys := map[stepKey]bool{}
+	for k := range base.steps {
+		keys[k] = true
+	}
+	for k := range win.steps {
+		keys[k] = true
+	}
+	var out []shapeChange
+	for k := range keys {
+		bc, wc := base.context(k), win.context(k)
+		if bc < minShapeContext || wc == 0 {
+			continue
+		}
+		p := (float64(base.steps[k]) + 0.5) / (float64(bc) + 1)
+		expected := p * float64(wc)
+		observed := float64(win.steps[k])
+		z := excess(observed, expected)
+		if z > 0 && worsens(base, k, observed > expected) {
+			out = append(out, shapeChange{k, observed, expected, wc, float64(base.steps[k]) / float64(bc), p, z})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].z != out[j].z {
+			return out[i].z > out[j].z
+		}
+		return lessStep(out[i].step, out[j].step)
+	})
+	return out
+}
+
+// worsens says a step's change is the kind a fault makes: requests doing
+// less of their usual path (a step of the longer requests vanishes), or
+// ending early or somewhere new (the end, a step of the shorter requests,
+// or a step never seen appears). The opposite changes are a recovery: a
+// baseline that held failures shows their short paths vanishing, and that
+// is nobody's fault.
+func worsens(base *handlerShapes, k stepKey, more bool) bool {
+	if more {
+		return k.next == seqEnd || base.steps[k] == 0 || base.short(k.handlerKey, k.next)
+	}
+	return k.next != seqEnd && !base.short(k.handlerKey, k.next)
+}
+
+// short says the requests that ran item were shorter than the handler's
+// requests on average: item is on an early way out.
+func (h *handlerShapes) short(k handlerKey, item string) bool {
+	n := h.steps[stepKey{k, "", item}]
+	if n == 0 || h.handlers[k] == 0 {
+		return false
+	}
+	mean := float64(h.lengths[stepKey{handlerKey: k}]) / float64(h.handlers[k])
+	return float64(h.lengths[stepKey{k, "", item}])/float64(n) < mean
+}
+
+func lessStep(a, b stepKey) bool {
+	if a.svc != b.svc {
+		return a.svc < b.svc
+	}
+	if a.op != b.op {
+		return a.op < b.op
+	}
+	if a.prev != b.prev {
+		return a.prev < b.prev
+	}
+	return a.next < b.next
+}
+
+// size is how many times more or less often the step happened, as the
+// log of the ratio of its smoothed shares.
+func (c shapeChange) size() float64 {
+	return math.Abs(math.Log((c.window + 0.5) / (float64(c.context) + 1) / c.smoothed))
+}
+
+// minute is how far one minute's share of the step moved from the
+// baseline, when it moved at least half as far as the whole window's did
+// and the same way; otherwise 0.
+func (c shapeChange) minute(h *handlerShapes) float64 {
+	n := h.context(c.step)
+	if n == 0 {
+		return 0
+	}
+	moved := float64(h.steps[c.step])/float64(n) - c.baseline
+	whole := c.window/float64(c.context) - c.baseline
+	if moved*whole <= 0 || math.Abs(moved) < 0.5*math.Abs(whole) {
+		return 0
+	}
+	return math.Abs(moved)
+}
+
+// sentence says what a shape change was, in words.
+func (c shapeChange) sentence() string {
+	share := fmt.Sprintf("in %.0f%% of cases (baseline %.0f%%)", 100*c.window/float64(c.context), 100*c.baseline)
+	op := clip(c.step.op)
+	switch {
+	case c.step.prev == "":
+		return fmt.Sprintf("%s requests ran %s %s", op, describeItem(c.step.next), share)
+	case c.step.prev == seqStart && c.step.next == seqEnd:
+		return fmt.Sprintf("%s requests ended at once, having done nothing, %s", op, share)
+	case c.step.next == seqEnd:
+		return fmt.Sprintf("%s requests ended right after %s %s", op, describeItem(c.step.prev), share)
+	case c.step.prev == seqStart:
+		return fmt.Sprintf("%s requests began with %s %s", op, describeItem(c.step.next), share)
+	}
+	return fmt.Sprintf("%s requests went from %s straight to %s %s", op, describeItem(c.step.prev), describeItem(c.step.next), share)
+}
+
+// describeItem names a step: a call as "a call to service (operation)".
+func describeItem(item string) string {
+	if rest, ok := strings.CutPrefix(item, "→ "); ok {
+		if svc, op, ok := strings.Cut(rest, ": "); ok {
+			return fmt.Sprintf("a call to %s (%s)", clip(svc), clip(op))
+		}
+	}
+	return clip(item)
+}
+
+// clip shortens a name from trace data inside a sentence.
+func clip(s string) string {
+	const max = 60
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max-1]) + "…"
+}

@@ -1,0 +1,207 @@
+package topology_test
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/rbgen/rbgen/topology"
+)
+
+var epoch = time.Unix(0, epochNS).UTC()
+
+// shop is one request to the web service's checkout: it reads the cart
+// locally, asks stock, then charges pay; how it goes is up to the options.
+type shop struct {
+	stopAfterStock bool    // returns right after stock answers
+	errorPage      bool    // gives up at once through an error handler
+	stockSelf      float64 // stock's own work, ms
+	webSelf        float64 // web's own work before its calls, ms
+}
+
+func (o shop) spans(trace string, at float64) []sp {
+	server := ptrace.SpanKindServer
+	client := ptrace.SpanKindClient
+	web := sp{trace: trace, id: trace + "w", svc: "web", name: "POST /checkout", kind: server, start: at, dur: 3}
+	if o.errorPage {
+		return []sp{web, {trace: trace, id: trace + "e", parent: web.id, svc: "web", name: "ErrorController.error", start: at + 1, dur: 1}}
+	}
+	t := at + o.webSelf
+	web.dur = o.webSelf + o.stockSelf + 4
+	if !o.stopAfterStock {
+		web.dur += 13
+	}
+	out := []sp{web,
+		{trace: trace, id: trace + "r", parent: web.id, svc: "web", name: "CartRepository.find", start: at + 0.5, dur: 0.5},
+		{trace: trace, id: trace + "c1", parent: web.id, svc: "web", name: "GET stock", kind: client, start: t, dur: o.stockSelf + 2},
+		{trace: trace, id: trace + "s", parent: trace + "c1", svc: "stock", name: "GET /stock", kind: server, start: t + 1, dur: o.stockSelf}}
+	if o.stopAfterStock {
+		return out
+	}
+	t += o.stockSelf + 3
+	return append(out,
+		sp{trace: trace, id: trace + "c2", parent: web.id, svc: "web", name: "POST pay", kind: client, start: t, dur: 12},
+		sp{trace: trace, id: trace + "p", parent: trace + "c2", svc: "pay", name: "POST /charge", kind: server, start: t + 1, dur: 10})
+}
+
+// analyzeShop profiles an hour of baseline requests and five minutes of
+// window requests, each made by its function from the request's number.
+func analyzeShop(t *testing.T, base, win int, baseReq, winReq func(i int) shop) *topology.Analysis {
+	t.Helper()
+	ib := topology.NewIncidentBuilder(topology.Options{},
+		&[2]time.Time{epoch, epoch.Add(time.Hour)}, &[2]time.Time{epoch.Add(time.Hour), epoch.Add(time.Hour + 5*time.Minute)})
+	for i := 0; i < base; i++ {
+		at := float64(i) * float64(time.Hour/time.Millisecond) / float64(base)
+		ib.Add(topology.Batch{Traces: batch(baseReq(i).spans(fmt.Sprintf("b%d", i), at)...), Whole: true})
+	}
+	for i := 0; i < win; i++ {
+		at := float64(time.Hour/time.Millisecond) + float64(i)*float64(5*time.Minute/time.Millisecond)/float64(win)
+		ib.Add(topology.Batch{Traces: batch(winReq(i).spans(fmt.Sprintf("w%d", i), at)...), Whole: true})
+	}
+	ib.Finish()
+	a, err := topology.Analyze(ib.Baseline, ib.Window, epoch.Add(time.Hour), epoch.Add(time.Hour+5*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// normal varies the timings a little, as real requests do.
+func normal(i int) shop {
+	return shop{stockSelf: 4 + float64(i%5)*0.2, webSelf: 3 + float64(i%7)*0.1}
+}
+
+func TestWhatRequestsDo(t *testing.T) {
+	cases := []struct {
+		name      string
+		base, win func(i int) shop
+		first     string // "" for no suspect at all
+		kind      string
+		evidence  string
+	}{
+		{
+			name: "a handler that returns early after a call it used to go on from is the suspect",
+			base: normal,
+			win: func(i int) shop {
+				s := normal(i)
+				s.stopAfterStock = i%3 != 0
+				return s
+			},
+			first: "web", kind: topology.KindBehaviour, evidence: "POST /checkout requests ended right after a call to stock (GET /stock) in 66% of cases (baseline 0%)",
+		},
+		{
+			name: "an error handler that starts running is the suspect's evidence",
+			base: normal,
+			win: func(i int) shop {
+				s := normal(i)
+				s.errorPage = i%4 == 0
+				return s
+			},
+			first: "web", kind: topology.KindBehaviour, evidence: "POST /checkout requests ran ErrorController.error in 25% of cases (baseline 0%)",
+		},
+		{
+			name: "failures that were in the baseline and are gone blame nobody",
+			base: func(i int) shop {
+				s := normal(i)
+				s.errorPage = i%3 == 0
+				return s
+			},
+			win: normal,
+		},
+		{
+			name: "the same requests as usual blame nobody",
+			base: normal,
+			win:  normal,
+		},
+		{
+			name: "a slower callee is a latency suspect, not a change of what its caller does",
+			base: normal,
+			win: func(i int) shop {
+				s := normal(i)
+				s.stockSelf *= 5
+				return s
+			},
+			first: "stock", kind: topology.KindLatency,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := analyzeShop(t, 600, 200, c.base, c.win)
+			if c.first == "" {
+				if len(a.Suspects) > 0 {
+					t.Fatalf("suspects %v, want none", a.Suspects)
+				}
+				return
+			}
+			if len(a.Suspects) == 0 {
+				t.Fatal("no suspects")
+			}
+			top := a.Suspects[0]
+			if top.Node != c.first || top.Kind != c.kind {
+				t.Fatalf("suspect #1 %s (%s), want %s (%s); all: %+v", top.Node, top.Kind, c.first, c.kind, a.Suspects)
+			}
+			if all := strings.Join(top.Evidence, "\n"); !strings.Contains(all, c.evidence) {
+				t.Errorf("evidence lacks %q:\n%s", c.evidence, all)
+			}
+			if c.kind == topology.KindBehaviour {
+				if len(top.Examples) == 0 {
+					t.Error("no example traces")
+				}
+				for _, ex := range top.Examples {
+					if !showsChange(ex, c.win) {
+						t.Errorf("example %s is not a window trace that shows the change", ex)
+					}
+				}
+			}
+		})
+	}
+}
+
+// showsChange says a trace ID is one of the window's (named "w<i>") and
+// request i differs from a normal one.
+func showsChange(id string, win func(i int) shop) bool {
+	raw, err := hex.DecodeString(id)
+	if err != nil || len(raw) == 0 || raw[0] != 'w' {
+		return false
+	}
+	i, err := strconv.Atoi(strings.TrimRight(string(raw[1:]), "\x00\x01"))
+	return err == nil && win(i) != normal(i)
+}
+
+// A service whose work is very regular drifts by many of its own spreads
+// with a small change; a service whose work took three times as long is
+// the fault, however wide its spread.
+func TestChangesRankBySizeOnceSignificant(t *testing.T) {
+	base := func(i int) shop {
+		return shop{stockSelf: 4 + float64(i%5)*4, webSelf: 10 + float64(i%3)*0.05}
+	}
+	a := analyzeShop(t, 600, 200, base, func(i int) shop {
+		s := base(i)
+		s.webSelf *= 1.5
+		s.stockSelf *= 3
+		return s
+	})
+	if len(a.Suspects) < 2 || a.Suspects[0].Node != "stock" || a.Suspects[1].Node != "web" {
+		t.Fatalf("suspects %+v, want stock first, then web", a.Suspects)
+	}
+}
+
+func TestABehaviourChangeIsDatedByTheMinutesThatShowIt(t *testing.T) {
+	a := analyzeShop(t, 600, 200, normal, func(i int) shop {
+		s := normal(i)
+		s.stopAfterStock = i >= 80 // 40 requests a minute: from the third minute on
+		return s
+	})
+	if len(a.Suspects) == 0 || a.Suspects[0].Node != "web" {
+		t.Fatalf("suspects %+v, want web first", a.Suspects)
+	}
+	want := epoch.Add(time.Hour + 2*time.Minute)
+	if s := a.Suspects[0]; !s.FirstDeviation.Equal(want) || s.Recovered {
+		t.Errorf("first deviation %s (recovered %v), want %s and not recovered", s.FirstDeviation, s.Recovered, want)
+	}
+}
