@@ -33,10 +33,10 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./tracefile || exit 1; \
 	done
 
-# Decode + build throughput (spans/s, allocs/span) and peak heap as the
-# input grows tenfold.
+# Decode + build throughput (spans/s, allocs/span), the same with the
+# postmortem's profiles, and peak heap as the input grows tenfold.
 bench:
-	$(GO) test -run '^$$' -bench DecodeAndBuild -benchmem -benchtime 5x ./topology
+	$(GO) test -run '^$$' -bench 'DecodeAndBuild|IncidentProfile' -benchmem -benchtime 5x ./topology
 	$(GO) test -run '^$$' -bench PeakHeap -benchtime 1x ./topology
 
 # Score the postmortem root-cause ranking on the Nezha faults in

@@ -26,6 +26,12 @@ func hostileRunbookGraph() *topology.Graph {
 		"```\nfenced",
 		"--> end comment",
 	}
+	return chainGraph(names...)
+}
+
+// chainGraph is services calling each other in a line, the first an entry
+// point, each with a little traffic and some errors.
+func chainGraph(names ...string) *topology.Graph {
 	g := &topology.Graph{EntryPoints: []topology.EntryPoint{{Name: names[0] + ": GET /", Service: names[0], Traces: 10}}}
 	st := topology.Stats{Calls: 10, Errors: 1, P50MS: 5, P99MS: 20}
 	for i, n := range names {

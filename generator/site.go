@@ -2,7 +2,9 @@ package generator
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -85,6 +87,14 @@ func Publish(opt SiteOptions) ([]Change, error) {
 	css, _ := siteFS.ReadFile("site/site.css")
 	js, _ := siteFS.ReadFile("site/filter.js")
 	s := &site{opt: opt, g: g, tmpl: tmpl, css: template.CSS(css), js: template.JS(js), policy: sanitizer()}
+	var nodes []string
+	for _, d := range rbs {
+		nodes = append(nodes, d.node)
+	}
+	for _, n := range g.Nodes {
+		nodes = append(nodes, n.Name)
+	}
+	s.countSlugs(nodes)
 	s.runbookPages(rbs)
 	s.postmortemPages(pms)
 	s.servicePages(rbs, pms)
@@ -102,6 +112,9 @@ type site struct {
 	policy  *bluemonday.Policy
 	changes []Change
 	err     error
+	// slugUsers and servicePage name the service pages (see serviceHref).
+	slugUsers   map[string]int
+	servicePage map[string]string
 }
 
 func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
@@ -271,7 +284,37 @@ func (s *site) write(pg *page) {
 
 func htmlName(file string) string { return strings.TrimSuffix(file, ".md") + ".html" }
 
-func serviceHref(node string) string { return "services/" + Slug(node) + ".html" }
+// serviceHref is a node's page. Names that slug alike ("a/b", "a-b") each
+// get a suffix from their own hash, so no page stands for two nodes and a
+// node's page name does not depend on which other nodes exist in what order.
+func (s *site) serviceHref(node string) string {
+	if s.servicePage == nil {
+		s.servicePage = map[string]string{}
+	}
+	if p, ok := s.servicePage[node]; ok {
+		return p
+	}
+	slug := Slug(node)
+	if s.slugUsers[slug] > 1 {
+		sum := sha256.Sum256([]byte(node))
+		slug += "-" + hex.EncodeToString(sum[:3])
+	}
+	p := "services/" + slug + ".html"
+	s.servicePage[node] = p
+	return p
+}
+
+// countSlugs notes how many nodes share each slug, before any page names one.
+func (s *site) countSlugs(nodes []string) {
+	s.slugUsers = map[string]int{}
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if !seen[n] {
+			seen[n] = true
+			s.slugUsers[Slug(n)]++
+		}
+	}
+}
 
 func (s *site) runbookPages(rbs []doc) {
 	for i, d := range rbs {
@@ -352,7 +395,7 @@ func (s *site) servicePages(rbs []doc, pms []doc) {
 			}
 			b.WriteString(`</ul>`)
 		}
-		s.write(&page{Path: serviceHref(node), Title: node, Kind: "service", Body: template.HTML(b.String()), Root: "../",
+		s.write(&page{Path: s.serviceHref(node), Title: node, Kind: "service", Body: template.HTML(b.String()), Root: "../",
 			Up: pageLink{Href: "../index.html", Title: "All runbooks"}})
 	}
 }
@@ -387,7 +430,7 @@ func (s *site) indexPage(rbs, pms []doc) {
 	for _, d := range rbs {
 		fmt.Fprintf(&b, `<tr data-service="%s" data-severity="%s" data-owner="%s" data-status="%s"><td>%s</td><td><a href="runbooks/%s">%s</a></td><td><a href="%s">%s</a></td><td>%s</td><td><span class="badge sev-%s">%s</span></td><td>%s</td><td>%s</td></tr>`,
 			esc(d.node), esc(d.severity), esc(d.owner), esc(d.status), esc(d.id), esc(htmlName(d.file)),
-			esc(strings.TrimPrefix(d.title, d.id+": ")), esc(serviceHref(d.node)), esc(d.node), esc(d.symptom),
+			esc(strings.TrimPrefix(d.title, d.id+": ")), esc(s.serviceHref(d.node)), esc(d.node), esc(d.symptom),
 			esc(d.severity), esc(d.severity), esc(d.owner), esc(d.status))
 	}
 	b.WriteString(`</tbody></table>`)

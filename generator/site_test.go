@@ -40,6 +40,34 @@ func publish(t *testing.T, g *topology.Graph) (string, []generator.Change) {
 	return out, changes
 }
 
+func TestNodesWhoseNamesSlugAlikeGetAPageEach(t *testing.T) {
+	out, changes := publish(t, chainGraph("web", "a/b", "a-b"))
+	titles := map[string]string{}
+	for _, c := range changes {
+		rel, _ := filepath.Rel(out, c.Path)
+		if strings.HasPrefix(filepath.ToSlash(rel), "services/") {
+			doc, err := html.Parse(bytes.NewReader(c.Content))
+			if err != nil {
+				t.Fatal(err)
+			}
+			titles[filepath.ToSlash(rel)] = textOf(find(doc, "h1"))
+		}
+	}
+	if titles["services/web.html"] == "" || len(titles) != 3 {
+		t.Fatalf("service pages %v, want web's and one for each of a/b and a-b", titles)
+	}
+	seen := map[string]bool{}
+	for _, title := range titles {
+		seen[title] = true
+	}
+	if !seen["a/b"] || !seen["a-b"] {
+		t.Errorf("service pages %v: a node shares a page or has none", titles)
+	}
+	if broken, err := generator.CheckLinks(out); err != nil || len(broken) > 0 {
+		t.Errorf("broken links %v (%v)", broken, err)
+	}
+}
+
 func TestSiteOfTheDemoDay(t *testing.T) {
 	out, changes := publish(t, smallDemo(t))
 	again, err := generator.Publish(generator.SiteOptions{RunbookDir: filepath.Join(filepath.Dir(out), "runbooks"),
@@ -132,4 +160,32 @@ func hasAttr(n *html.Node, key string) bool {
 		}
 	}
 	return false
+}
+
+// find is the first element named tag under n, depth first.
+func find(n *html.Node, tag string) *html.Node {
+	if n.Type == html.ElementNode && n.Data == tag {
+		return n
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if f := find(c, tag); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// textOf is the text inside n.
+func textOf(n *html.Node) string {
+	if n == nil {
+		return ""
+	}
+	if n.Type == html.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(textOf(c))
+	}
+	return b.String()
 }
