@@ -13,8 +13,9 @@ import (
 // order. Code faults often leave no status and no delay, only a changed
 // shape: a handler that returns early stops calling what it used to, one
 // that throws runs the framework's error dispatch, a caller that got a bad
-// answer ends where it used to go on. Shapes are counted once per request
-// (present or not), so a loop of fifty calls weighs as much as one.
+// answer ends where it used to go on. Steps are counted once per request
+// (present or not), so a loop of fifty calls weighs as much as one; how
+// many times a request ran each step is kept apart, for retries.
 
 // handlerKey names a service's operation as its entry point: the span
 // whose parent is in another service or missing.
@@ -44,6 +45,10 @@ type handlerShapes struct {
 	handlers map[handlerKey]int64
 	steps    map[stepKey]int64
 	lengths  map[stepKey]int64 // summed over the requests with the item; prev empty, next empty for the handler
+	// runs and runs2 sum, over the requests that ran an item, how many
+	// times each ran it and its square: a retry or a longer loop shows
+	// there, where presence does not change.
+	runs, runs2 map[stepKey]float64
 	// examples are the lowest trace IDs that took each step (the lowest,
 	// so the choice does not depend on the order traces arrive in).
 	examples map[stepKey][]string
@@ -51,7 +56,8 @@ type handlerShapes struct {
 
 func newHandlerShapes() handlerShapes {
 	return handlerShapes{handlers: map[handlerKey]int64{}, steps: map[stepKey]int64{},
-		lengths: map[stepKey]int64{}, examples: map[stepKey][]string{}}
+		lengths: map[stepKey]int64{}, examples: map[stepKey][]string{},
+		runs: map[stepKey]float64{}, runs2: map[stepKey]float64{}}
 }
 
 // addTrace records the shape of every handler in one trace.
@@ -93,6 +99,10 @@ func (h *handlerShapes) addHandler(spans []span, root int, children [][]int, tra
 	k := handlerKey{spans[root].service, spans[root].op}
 	h.handlers[k]++
 	seen := map[stepKey]bool{}
+	times := map[string]float64{}
+	for _, it := range items {
+		times[it.name]++
+	}
 	prev := seqStart
 	mark := func(s stepKey) {
 		if !seen[s] {
@@ -116,7 +126,15 @@ func (h *handlerShapes) addHandler(spans []span, root int, children [][]int, tra
 	for s := range seen {
 		if s.prev == "" {
 			h.addLength(s, n)
+			h.addRuns(s, times[s.next], times[s.next]*times[s.next])
 		}
+	}
+}
+
+func (h *handlerShapes) addRuns(k stepKey, n, n2 float64) {
+	if _, ok := h.steps[k]; ok && n > 0 {
+		h.runs[k] += n
+		h.runs2[k] += n2
 	}
 }
 
@@ -143,6 +161,9 @@ func (h *handlerShapes) merge(o handlerShapes) {
 	}
 	for k, v := range o.lengths {
 		h.addLength(k, v)
+	}
+	for k, n := range o.runs {
+		h.addRuns(k, n, o.runs2[k])
 	}
 	for k, ids := range o.examples {
 		for _, id := range ids {
@@ -181,14 +202,16 @@ func (h *handlerShapes) context(s stepKey) int64 {
 const minShapeContext = 5
 
 // shapeChange is one step that happened more or less often than the
-// baseline's frequency predicts.
+// baseline's frequency predicts, or, with repeats set, an item that ran
+// more times per request.
 type shapeChange struct {
 	step             stepKey
 	window, expected float64
 	context          int64
-	baseline         float64 // the step's share in the baseline
+	baseline         float64 // the step's share in the baseline; with repeats, its runs per request
 	smoothed         float64 // the share the expectation used
 	z                float64
+	repeats          bool
 }
 
 // shapeChanges scores every step of the window against the baseline. The
@@ -213,15 +236,43 @@ func shapeChanges(base, win *handlerShapes) []shapeChange {
 		observed := float64(win.steps[k])
 		z := excess(observed, expected)
 		if z > 0 && worsens(base, k, observed > expected) {
-			out = append(out, shapeChange{k, observed, expected, wc, float64(base.steps[k]) / float64(bc), p, z})
+			out = append(out, shapeChange{step: k, window: observed, expected: expected, context: wc,
+				baseline: float64(base.steps[k]) / float64(bc), smoothed: p, z: z})
 		}
 	}
+	out = append(out, repeatChanges(base, win)...)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].z != out[j].z {
 			return out[i].z > out[j].z
 		}
+		if out[i].repeats != out[j].repeats {
+			return out[j].repeats
+		}
 		return lessStep(out[i].step, out[j].step)
 	})
+	return out
+}
+
+// repeatChanges are the items the window's requests ran more times each
+// than the baseline's did: retries, or a loop running longer. The score
+// uses the baseline's spread of runs per request, since runs within one
+// request come together and a Poisson law would understate it.
+func repeatChanges(base, win *handlerShapes) []shapeChange {
+	var out []shapeChange
+	for k, wr := range win.runs {
+		bn, wn := float64(base.steps[k]), float64(win.steps[k])
+		if bn < minShapeContext || wn == 0 {
+			continue
+		}
+		bm, wm := base.runs[k]/bn, wr/wn
+		sd := math.Sqrt(math.Max(base.runs2[k]/bn-bm*bm, 0))
+		// Half a run of spread at least: a baseline that always ran an
+		// item once has none, and one extra run in a few requests is noise.
+		z := (wm - bm) / (math.Max(sd, 0.5) / math.Sqrt(wn))
+		if z > 0 {
+			out = append(out, shapeChange{step: k, window: wm, expected: bm, context: int64(wn), baseline: bm, z: z, repeats: true})
+		}
+	}
 	return out
 }
 
@@ -265,6 +316,9 @@ func lessStep(a, b stepKey) bool {
 // size is how many times more or less often the step happened, as the
 // log of the ratio of its smoothed shares.
 func (c shapeChange) size() float64 {
+	if c.repeats {
+		return math.Log(c.window / c.baseline)
+	}
 	return math.Abs(math.Log((c.window + 0.5) / (float64(c.context) + 1) / c.smoothed))
 }
 
@@ -273,11 +327,17 @@ func (c shapeChange) size() float64 {
 // and the same way; otherwise 0.
 func (c shapeChange) minute(h *handlerShapes) float64 {
 	n := h.context(c.step)
+	if c.repeats {
+		n = h.steps[c.step]
+	}
 	if n == 0 {
 		return 0
 	}
 	moved := float64(h.steps[c.step])/float64(n) - c.baseline
 	whole := c.window/float64(c.context) - c.baseline
+	if c.repeats {
+		moved, whole = h.runs[c.step]/float64(n)-c.baseline, c.window-c.baseline
+	}
 	if moved*whole <= 0 || math.Abs(moved) < 0.5*math.Abs(whole) {
 		return 0
 	}
@@ -289,6 +349,8 @@ func (c shapeChange) sentence() string {
 	share := fmt.Sprintf("in %.0f%% of cases (baseline %.0f%%)", 100*c.window/float64(c.context), 100*c.baseline)
 	op := clip(c.step.op)
 	switch {
+	case c.repeats:
+		return fmt.Sprintf("%s requests ran %s %.3g times each (baseline %.3g)", op, describeItem(c.step.next), c.window, c.baseline)
 	case c.step.prev == "":
 		return fmt.Sprintf("%s requests ran %s %s", op, describeItem(c.step.next), share)
 	case c.step.prev == seqStart && c.step.next == seqEnd:

@@ -20,6 +20,7 @@ var epoch = time.Unix(0, epochNS).UTC()
 type shop struct {
 	stopAfterStock bool    // returns right after stock answers
 	errorPage      bool    // gives up at once through an error handler
+	stockCalls     int     // times it asks stock (once when 0)
 	stockSelf      float64 // stock's own work, ms
 	webSelf        float64 // web's own work before its calls, ms
 }
@@ -32,18 +33,19 @@ func (o shop) spans(trace string, at float64) []sp {
 		return []sp{web, {trace: trace, id: trace + "e", parent: web.id, svc: "web", name: "ErrorController.error", start: at + 1, dur: 1}}
 	}
 	t := at + o.webSelf
-	web.dur = o.webSelf + o.stockSelf + 4
-	if !o.stopAfterStock {
-		web.dur += 13
+	out := []sp{web, {trace: trace, id: trace + "r", parent: web.id, svc: "web", name: "CartRepository.find", start: at + 0.5, dur: 0.5}}
+	for i := 0; i < max(o.stockCalls, 1); i++ {
+		c := fmt.Sprintf("%s%c", trace, 'a'+i) // span IDs keep 8 bytes
+		out = append(out,
+			sp{trace: trace, id: c, parent: web.id, svc: "web", name: "GET stock", kind: client, start: t, dur: o.stockSelf + 2},
+			sp{trace: trace, id: c + "s", parent: c, svc: "stock", name: "GET /stock", kind: server, start: t + 1, dur: o.stockSelf})
+		t += o.stockSelf + 3
 	}
-	out := []sp{web,
-		{trace: trace, id: trace + "r", parent: web.id, svc: "web", name: "CartRepository.find", start: at + 0.5, dur: 0.5},
-		{trace: trace, id: trace + "c1", parent: web.id, svc: "web", name: "GET stock", kind: client, start: t, dur: o.stockSelf + 2},
-		{trace: trace, id: trace + "s", parent: trace + "c1", svc: "stock", name: "GET /stock", kind: server, start: t + 1, dur: o.stockSelf}}
+	out[0].dur = t - at + 1
 	if o.stopAfterStock {
 		return out
 	}
-	t += o.stockSelf + 3
+	out[0].dur += 13
 	return append(out,
 		sp{trace: trace, id: trace + "c2", parent: web.id, svc: "web", name: "POST pay", kind: client, start: t, dur: 12},
 		sp{trace: trace, id: trace + "p", parent: trace + "c2", svc: "pay", name: "POST /charge", kind: server, start: t + 1, dur: 10})
@@ -103,6 +105,16 @@ func TestWhatRequestsDo(t *testing.T) {
 				return s
 			},
 			first: "web", kind: topology.KindBehaviour, evidence: "POST /checkout requests ran ErrorController.error in 25% of cases (baseline 0%)",
+		},
+		{
+			name: "a caller that asks three times instead of once is the suspect",
+			base: normal,
+			win: func(i int) shop {
+				s := normal(i)
+				s.stockCalls = 3
+				return s
+			},
+			first: "web", kind: topology.KindBehaviour, evidence: "3 times each (baseline 1)",
 		},
 		{
 			name: "failures that were in the baseline and are gone blame nobody",
