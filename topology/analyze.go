@@ -142,6 +142,10 @@ type scores struct {
 	// selfShift and wireShift are the largest median shifts (ms) behind
 	// the latency score, by where they were seen.
 	selfShift, wireShift float64
+	// selfOp is the operation whose own work moved most, with its window
+	// and baseline medians.
+	selfOp            string
+	selfWin, selfBase float64
 }
 
 // shift scores a change in a latency distribution: how far the window's
@@ -260,9 +264,12 @@ func rank(base, win *bucket) []Suspect {
 			if bs == nil || bs.ops[opName] == nil {
 				continue
 			}
-			if z := gated(shift(op.self, bs.ops[opName].self, op.spans), op.self, bs.ops[opName].self); z > get(name).lat {
-				get(name).lat = z
-				get(name).selfShift = op.self.quantile(0.5) - bs.ops[opName].self.quantile(0.5)
+			z := gated(shift(op.self, bs.ops[opName].self, op.spans), op.self, bs.ops[opName].self)
+			if sc := get(name); z > sc.lat || z > 0 && z == sc.lat && opName < sc.selfOp {
+				sc.lat = z
+				sc.selfOp = opName
+				sc.selfWin, sc.selfBase = op.self.quantile(0.5), bs.ops[opName].self.quantile(0.5)
+				sc.selfShift = sc.selfWin - sc.selfBase
 			}
 		}
 		expected := 0.0
@@ -297,6 +304,7 @@ func rank(base, win *bucket) []Suspect {
 			get(to).lat = v
 			get(to).wireShift = win.edges[k].wire.quantile(0.5) - base.edges[k].wire.quantile(0.5)
 			get(to).selfShift = 0
+			get(to).selfOp = ""
 		}
 	}
 	changes := shapeChanges(&base.shapes, &win.shapes)
@@ -491,6 +499,20 @@ func biggest(changes []shapeChange, name string) *shapeChange {
 	return nil
 }
 
+func sortedEdges(m map[edgeName]*gapProfile) []edgeName {
+	out := make([]edgeName, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].from != out[j].from {
+			return out[i].from < out[j].from
+		}
+		return out[i].to < out[j].to
+	})
+	return out
+}
+
 // shapeOnly says a suspect's only evidence is a change in what its
 // requests do, which a caller sending different requests explains as
 // well as a fault of its own: such a callee does not move ahead.
@@ -501,24 +523,19 @@ func evidence(base, win *bucket, name string, s *scores, changes []shapeChange) 
 	var out []string
 	tb, tw := float64(base.traces), float64(win.traces)
 	sp, bs := win.services[name], base.services[name]
-	if s.lat > 0 && sp != nil && sp.spans > 0 {
-		mb := 0.0
-		if bs != nil && bs.spans > 0 {
-			mb = bs.selfSum / float64(bs.spans)
+	if s.lat > 0 {
+		if s.selfOp != "" {
+			out = append(out, fmt.Sprintf("its own work in %s took a median %.3g ms per call (baseline %.3g ms)", clip(s.selfOp), s.selfWin, s.selfBase))
 		}
-		out = append(out, fmt.Sprintf("its own work and the wire time of calls to it added %.3g ms per request (self time per span %.3g ms, baseline %.3g ms)",
-			addedMS(base, win, name), sp.selfSum/float64(sp.spans), mb))
-		for k, g := range win.edges {
-			if k.to != name || g.calls == 0 {
+		for _, k := range sortedEdges(win.edges) {
+			g, bg := win.edges[k], base.edges[k]
+			if k.to != name || g.calls == 0 || bg == nil || bg.calls == 0 || shift(g.wire, bg.wire, g.calls) < minEvidence {
 				continue
 			}
-			gb := 0.0
-			if bg := base.edges[k]; bg != nil && bg.calls > 0 {
-				gb = bg.gapSum / float64(bg.calls)
-			}
-			if gw := g.gapSum / float64(g.calls); base.edges[k] != nil && shift(g.wire, base.edges[k].wire, g.calls) >= minEvidence {
-				out = append(out, fmt.Sprintf("calls from %s spent %.3g ms on the wire each (baseline %.3g ms)", k.from, gw, gb))
-			}
+			out = append(out, fmt.Sprintf("calls from %s spent a median %.3g ms on the wire (baseline %.3g ms)", k.from, g.wire.quantile(0.5), bg.wire.quantile(0.5)))
+		}
+		if added := addedMS(base, win, name); added > 0 {
+			out = append(out, fmt.Sprintf("in all, its own work and the wire time of calls to it added %.3g ms per request", added))
 		}
 	}
 	if s.err > 0 && sp != nil {
