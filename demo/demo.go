@@ -50,6 +50,10 @@ type Fault struct {
 	ErrorRate float64
 	// Latency is added to each of the node's calls in the window.
 	Latency time.Duration
+	// EarlyReturn is the share of the service's requests that return at
+	// once, successfully and without their work or calls: a code fault
+	// that only the shape of the traces shows.
+	EarlyReturn float64
 }
 
 // Stats count what Write wrote, for tests that compare against it.

@@ -66,3 +66,29 @@ func TestFaultsAreCountedInTheirWindow(t *testing.T) {
 			clean.EntryFailures["frontend: POST /checkout"])
 	}
 }
+
+func TestParseFault(t *testing.T) {
+	window := "node=checkout,start=2026-11-12T14:00:00Z,end=2026-11-12T14:30:00Z"
+	cases := []struct {
+		name, in string
+		want     demo.Fault // compared on the rates and latency
+		err      bool
+	}{
+		{"errors and latency together are one fault", window + ",errors=0.5,latency=300ms", demo.Fault{ErrorRate: 0.5, Latency: 300 * time.Millisecond}, false},
+		{"an early return is a fault of its own", window + ",early=0.7", demo.Fault{EarlyReturn: 0.7}, false},
+		{"a fault needs something to do", window, demo.Fault{}, true},
+		{"a ratio above one is refused", window + ",early=1.5", demo.Fault{}, true},
+		{"an unknown key is named", window + ",explode=1", demo.Fault{}, true},
+		{"the end must follow the start", "node=x,start=2026-11-12T14:00:00Z,end=2026-11-12T13:00:00Z,errors=1", demo.Fault{}, true},
+	}
+	for _, c := range cases {
+		f, err := demo.ParseFault(c.in)
+		if (err != nil) != c.err {
+			t.Errorf("%s: err = %v", c.name, err)
+			continue
+		}
+		if !c.err && (f.ErrorRate != c.want.ErrorRate || f.Latency != c.want.Latency || f.EarlyReturn != c.want.EarlyReturn || f.Node != "checkout") {
+			t.Errorf("%s: got %+v", c.name, f)
+		}
+	}
+}

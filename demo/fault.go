@@ -8,8 +8,8 @@ import (
 )
 
 // ParseFault reads a fault from "node=checkout,start=2026-11-12T14:00:00Z,
-// end=2026-11-12T14:30:00Z,errors=0.5,latency=300ms": the form of the
-// demo command's --fault flag.
+// end=2026-11-12T14:30:00Z,errors=0.5,latency=300ms,early=0.5": the form
+// of the demo command's --fault flag.
 func ParseFault(s string) (Fault, error) {
 	var f Fault
 	for _, part := range strings.Split(s, ",") {
@@ -32,8 +32,13 @@ func ParseFault(s string) (Fault, error) {
 			}
 		case "latency":
 			f.Latency, err = time.ParseDuration(v)
+		case "early":
+			f.EarlyReturn, err = strconv.ParseFloat(v, 64)
+			if err == nil && (f.EarlyReturn < 0 || f.EarlyReturn > 1) {
+				err = fmt.Errorf("want a ratio between 0 and 1")
+			}
 		default:
-			return f, fmt.Errorf("fault %q: unknown key %q (node, start, end, errors, latency)", s, k)
+			return f, fmt.Errorf("fault %q: unknown key %q (node, start, end, errors, latency, early)", s, k)
 		}
 		if err != nil {
 			return f, fmt.Errorf("fault %q: %s: %v", s, k, err)
@@ -44,8 +49,8 @@ func ParseFault(s string) (Fault, error) {
 		return f, fmt.Errorf("fault %q: node is required", s)
 	case f.Start.IsZero() || !f.End.After(f.Start):
 		return f, fmt.Errorf("fault %q: want start and end, end after start", s)
-	case f.ErrorRate == 0 && f.Latency == 0:
-		return f, fmt.Errorf("fault %q: give errors or latency", s)
+	case f.ErrorRate == 0 && f.Latency == 0 && f.EarlyReturn == 0:
+		return f, fmt.Errorf("fault %q: give errors, latency or early", s)
 	}
 	return f, nil
 }

@@ -71,15 +71,19 @@ func (g *gen) fault(node string, t time.Time) *Fault {
 	return nil
 }
 
-// perturb applies a fault on node to one call: extra latency, and whether
-// the fault makes it fail.
-func (g *gen) perturb(node string, at time.Time) (time.Duration, bool) {
+// perturb applies a fault on node to one call: extra latency, whether
+// the fault makes it fail, and whether it returns at once.
+func (g *gen) perturb(node string, at time.Time) (extra time.Duration, failed, early bool) {
 	f := g.fault(node, at)
 	if f == nil {
-		return 0, false
+		return 0, false, false
 	}
 	g.stats.FaultedCalls[node]++
-	return f.Latency, g.chance(f.ErrorRate)
+	failed = g.chance(f.ErrorRate)
+	if f.EarlyReturn > 0 { // no draw otherwise: other faults' traces stay as they were
+		early = g.chance(f.EarlyReturn)
+	}
+	return f.Latency, failed, early
 }
 
 const net = 600 * time.Microsecond // one way, inside the cluster
@@ -128,7 +132,10 @@ func (t *tracer) http(parent *span, from, to, method, route string, at time.Time
 
 // serve runs the server's work, with any fault injected on its service.
 func (t *tracer) serve(srv *span, service string, serve serveFunc) (time.Time, bool) {
-	extra, faulted := t.g.perturb(service, srv.start)
+	extra, faulted, early := t.g.perturb(service, srv.start)
+	if early {
+		return srv.start.Add(200*time.Microsecond + extra), faulted
+	}
 	end, failed := serve(srv, srv.start)
 	return end.Add(extra), failed || faulted
 }
@@ -148,7 +155,7 @@ func (t *tracer) db(parent *span, from, system, addr, namespace, op, table strin
 		attrs = append(attrs, attr{"db.collection.name", table})
 	}
 	s := t.newSpan(parent, from, name, ptrace.SpanKindClient, at, attrs...)
-	extra, failed := t.g.perturb(node, at)
+	extra, failed, _ := t.g.perturb(node, at) // a leaf: nothing to return early from
 	if system == "redis" && t.g.chance(0.001) {
 		failed, extra = true, extra+250*time.Millisecond
 	}

@@ -39,6 +39,7 @@ type Postmortem struct {
 type SuspectView struct {
 	Rank     int
 	Node     string
+	Kind     string // topology.KindLatency, KindErrors or KindBehaviour
 	Share    string
 	Evidence []string // escaped
 	Examples []string
@@ -167,7 +168,7 @@ func incidentSeverity(im topology.IncidentImpact) string {
 }
 
 func suspectView(i int, s topology.Suspect, cfg *config.Config, links map[string][]RunbookLink) SuspectView {
-	v := SuspectView{Rank: i + 1, Node: s.Node, Share: Percent(s.Score), Examples: s.Examples, Runbooks: links[s.Node]}
+	v := SuspectView{Rank: i + 1, Node: s.Node, Kind: s.Kind, Share: Percent(s.Score), Examples: s.Examples, Runbooks: links[s.Node]}
 	for _, e := range s.Evidence {
 		v.Evidence = append(v.Evidence, MDSentence(e))
 	}
@@ -301,6 +302,13 @@ func actions(pm *Postmortem, cfg *config.Config) []string {
 	for i, s := range pm.Suspects {
 		if i == 2 {
 			break
+		}
+		if s.Kind == topology.KindBehaviour {
+			// The spans show what changed, not why: the reason is in the
+			// service's logs for the same requests.
+			out = append(out, fmt.Sprintf("| Read %s's logs for the example traces to see why its requests changed course (see Root cause) | %s | high | |",
+				MD(s.Node), owner(s.Node)))
+			continue
 		}
 		out = append(out, fmt.Sprintf("| Find and fix why %s deviated (see Root cause) | %s | high | |", MD(s.Node), owner(s.Node)))
 	}

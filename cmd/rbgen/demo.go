@@ -63,7 +63,7 @@ bundled into rbgen.`,
 	fl.IntVar(&cfg.Days, "days", 7, "days of traffic")
 	fl.IntVar(&cfg.PeakPerHour, "peak-per-hour", 40, "traces per hour at the daily peak")
 	fl.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
-	fl.StringArrayVar(&faults, "fault", nil, "inject a fault: `node=NAME,start=T,end=T,errors=RATIO,latency=DUR` (repeatable; a service's\nrequests fail or slow down, or a database's or external API's calls do)")
+	fl.StringArrayVar(&faults, "fault", nil, "inject a fault: `node=NAME,start=T,end=T,errors=RATIO,latency=DUR,early=RATIO` (repeatable; a service's\nrequests fail, slow down or return at once without their work, or a database's or external API's calls fail or slow down)")
 	return c
 }
 

@@ -104,3 +104,32 @@ func TestRelativeTimes(t *testing.T) {
 		t.Errorf("-90m = %v, %v", got, err)
 	}
 }
+
+// A service that returns at once, successfully, without its work or calls:
+// no status and no delay show it, only what its requests do.
+func TestPostmortemOfAnEarlyReturn(t *testing.T) {
+	start := time.Date(2026, 11, 10, 14, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	_, err := demo.Write(&buf, demo.Config{Days: 2, PeakPerHour: 600,
+		Faults: []demo.Fault{{Node: "checkout", Start: start, End: start.Add(30 * time.Minute), EarlyReturn: 0.7}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "incident.jsonl")
+	os.WriteFile(in, buf.Bytes(), 0o644)
+	out := filepath.Join(t.TempDir(), "postmortems")
+	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", "2026-11-10T14:00:00Z", "--end", "2026-11-10T14:30:00Z", "--out", out)
+	if code != exitOK || !strings.Contains(stderr, "first suspect checkout") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "PM-20261110-checkout-behaviour.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"checkout requests going wrong", "requests ended at once, having done nothing",
+		"Read checkout's logs for the example traces"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the draft lacks %q", want)
+		}
+	}
+}
