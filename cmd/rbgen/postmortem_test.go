@@ -11,14 +11,21 @@ import (
 	"github.com/rbgen/rbgen/demo"
 )
 
+var incidentStart = time.Date(2026, 11, 10, 14, 0, 0, 0, time.UTC)
+
 // incidentFile writes two days of the demo shop with checkout failing on
 // the second afternoon.
 func incidentFile(t *testing.T) string {
+	return faultFile(t, demo.Fault{ErrorRate: 1})
+}
+
+// faultFile writes two days of the demo shop with f on checkout from
+// 14:00 to 14:30 on the second afternoon.
+func faultFile(t *testing.T, f demo.Fault) string {
 	t.Helper()
-	start := time.Date(2026, 11, 10, 14, 0, 0, 0, time.UTC)
+	f.Node, f.Start, f.End = "checkout", incidentStart, incidentStart.Add(30*time.Minute)
 	var buf bytes.Buffer
-	_, err := demo.Write(&buf, demo.Config{Days: 2, PeakPerHour: 600,
-		Faults: []demo.Fault{{Node: "checkout", Start: start, End: start.Add(30 * time.Minute), ErrorRate: 1}}})
+	_, err := demo.Write(&buf, demo.Config{Days: 2, PeakPerHour: 600, Faults: []demo.Fault{f}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,15 +115,7 @@ func TestRelativeTimes(t *testing.T) {
 // A service that returns at once, successfully, without its work or calls:
 // no status and no delay show it, only what its requests do.
 func TestPostmortemOfAnEarlyReturn(t *testing.T) {
-	start := time.Date(2026, 11, 10, 14, 0, 0, 0, time.UTC)
-	var buf bytes.Buffer
-	_, err := demo.Write(&buf, demo.Config{Days: 2, PeakPerHour: 600,
-		Faults: []demo.Fault{{Node: "checkout", Start: start, End: start.Add(30 * time.Minute), EarlyReturn: 0.7}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := filepath.Join(t.TempDir(), "incident.jsonl")
-	os.WriteFile(in, buf.Bytes(), 0o644)
+	in := faultFile(t, demo.Fault{EarlyReturn: 0.7})
 	out := filepath.Join(t.TempDir(), "postmortems")
 	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", "2026-11-10T14:00:00Z", "--end", "2026-11-10T14:30:00Z", "--out", out)
 	if code != exitOK || !strings.Contains(stderr, "first suspect checkout") {
