@@ -129,14 +129,8 @@ func seen(p *Profile) Window {
 
 func fmtT(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
 
-// Weights that turn each kind of evidence into "how sure are we that
-// something changed": below these totals a kind counts for less.
-const (
-	significantLatency = 1.0  // summed change scores
-	significantErrors  = 0.01 // own errors per request
-	significantCalls   = 0.2  // calls per request appearing or vanishing
-)
-
+// scores are one node's evidence, each kind as the size of its largest
+// significant change (0 when none is significant).
 type scores struct {
 	lat, err, calls float64
 	// selfShift and wireShift are the largest median shifts (ms) behind
@@ -420,26 +414,6 @@ func addedMS(base, win *bucket, name string) float64 {
 		}
 	}
 	return roundMS(math.Max(0, w-b))
-}
-
-func share(x, total float64) float64 {
-	if total <= 0 {
-		return 0
-	}
-	return x / total
-}
-
-func baselineSelf(bs *serviceProfile, op string) float64 {
-	if bs == nil {
-		return 0
-	}
-	if o := bs.ops[op]; o != nil && o.spans > 0 {
-		return o.selfSum / float64(o.spans)
-	}
-	if bs.spans > 0 {
-		return bs.selfSum / float64(bs.spans)
-	}
-	return 0
 }
 
 func sortedExamples(ex []example) []example {
