@@ -285,8 +285,8 @@ func (s *site) write(pg *page) {
 func htmlName(file string) string { return strings.TrimSuffix(file, ".md") + ".html" }
 
 // serviceHref is a node's page. Names that slug alike ("a/b", "a-b") each
-// get a suffix from their own hash, so no page stands for two nodes and a
-// node's page name does not depend on which other nodes exist in what order.
+// get a suffix from their own hash, so no page stands for two nodes and
+// which of them gets which name does not depend on their order.
 func (s *site) serviceHref(node string) string {
 	if s.servicePage == nil {
 		s.servicePage = map[string]string{}
