@@ -87,10 +87,14 @@ func (c Config) withDefaults() Config {
 // Write generates the traces and writes them to w as OTLP JSON lines.
 func Write(w io.Writer, cfg Config) (Stats, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.checkFaults(); err != nil {
+		return Stats{}, err
+	}
 	g := &gen{
 		cfg:     cfg,
 		rnd:     rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
 		buckets: map[bucketKey][]*span{},
+		touched: make([]int64, len(cfg.Faults)),
 		stats: Stats{EntryTraces: map[string]int64{}, EntryFailures: map[string]int64{},
 			FaultedCalls: map[string]int64{}, WindowTraces: map[string]int64{}, WindowFailures: map[string]int64{}},
 	}
@@ -108,6 +112,9 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 	if err := g.flush(bw, time.Time{}); err != nil {
 		return g.stats, err
 	}
+	if err := g.checkTouched(); err != nil {
+		return g.stats, err
+	}
 	return g.stats, bw.Flush()
 }
 
@@ -117,6 +124,7 @@ type gen struct {
 	buckets map[bucketKey][]*span
 	pending []consumerJob
 	stats   Stats
+	touched []int64 // calls each fault changed
 }
 
 // bucketKey is one service's export batch: the minute its spans ended in.

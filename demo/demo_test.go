@@ -3,8 +3,10 @@ package demo_test
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +91,38 @@ func TestParseFault(t *testing.T) {
 		}
 		if !c.err && (f.ErrorRate != c.want.ErrorRate || f.Latency != c.want.Latency || f.EarlyReturn != c.want.EarlyReturn || f.Node != "checkout") {
 			t.Errorf("%s: got %+v", c.name, f)
+		}
+	}
+}
+
+func TestAFaultThatChangesNothingIsAnError(t *testing.T) {
+	start := time.Date(2026, 11, 9, 14, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name  string
+		fault demo.Fault
+		says  string
+	}{
+		{"a node the shop does not have is named with the ones it has",
+			demo.Fault{Node: "postgres", Start: start, End: start.Add(time.Hour), Latency: time.Second}, "orders-db/orders"},
+		{"a window outside the demo gives the demo's range",
+			demo.Fault{Node: "checkout", Start: start.AddDate(0, 1, 0), End: start.AddDate(0, 1, 0).Add(time.Hour), ErrorRate: 1}, "outside the demo's, 2026-11-09T00:00:00Z to 2026-11-10T00:00:00Z"},
+		{"a window that no request reaches the node in asks for a wider one",
+			demo.Fault{Node: "checkout", Start: start, End: start.Add(time.Millisecond), ErrorRate: 1}, "widen the window"},
+	}
+	for _, c := range cases {
+		_, err := demo.Write(io.Discard, demo.Config{Days: 1, Faults: []demo.Fault{c.fault}})
+		if !errors.Is(err, demo.ErrIdleFault) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: err = %v", c.name, err)
+		}
+	}
+}
+
+func TestEveryNodeAFaultCanNameIsReached(t *testing.T) {
+	start := time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC)
+	for _, n := range demo.Nodes() {
+		cfg := demo.Config{Days: 1, Faults: []demo.Fault{{Node: n, Start: start, End: start.Add(24 * time.Hour), Latency: time.Millisecond}}}
+		if _, err := demo.Write(io.Discard, cfg); err != nil {
+			t.Errorf("%s: %v", n, err)
 		}
 	}
 }

@@ -1,7 +1,10 @@
 package demo
 
 import (
+	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,12 +63,54 @@ func (g *gen) ms(median, sigma float64) time.Duration {
 
 func (g *gen) chance(p float64) bool { return g.rnd.Float64() < p }
 
-// fault returns the fault on node at t, if any.
+// fault returns the fault on node at t, if any, and counts the call
+// against it.
 func (g *gen) fault(node string, t time.Time) *Fault {
 	for i := range g.cfg.Faults {
 		f := &g.cfg.Faults[i]
 		if f.Node == node && !t.Before(f.Start) && t.Before(f.End) {
+			g.touched[i]++
 			return f
+		}
+	}
+	return nil
+}
+
+// ErrIdleFault is returned for a fault that would touch, or touched, no
+// call: a misspelt node or a window outside the demo's traffic would
+// otherwise give a demo without its incident.
+var ErrIdleFault = errors.New("changes nothing")
+
+// Nodes are the names a Fault can take: the shop's services, databases,
+// cache and payment provider.
+func Nodes() []string {
+	return []string{"ad", "api.stripe.com", "auth", "cart", "catalog-db/products", "checkout", "currency", "email",
+		"frontend", "fulfillment", "orders-db/orders", "payment", "product-catalog", "recommendation", "redis-main", "shipping"}
+}
+
+// checkFaults refuses, before anything is written, a fault on a node the
+// shop lacks or outside the days it runs.
+func (c Config) checkFaults() error {
+	end := c.Start.AddDate(0, 0, c.Days)
+	for _, f := range c.Faults {
+		if !slices.Contains(Nodes(), f.Node) {
+			return fmt.Errorf("fault on %q %w: the shop has no such node (one of %s)", f.Node, ErrIdleFault, strings.Join(Nodes(), ", "))
+		}
+		if !f.End.After(c.Start) || !f.Start.Before(end) {
+			return fmt.Errorf("fault on %q %w: its window %s to %s is outside the demo's, %s to %s", f.Node, ErrIdleFault,
+				f.Start.Format(time.RFC3339), f.End.Format(time.RFC3339), c.Start.Format(time.RFC3339), end.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// checkTouched says which fault touched no call once the traffic is
+// drawn: its window held no request that reaches its node.
+func (g *gen) checkTouched() error {
+	for i, f := range g.cfg.Faults {
+		if g.touched[i] == 0 {
+			return fmt.Errorf("fault on %q %w: no call reached it from %s to %s; widen the window", f.Node, ErrIdleFault,
+				f.Start.Format(time.RFC3339), f.End.Format(time.RFC3339))
 		}
 	}
 	return nil

@@ -33,6 +33,8 @@ type Postmortem struct {
 	Detection       string
 	Actions         []string // Markdown table rows
 	Baseline        string
+	// RunbooksNote says why Related runbooks lists none, when it does not.
+	RunbooksNote string
 }
 
 // SuspectView is a suspect ready for the document.
@@ -128,6 +130,7 @@ func buildPostmortem(a *topology.Analysis, opt PostmortemOptions) *Postmortem {
 		}
 		pm.Suspects = append(pm.Suspects, suspectView(i, s, opt.Config, links))
 	}
+	pm.RunbooksNote = runbooksNote(pm.Suspects, opt.RunbookDir)
 	pm.Impact = impactRows(a.Impact)
 	pm.Timeline = timeline(a)
 	pm.FailureChart, pm.LatencyChart = charts(a.Minutes)
@@ -187,6 +190,24 @@ func suspectView(i int, s topology.Suspect, cfg *config.Config, links map[string
 	return v
 }
 
+// runbooksNote explains an empty Related runbooks section, so a reader
+// knows whether runbooks are missing or were never looked for.
+func runbooksNote(suspects []SuspectView, dir string) string {
+	if len(suspects) == 0 {
+		return ""
+	}
+	for _, s := range suspects {
+		if len(s.Runbooks) > 0 {
+			return ""
+		}
+	}
+	if dir == "" {
+		return "None: no runbook directory was given."
+	}
+	d := filepath.ToSlash(dir)
+	return fmt.Sprintf("None in %s for these suspects: %s writes runbooks for every node; run this command again to link them.", Code(d), Code("rbgen generate --out "+d))
+}
+
 func hm(t time.Time) string { return t.UTC().Format("15:04") }
 
 func impactRows(im topology.IncidentImpact) []ImpactRow {
@@ -212,7 +233,6 @@ func timeline(a *topology.Analysis) []Event {
 		}
 	}
 	add(a.Window.Start, "start of the analysed window")
-	add(a.Window.End, "end of the analysed window")
 	add(a.Start, "the incident starts: the first minute out of the baseline's range")
 	add(a.Peak, "the worst minute")
 	if a.Recovered {
@@ -227,6 +247,7 @@ func timeline(a *topology.Analysis) []Event {
 			add(s.Recovery, fmt.Sprintf("suspect #%d %s back to normal", i+1, MD(s.Node)))
 		}
 	}
+	add(a.Window.End, "end of the analysed window")
 	sort.SliceStable(ev, func(i, j int) bool { return ev[i].Time < ev[j].Time })
 	return ev
 }
@@ -250,9 +271,15 @@ func charts(ms []topology.Minute) (string, string) {
 		failed = append(failed, fmt.Sprint(f))
 		p95 = append(p95, fmt.Sprintf("%.0f", p))
 	}
+	// Long windows are drawn in steps of several minutes to stay readable.
+	failTitle, p95Title := "Failed requests per minute", "p95 latency per minute (ms)"
+	if step > 1 {
+		failTitle = fmt.Sprintf("Failed requests per %d minutes", step)
+		p95Title = fmt.Sprintf("p95 latency, worst minute of each %d (ms)", step)
+	}
 	axis := "  x-axis [" + strings.Join(labels, ", ") + "]\n"
-	return "xychart-beta\n  title \"Failed requests per minute\"\n" + axis + "  y-axis \"failed\"\n  bar [" + strings.Join(failed, ", ") + "]\n",
-		"xychart-beta\n  title \"p95 latency per minute (ms)\"\n" + axis + "  y-axis \"ms\"\n  line [" + strings.Join(p95, ", ") + "]\n"
+	return "xychart-beta\n  title \"" + failTitle + "\"\n" + axis + "  y-axis \"failed\"\n  bar [" + strings.Join(failed, ", ") + "]\n",
+		"xychart-beta\n  title \"" + p95Title + "\"\n" + axis + "  y-axis \"ms\"\n  line [" + strings.Join(p95, ", ") + "]\n"
 }
 
 func summary(pm *Postmortem) string {

@@ -19,9 +19,10 @@ func (a *Analysis) bracket(base *bucket, times []time.Time, buckets []*bucket) {
 	}
 	baseFail := float64(fail) / math.Max(float64(total), 1)
 	baseP95 := all.quantile(0.95)
-	sev := func(m Minute) float64 {
+	sev := func(i int) (float64, bool) {
+		m := a.Minutes[i]
 		if m.Requests == 0 {
-			return 0
+			return 0, false
 		}
 		s := 0.0
 		if f := float64(m.Failed) / float64(m.Requests); m.Failed > 0 && f > math.Max(2*baseFail, baseFail+0.02) {
@@ -30,40 +31,49 @@ func (a *Analysis) bracket(base *bucket, times []time.Time, buckets []*bucket) {
 		if baseP95 > 0 && m.P95MS > 1.5*baseP95 {
 			s += m.P95MS / baseP95
 		}
-		return s
+		return s, true
 	}
-	a.Start, a.Peak, a.End, a.Recovered = deviation(len(a.Minutes), func(i int) float64 { return sev(a.Minutes[i]) }, func(i int) time.Time { return a.Minutes[i].T })
+	a.Start, a.Peak, a.End, a.Recovered = deviation(len(a.Minutes), sev, func(i int) time.Time { return a.Minutes[i].T })
 }
 
 // deviation walks a per-minute severity series: first deviating minute,
 // worst minute, and the first clean minute after the last deviating one
-// (recovered only if that comes before the series ends).
-func deviation(n int, sev func(int) float64, at func(int) time.Time) (first, peak, recovery time.Time, recovered bool) {
+// (recovered only if that comes before the series ends). Minutes without
+// traffic say nothing either way: at low traffic the minutes after a fault
+// may hold no request, and calling them "back to normal" would date the
+// recovery too early.
+func deviation(n int, sev func(int) (float64, bool), at func(int) time.Time) (first, peak, recovery time.Time, recovered bool) {
+	var seen []int
+	var score []float64
+	for i := 0; i < n; i++ {
+		if s, ok := sev(i); ok {
+			seen, score = append(seen, i), append(score, s)
+		}
+	}
 	worst := 0.0
 	last := -1
 	// A lone deviating minute is noise at low traffic: a minute counts
-	// when the minute before or after it deviates too.
-	counts := func(i int) bool {
-		return sev(i) > 0 && (i > 0 && sev(i-1) > 0 || i+1 < n && sev(i+1) > 0)
+	// when the minute with traffic before or after it deviates too.
+	counts := func(j int) bool {
+		return score[j] > 0 && (j > 0 && score[j-1] > 0 || j+1 < len(score) && score[j+1] > 0)
 	}
-	for i := 0; i < n; i++ {
-		s := sev(i)
-		if !counts(i) {
+	for j := range seen {
+		if !counts(j) {
 			continue
 		}
 		if first.IsZero() {
-			first = at(i)
+			first = at(seen[j])
 		}
-		if s > worst {
-			worst, peak = s, at(i)
+		if score[j] > worst {
+			worst, peak = score[j], at(seen[j])
 		}
-		last = i
+		last = j
 	}
 	if last < 0 {
 		return
 	}
-	if last+1 < n {
-		return first, peak, at(last + 1), true
+	if last+1 < len(seen) {
+		return first, peak, at(seen[last+1]), true
 	}
 	return first, peak, time.Time{}, false
 }
@@ -76,9 +86,14 @@ func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
 		baseErr = float64(bs.ownErrors) / float64(bs.spans)
 	}
 	sev := make([]float64, len(buckets))
+	seen := make([]bool, len(buckets))
 	for i, b := range buckets {
 		ms := b.services[s.Node]
-		if ms == nil || ms.spans == 0 || s.Kind == KindBehaviour {
+		if ms == nil || ms.spans == 0 {
+			continue
+		}
+		seen[i] = true
+		if s.Kind == KindBehaviour {
 			continue
 		}
 		self := ms.selfSum / float64(ms.spans)
@@ -101,7 +116,7 @@ func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
 		}
 	}
 	s.FirstDeviation, s.Peak, s.Recovery, s.Recovered = deviation(len(buckets),
-		func(i int) float64 { return sev[i] }, func(i int) time.Time { return times[i] })
+		func(i int) (float64, bool) { return sev[i], seen[i] }, func(i int) time.Time { return times[i] })
 }
 
 // baseGap is the usual wait after a node's responses, summed over callers.

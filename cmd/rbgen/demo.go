@@ -2,6 +2,7 @@ package main
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -63,7 +64,10 @@ bundled into rbgen.`,
 	fl.IntVar(&cfg.Days, "days", 7, "days of traffic")
 	fl.IntVar(&cfg.PeakPerHour, "peak-per-hour", 40, "traces per hour at the daily peak")
 	fl.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
-	fl.StringArrayVar(&faults, "fault", nil, "inject a fault: `node=NAME,start=T,end=T,errors=RATIO,latency=DUR,early=RATIO` (repeatable; a service's\nrequests fail, slow down or return at once without their work, or a database's or external API's calls fail or slow down)")
+	fl.StringArrayVar(&faults, "fault", nil, "inject a fault described by `SPEC` (repeatable):\n"+
+		"node=NAME,start=T,end=T plus any of errors=RATIO, latency=DUR, early=RATIO.\n"+
+		"A service's requests fail, slow down or return at once without their work;\n"+
+		"a database's or external API's calls fail or slow down")
 	return c
 }
 
@@ -80,7 +84,11 @@ func writeDemo(e *env, out string, cfg demo.Config) (demo.Stats, error) {
 		return st, zw.Close()
 	}
 	if out == "-" {
-		return write(e.stdout)
+		st, err := write(e.stdout)
+		if errors.Is(err, demo.ErrIdleFault) {
+			err = usageError{err}
+		}
+		return st, err
 	}
 	f, err := renameio.NewPendingFile(out, renameio.WithPermissions(0o644))
 	if err != nil {
@@ -88,6 +96,9 @@ func writeDemo(e *env, out string, cfg demo.Config) (demo.Stats, error) {
 	}
 	defer f.Cleanup()
 	st, err := write(f)
+	if errors.Is(err, demo.ErrIdleFault) {
+		return st, usageError{err}
+	}
 	if err != nil {
 		return st, fmt.Errorf("write %s: %w", out, err)
 	}

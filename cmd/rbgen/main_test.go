@@ -37,6 +37,8 @@ func TestFlagErrors(t *testing.T) {
 		{"an unknown flag points at --help", []string{"graph", "--bogus"}, "rbgen graph --help"},
 		{"a missing input file is named", []string{"graph", "-i", "nope.jsonl"}, "nope.jsonl: no such file"},
 		{"demo needs --out", []string{"demo"}, "--out is required"},
+		{"a demo fault on a node the shop lacks names the ones it has", []string{"demo", "--days", "1", "--out", "-",
+			"--fault", "node=postgres,start=2026-11-09T14:00:00Z,end=2026-11-09T15:00:00Z,latency=1s"}, "one of ad, api.stripe.com"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

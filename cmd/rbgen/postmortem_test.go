@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +10,10 @@ import (
 	"time"
 
 	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/generator"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var incidentStart = time.Date(2026, 11, 10, 14, 0, 0, 0, time.UTC)
 
@@ -38,8 +42,16 @@ func TestPostmortem(t *testing.T) {
 	in := incidentFile(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "postmortems")
+	// The runbooks' registry sits next to the drafts, as in a docs repo, so
+	// the links in the golden file do not depend on where the test runs.
+	reg, err := os.ReadFile(filepath.Join("../../runbooks", generator.RegistryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "runbooks"), 0o755)
+	os.WriteFile(filepath.Join(dir, "runbooks", generator.RegistryFile), reg, 0o644)
 	args := []string{"postmortem", "-i", in, "--start", "2026-11-10T14:00:00Z", "--end", "2026-11-10T14:30:00Z",
-		"--out", out, "--runbooks", "../../runbooks", "--config", "../../rbgen.yaml"}
+		"--out", out, "--runbooks", filepath.Join(dir, "runbooks"), "--config", "../../rbgen.yaml"}
 	code, _, stderr := runCmd(t, "", args...)
 	if code != exitOK || !strings.Contains(stderr, "first suspect checkout") {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -50,6 +62,7 @@ func TestPostmortem(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(b)
+	golden(t, "testdata/PM-20261110-checkout-errors.md.golden", doc)
 	for _, want := range []string{"status: draft", "suspects:\n  - \"checkout\"", "## Summary", "## Impact", "## Root cause",
 		"## Trigger", "## Detection", "## Resolution", "## Timeline", "```mermaid", "## Related runbooks",
 		"RB-009-checkout-high-error-rate.md", "## Action items", "## Lessons learned", "payments-oncall"} {
@@ -126,9 +139,30 @@ func TestPostmortemOfAnEarlyReturn(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"checkout requests going wrong", "requests ended at once, having done nothing",
-		"Read checkout's logs for the example traces"} {
+		"Read checkout's logs for the example traces", "None in `runbooks` for these suspects"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the draft lacks %q", want)
 		}
+	}
+}
+
+// golden compares got with the file at path, or rewrites it under -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the output (go test -update rewrites it); got:\n%s", path, got)
 	}
 }
