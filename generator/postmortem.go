@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/topology"
@@ -49,6 +51,9 @@ type SuspectView struct {
 	Explore  string
 	Runbooks []RunbookLink
 	Dated    string
+	// Chart is a Mermaid chart of its own signal per minute against the
+	// baseline; empty below the first three.
+	Chart string
 }
 
 // RunbookLink points from a postmortem to a runbook.
@@ -128,7 +133,11 @@ func buildPostmortem(a *topology.Analysis, opt PostmortemOptions) *Postmortem {
 		if i == 5 {
 			break
 		}
-		pm.Suspects = append(pm.Suspects, suspectView(i, s, opt.Config, links))
+		v := suspectView(i, s, opt.Config, links)
+		if i < 3 {
+			v.Chart = suspectChart(s, a.Minutes)
+		}
+		pm.Suspects = append(pm.Suspects, v)
 	}
 	pm.RunbooksNote = runbooksNote(pm.Suspects, opt.RunbookDir)
 	pm.Impact = impactRows(a.Impact)
@@ -252,13 +261,53 @@ func timeline(a *topology.Analysis) []Event {
 	return ev
 }
 
+// suspectChart draws a suspect's own signal per minute as bars, with its
+// baseline as a line, so the deviation and its dates read at a glance. A
+// step without traffic has no bar.
+func suspectChart(s topology.Suspect, ms []topology.Minute) string {
+	if len(s.Series) != len(ms) || len(ms) == 0 || s.SeriesOf == "" {
+		return ""
+	}
+	step := chartStep(len(ms))
+	var labels, bars, base []string
+	for i := 0; i < len(ms); i += step {
+		sum, n := 0.0, 0
+		for _, v := range s.Series[i:min(i+step, len(ms))] {
+			if !math.IsNaN(v) {
+				sum, n = sum+v, n+1
+			}
+		}
+		labels = append(labels, `"`+hm(ms[i].T)+`"`)
+		bars = append(bars, fmt.Sprintf("%.3g", sum/math.Max(float64(n), 1)))
+		base = append(base, fmt.Sprintf("%.3g", s.SeriesBaseline))
+	}
+	title := chartText(s.Node + ": " + s.SeriesOf)
+	return "xychart-beta\n  title \"" + title + "\"\n  x-axis [" + strings.Join(labels, ", ") + "]\n" +
+		"  bar [" + strings.Join(bars, ", ") + "]\n  line [" + strings.Join(base, ", ") + "]\n"
+}
+
+// chartStep is how many minutes one point of a chart covers: long windows
+// are drawn in steps of several minutes to stay readable.
+func chartStep(n int) int { return (n + 59) / 60 }
+
+// chartText keeps a name from trace data to what a Mermaid chart title can
+// hold: Mermaid decodes no entities there, so anything else becomes "_".
+func chartText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf && !isPlain(r) {
+			return '_'
+		}
+		return r
+	}, Clean(s))
+}
+
 // charts draws the entry points' failures and p95 per minute as Mermaid
 // xy charts, which GitHub, GitLab and the rbgen site render.
 func charts(ms []topology.Minute) (string, string) {
 	if len(ms) == 0 {
 		return "", ""
 	}
-	step := (len(ms) + 59) / 60
+	step := chartStep(len(ms))
 	var labels, failed, p95 []string
 	for i := 0; i < len(ms); i += step {
 		var f int64
@@ -271,7 +320,6 @@ func charts(ms []topology.Minute) (string, string) {
 		failed = append(failed, fmt.Sprint(f))
 		p95 = append(p95, fmt.Sprintf("%.0f", p))
 	}
-	// Long windows are drawn in steps of several minutes to stay readable.
 	failTitle, p95Title := "Failed requests per minute", "p95 latency per minute (ms)"
 	if step > 1 {
 		failTitle = fmt.Sprintf("Failed requests per %d minutes", step)

@@ -226,8 +226,7 @@ var xyRE = regexp.MustCompile(`(?m)^\s*(title|x-axis|bar|line)\s+(.*)$`)
 func xyChart(src string) string {
 	var title string
 	var labels []string
-	var values []float64
-	bars := true
+	var bars, line []float64
 	for _, m := range xyRE.FindAllStringSubmatch(src, -1) {
 		switch m[1] {
 		case "title":
@@ -237,17 +236,22 @@ func xyChart(src string) string {
 				labels = append(labels, strings.Trim(strings.TrimSpace(l), `"`))
 			}
 		case "bar", "line":
-			bars = m[1] == "bar"
+			var values []float64
 			for _, v := range strings.Split(strings.Trim(m[2], "[]"), ",") {
 				f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
 				values = append(values, f)
 			}
+			if m[1] == "bar" {
+				bars = values
+			} else {
+				line = values
+			}
 		}
 	}
-	if len(labels) != len(values) {
+	if bars != nil && len(bars) != len(labels) || line != nil && len(line) != len(labels) {
 		return ""
 	}
-	return chartSVG(title, labels, values, bars)
+	return chartSVG(title, labels, bars, line)
 }
 
 func headings(tree ast.Node) []tocItem {

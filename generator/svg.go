@@ -223,41 +223,43 @@ func Neighbourhood(g *topology.Graph, name string) *topology.Graph {
 	return sub
 }
 
-// chartSVG draws a series of values as bars or a line, with a few labels.
-func chartSVG(title string, labels []string, values []float64, bars bool) string {
-	if len(values) == 0 {
+// chartSVG draws a series of values as bars, a line, or bars with a line
+// (a suspect's minutes against its baseline), with a few labels.
+func chartSVG(title string, labels []string, bars, line []float64) string {
+	if len(labels) == 0 || len(bars)+len(line) == 0 {
 		return ""
 	}
 	const w, h, left, bottom = 720.0, 200.0, 48.0, 28.0
 	top := 0.0
-	for _, v := range values {
+	for _, v := range append(append([]float64{}, bars...), line...) {
 		top = math.Max(top, v)
 	}
 	if top == 0 {
 		top = 1
 	}
-	step := (w - left - 10) / float64(len(values))
+	step := (w - left - 10) / float64(len(labels))
 	y := func(v float64) float64 { return h - bottom - v/top*(h-bottom-20) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="%s">`, w, h, w, h, esc(title))
 	fmt.Fprintf(&b, `<text x="%.0f" y="14" class="chart-title">%s</text>`, left, esc(title))
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#9ca3af"/>`, left, h-bottom, w-10, h-bottom)
 	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="axis">%s</text>`, left-6, y(top)+4, esc(fmt.Sprintf("%.3g", top)))
-	var pts []string
-	for i, v := range values {
+	for i, v := range bars {
 		x := left + float64(i)*step
-		if bars {
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#dc2626"><title>%s: %s</title></rect>`,
-				x+1, y(v), math.Max(step-2, 1), h-bottom-y(v), esc(labels[i]), esc(fmt.Sprintf("%.3g", v)))
-		} else {
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+step/2, y(v)))
-		}
-		if i%max(1, len(values)/8) == 0 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="axis">%s</text>`, x, h-8, esc(labels[i]))
-		}
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#dc2626"><title>%s: %s</title></rect>`,
+			x+1, y(v), math.Max(step-2, 1), h-bottom-y(v), esc(labels[i]), esc(fmt.Sprintf("%.3g", v)))
 	}
-	if !bars {
+	var pts []string
+	for i, v := range line {
+		pts = append(pts, fmt.Sprintf("%.1f,%.1f", left+float64(i)*step+step/2, y(v)))
+	}
+	if len(pts) > 0 {
 		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="#2563eb" stroke-width="2"/>`, strings.Join(pts, " "))
+	}
+	for i, l := range labels {
+		if i%max(1, len(labels)/8) == 0 {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="axis">%s</text>`, left+float64(i)*step, h-8, esc(l))
+		}
 	}
 	b.WriteString(`</svg>`)
 	return b.String()

@@ -42,9 +42,17 @@ type Suspect struct {
 	// FirstDeviation, Peak and Recovery are minutes of its own series.
 	FirstDeviation, Peak, Recovery time.Time
 	Recovered                      bool
+	// Series is its own signal per minute, aligned with Analysis.Minutes:
+	// what SeriesOf names, NaN in minutes it had no traffic.
+	// SeriesBaseline is the same signal over the baseline.
+	Series         []float64
+	SeriesOf       string
+	SeriesBaseline float64
 	// shape is the largest change in what its requests do, which dates a
-	// behaviour suspect.
-	shape *shapeChange
+	// behaviour suspect; selfOp is the operation whose own work moved
+	// most, which a latency suspect's series follows.
+	shape  *shapeChange
+	selfOp string
 }
 
 // The kinds of evidence a suspect's score rests on.
@@ -322,6 +330,7 @@ func rank(base, win *bucket) []Suspect {
 			sus.Kind = KindBehaviour
 		}
 		sus.AddedMS = addedMS(base, win, name)
+		sus.selfOp = s.selfOp
 		if sp := win.services[name]; sp != nil {
 			sus.OwnErrors = float64(sp.ownErrors) / tw
 			for _, ex := range sortedExamples(sp.examples) {

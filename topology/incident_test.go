@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -65,6 +66,22 @@ func TestIncidentsOnTheDemoShop(t *testing.T) {
 			top := a.Suspects[0]
 			if len(top.Evidence) == 0 || len(top.Examples) == 0 {
 				t.Errorf("suspect #1 has no evidence or example traces: %+v", top)
+			}
+			if len(top.Series) != len(a.Minutes) || top.SeriesOf == "" {
+				t.Fatalf("suspect #1's series has %d minutes (%q), the analysis %d", len(top.Series), top.SeriesOf, len(a.Minutes))
+			}
+			// Its own signal stands out in every minute of the fault and in
+			// none around it.
+			lowestIn, highestOut := math.Inf(1), math.Inf(-1)
+			for i, m := range a.Minutes {
+				if v := top.Series[i]; !math.IsNaN(v) && !m.T.Before(faultStart) && m.T.Before(faultEnd) {
+					lowestIn = min(lowestIn, v)
+				} else if !math.IsNaN(v) {
+					highestOut = max(highestOut, v)
+				}
+			}
+			if lowestIn <= highestOut || lowestIn <= top.SeriesBaseline {
+				t.Errorf("%s: lowest in the fault %.3g, highest around it %.3g, baseline %.3g", top.SeriesOf, lowestIn, highestOut, top.SeriesBaseline)
 			}
 			if !near(a.Start, faultStart) || !a.Recovered || !near(a.End, faultEnd) {
 				t.Errorf("timeline %s – %s (recovered %v), fault %s – %s", a.Start, a.End, a.Recovered, faultStart, faultEnd)

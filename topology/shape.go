@@ -322,21 +322,34 @@ func (c shapeChange) size() float64 {
 	return math.Abs(math.Log((c.window + 0.5) / (float64(c.context) + 1) / c.smoothed))
 }
 
-// minute is how far one minute's share of the step moved from the
-// baseline, when it moved at least half as far as the whole window's did
-// and the same way; otherwise 0.
-func (c shapeChange) minute(h *handlerShapes) float64 {
+// value is one minute's share of the step (with repeats, its runs per
+// request), and whether the minute held any request it applies to.
+func (c shapeChange) value(h *handlerShapes) (float64, bool) {
 	n := h.context(c.step)
 	if c.repeats {
 		n = h.steps[c.step]
 	}
 	if n == 0 {
+		return 0, false
+	}
+	if c.repeats {
+		return h.runs[c.step] / float64(n), true
+	}
+	return float64(h.steps[c.step]) / float64(n), true
+}
+
+// minute is how far one minute's value moved from the baseline, when it
+// moved at least half as far as the whole window's did and the same way;
+// otherwise 0.
+func (c shapeChange) minute(h *handlerShapes) float64 {
+	v, ok := c.value(h)
+	if !ok {
 		return 0
 	}
-	moved := float64(h.steps[c.step])/float64(n) - c.baseline
+	moved := v - c.baseline
 	whole := c.window/float64(c.context) - c.baseline
 	if c.repeats {
-		moved, whole = h.runs[c.step]/float64(n)-c.baseline, c.window-c.baseline
+		whole = c.window - c.baseline
 	}
 	if moved*whole <= 0 || math.Abs(moved) < 0.5*math.Abs(whole) {
 		return 0
@@ -346,21 +359,36 @@ func (c shapeChange) minute(h *handlerShapes) float64 {
 
 // sentence says what a shape change was, in words.
 func (c shapeChange) sentence() string {
-	share := fmt.Sprintf("in %.0f%% of cases (baseline %.0f%%)", 100*c.window/float64(c.context), 100*c.baseline)
 	op := clip(c.step.op)
-	switch {
-	case c.repeats:
+	if c.repeats {
 		return fmt.Sprintf("%s requests ran %s %.3g times each (baseline %.3g)", op, describeItem(c.step.next), c.window, c.baseline)
-	case c.step.prev == "":
-		return fmt.Sprintf("%s requests ran %s %s", op, describeItem(c.step.next), share)
-	case c.step.prev == seqStart && c.step.next == seqEnd:
-		return fmt.Sprintf("%s requests ended at once, having done nothing, %s", op, share)
-	case c.step.next == seqEnd:
-		return fmt.Sprintf("%s requests ended right after %s %s", op, describeItem(c.step.prev), share)
-	case c.step.prev == seqStart:
-		return fmt.Sprintf("%s requests began with %s %s", op, describeItem(c.step.next), share)
 	}
-	return fmt.Sprintf("%s requests went from %s straight to %s %s", op, describeItem(c.step.prev), describeItem(c.step.next), share)
+	return fmt.Sprintf("%s requests %s in %.0f%% of cases (baseline %.0f%%)", op, c.phrase(), 100*c.window/float64(c.context), 100*c.baseline)
+}
+
+// phrase is what the changed requests did, as a verb phrase; repeats are
+// said in numbers instead.
+func (c shapeChange) phrase() string {
+	switch {
+	case c.step.prev == "":
+		return "ran " + describeItem(c.step.next)
+	case c.step.prev == seqStart && c.step.next == seqEnd:
+		return "ended at once, having done nothing,"
+	case c.step.next == seqEnd:
+		return "ended right after " + describeItem(c.step.prev)
+	case c.step.prev == seqStart:
+		return "began with " + describeItem(c.step.next)
+	}
+	return "went from " + describeItem(c.step.prev) + " straight to " + describeItem(c.step.next)
+}
+
+// seriesOf names the per-minute signal of a change, for its chart; the
+// evidence names the step.
+func (c shapeChange) seriesOf() string {
+	if c.repeats {
+		return "runs of the repeated step per request"
+	}
+	return "requests taking the changed step, %"
 }
 
 // describeItem names a step: a call as "a call to service (operation)".

@@ -3,6 +3,7 @@ package topology_test
 import (
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -213,7 +214,24 @@ func TestABehaviourChangeIsDatedByTheMinutesThatShowIt(t *testing.T) {
 		t.Fatalf("suspects %+v, want web first", a.Suspects)
 	}
 	want := epoch.Add(time.Hour + 2*time.Minute)
-	if s := a.Suspects[0]; !s.FirstDeviation.Equal(want) || s.Recovered {
+	s := a.Suspects[0]
+	if !s.FirstDeviation.Equal(want) || s.Recovered {
 		t.Errorf("first deviation %s (recovered %v), want %s and not recovered", s.FirstDeviation, s.Recovered, want)
+	}
+	// Its series is the share of requests taking the changed step: none
+	// before the change, all of them after.
+	checked := 0
+	for i, m := range a.Minutes {
+		v := s.Series[i]
+		if m.T.Before(epoch.Add(time.Hour)) || m.T.Equal(want.Add(-time.Minute)) || math.IsNaN(v) {
+			continue
+		}
+		checked++
+		if wantV := map[bool]float64{true: 100, false: s.SeriesBaseline}[!m.T.Before(want)]; math.Abs(v-wantV) > 1 {
+			t.Errorf("%s at %s = %.3g, want %.3g", s.SeriesOf, m.T.Format("15:04"), v, wantV)
+		}
+	}
+	if checked < 3 {
+		t.Errorf("the series has %d minutes with traffic in the window", checked)
 	}
 }

@@ -78,16 +78,51 @@ func deviation(n int, sev func(int) (float64, bool), at func(int) time.Time) (fi
 	return first, peak, time.Time{}, false
 }
 
-// timeline places a suspect's own deviation in time, minute by minute.
+// timeline places a suspect's own deviation in time, minute by minute,
+// and keeps the signal its kind rests on as its series.
 func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
 	var baseSelf, baseErr float64
 	if bs := base.services[s.Node]; bs != nil && bs.spans > 0 {
 		baseSelf = bs.selfSum / float64(bs.spans)
 		baseErr = float64(bs.ownErrors) / float64(bs.spans)
 	}
+	// Errors count per request a service served, which reads as the share
+	// of its requests that failed; a database or API serves none of its
+	// own and counts per call.
+	perRequest := served(&base.shapes, s.Node) > 0
+	errorsPer := func(p *serviceProfile, sh *handlerShapes) float64 {
+		if perRequest {
+			return 100 * float64(p.ownErrors) / math.Max(float64(served(sh, s.Node)), 1)
+		}
+		return 100 * float64(p.ownErrors) / float64(p.spans)
+	}
+	switch s.Kind {
+	case KindErrors:
+		s.SeriesOf = "own errors per 100 calls to it"
+		if perRequest {
+			s.SeriesOf = "own errors per 100 requests it served"
+		}
+		if bs := base.services[s.Node]; bs != nil && bs.spans > 0 {
+			s.SeriesBaseline = errorsPer(bs, &base.shapes)
+		}
+	case KindLatency:
+		s.SeriesOf, s.SeriesBaseline = "median wire time of calls to it, ms", wireOf(base, s.Node).quantile(0.5)
+		if s.selfOp != "" {
+			s.SeriesOf = "median own time in " + clip(s.selfOp) + ", ms"
+			s.SeriesBaseline = selfOf(base, s.Node, s.selfOp).quantile(0.5)
+		}
+	}
+	if c := s.shape; c != nil && s.Kind == KindBehaviour {
+		s.SeriesOf, s.SeriesBaseline = c.seriesOf(), 100*c.baseline
+		if c.repeats {
+			s.SeriesBaseline = c.baseline
+		}
+	}
 	sev := make([]float64, len(buckets))
 	seen := make([]bool, len(buckets))
+	s.Series = make([]float64, len(buckets))
 	for i, b := range buckets {
+		s.Series[i] = math.NaN()
 		ms := b.services[s.Node]
 		if ms == nil || ms.spans == 0 {
 			continue
@@ -109,14 +144,65 @@ func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
 		if ms.ownErrors > 0 && errRate > math.Max(2*baseErr, baseErr+0.02) {
 			sev[i] += errRate / math.Max(baseErr, 0.001)
 		}
+		switch {
+		case s.Kind == KindErrors:
+			s.Series[i] = errorsPer(ms, &b.shapes)
+		case s.selfOp != "":
+			if l := selfOf(b, s.Node, s.selfOp); !l.sketch.IsEmpty() {
+				s.Series[i] = l.quantile(0.5)
+			}
+		default:
+			if l := wireOf(b, s.Node); !l.sketch.IsEmpty() {
+				s.Series[i] = l.quantile(0.5)
+			}
+		}
 	}
 	if c := s.shape; c != nil {
 		for i, b := range buckets {
 			sev[i] += c.minute(&b.shapes)
+			if v, ok := c.value(&b.shapes); ok && s.Kind == KindBehaviour {
+				s.Series[i] = v
+				if !c.repeats {
+					s.Series[i] = 100 * v
+				}
+			}
 		}
 	}
 	s.FirstDeviation, s.Peak, s.Recovery, s.Recovered = deviation(len(buckets),
 		func(i int) (float64, bool) { return sev[i], seen[i] }, func(i int) time.Time { return times[i] })
+}
+
+// selfOf is the own time of one of a node's operations; empty when it
+// did not run.
+func selfOf(b *bucket, node, op string) latency {
+	if sp := b.services[node]; sp != nil {
+		if o := sp.ops[op]; o != nil && o.self.sketch != nil {
+			return o.self
+		}
+	}
+	return newLatency()
+}
+
+// wireOf is the wire time of every call to a node, whoever made it.
+func wireOf(b *bucket, node string) latency {
+	all := newLatency()
+	for k, e := range b.edges {
+		if k.to == node && e.wire.sketch != nil {
+			all.merge(e.wire)
+		}
+	}
+	return all
+}
+
+// served counts the requests a service handled: its local roots.
+func served(h *handlerShapes, svc string) int64 {
+	n := int64(0)
+	for k, c := range h.handlers {
+		if k.svc == svc {
+			n += c
+		}
+	}
+	return n
 }
 
 // baseGap is the usual wait after a node's responses, summed over callers.
