@@ -45,3 +45,11 @@ func TestASuspectChartTitleCannotEndItsQuotes(t *testing.T) {
 		t.Errorf("a minute without traffic should have no bar:\n%s", src)
 	}
 }
+
+func TestANodeTheBaselineNeverSawIsChartedWithoutABaseline(t *testing.T) {
+	s := topology.Suspect{Node: "new-service", SeriesOf: "own errors per 100 requests it served", Series: []float64{50}, SeriesBaseline: math.NaN()}
+	src := suspectChart(s, []topology.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}})
+	if strings.Contains(src, "line [") || strings.Contains(src, "NaN") || !strings.Contains(src, "bar [50]") {
+		t.Errorf("chart:\n%s", src)
+	}
+}

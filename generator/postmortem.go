@@ -52,8 +52,9 @@ type SuspectView struct {
 	Runbooks []RunbookLink
 	Dated    string
 	// Chart is a Mermaid chart of its own signal per minute against the
-	// baseline; empty below the first three.
-	Chart string
+	// baseline, and ChartNote says how to read it; empty below the first
+	// three.
+	Chart, ChartNote string
 }
 
 // RunbookLink points from a postmortem to a runbook.
@@ -136,6 +137,10 @@ func buildPostmortem(a *topology.Analysis, opt PostmortemOptions) *Postmortem {
 		v := suspectView(i, s, opt.Config, links)
 		if i < 3 {
 			v.Chart = suspectChart(s, a.Minutes)
+			v.ChartNote = "Its own signal per minute (bars; none where it had no traffic) against the baseline (line):"
+			if math.IsNaN(s.SeriesBaseline) {
+				v.ChartNote = "Its own signal per minute (bars; none where it had no traffic); the baseline never saw it:"
+			}
 		}
 		pm.Suspects = append(pm.Suspects, v)
 	}
@@ -282,8 +287,12 @@ func suspectChart(s topology.Suspect, ms []topology.Minute) string {
 		base = append(base, fmt.Sprintf("%.3g", s.SeriesBaseline))
 	}
 	title := chartText(s.Node + ": " + s.SeriesOf)
-	return "xychart-beta\n  title \"" + title + "\"\n  x-axis [" + strings.Join(labels, ", ") + "]\n" +
-		"  bar [" + strings.Join(bars, ", ") + "]\n  line [" + strings.Join(base, ", ") + "]\n"
+	src := "xychart-beta\n  title \"" + title + "\"\n  x-axis [" + strings.Join(labels, ", ") + "]\n" +
+		"  bar [" + strings.Join(bars, ", ") + "]\n"
+	if math.IsNaN(s.SeriesBaseline) { // the baseline never saw the node
+		return src
+	}
+	return src + "  line [" + strings.Join(base, ", ") + "]\n"
 }
 
 // chartStep is how many minutes one point of a chart covers: long windows

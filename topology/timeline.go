@@ -81,96 +81,107 @@ func deviation(n int, sev func(int) (float64, bool), at func(int) time.Time) (fi
 // timeline places a suspect's own deviation in time, minute by minute,
 // and keeps the signal its kind rests on as its series.
 func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
+	s.nameSeries(base)
+	sev := make([]float64, len(buckets))
+	seen := make([]bool, len(buckets))
+	s.Series = make([]float64, len(buckets))
+	for i, b := range buckets {
+		sev[i], seen[i] = s.severity(base, b)
+		s.Series[i] = s.value(base, b)
+	}
+	s.FirstDeviation, s.Peak, s.Recovery, s.Recovered = deviation(len(buckets),
+		func(i int) (float64, bool) { return sev[i], seen[i] }, func(i int) time.Time { return times[i] })
+}
+
+// severity is how far one minute of the suspect's own work left the
+// baseline, and whether it did any work that minute.
+func (s *Suspect) severity(base, b *bucket) (float64, bool) {
+	ms := b.services[s.Node]
+	if ms == nil || ms.spans == 0 {
+		return 0, false
+	}
+	sev := 0.0
+	if c := s.shape; c != nil {
+		sev += c.minute(&b.shapes)
+	}
+	if s.Kind == KindBehaviour {
+		return sev, true
+	}
 	var baseSelf, baseErr float64
 	if bs := base.services[s.Node]; bs != nil && bs.spans > 0 {
 		baseSelf = bs.selfSum / float64(bs.spans)
 		baseErr = float64(bs.ownErrors) / float64(bs.spans)
 	}
-	// Errors count per request a service served, which reads as the share
-	// of its requests that failed; a database or API serves none of its
-	// own and counts per call.
-	perRequest := served(&base.shapes, s.Node) > 0
-	errorsPer := func(p *serviceProfile, sh *handlerShapes) float64 {
-		if perRequest {
-			return 100 * float64(p.ownErrors) / math.Max(float64(served(sh, s.Node)), 1)
-		}
-		return 100 * float64(p.ownErrors) / float64(p.spans)
-	}
-	switch s.Kind {
-	case KindErrors:
-		s.SeriesOf = "own errors per 100 calls to it"
-		if perRequest {
-			s.SeriesOf = "own errors per 100 requests it served"
-		}
-		if bs := base.services[s.Node]; bs != nil && bs.spans > 0 {
-			s.SeriesBaseline = errorsPer(bs, &base.shapes)
-		}
-	case KindLatency:
-		s.SeriesOf, s.SeriesBaseline = "median wire time of calls to it, ms", wireOf(base, s.Node).quantile(0.5)
-		if s.selfOp != "" {
-			s.SeriesOf = "median own time in " + clip(s.selfOp) + ", ms"
-			s.SeriesBaseline = selfOf(base, s.Node, s.selfOp).quantile(0.5)
+	self := ms.selfSum / float64(ms.spans)
+	for k, g := range b.edges {
+		if k.to == s.Node && g.calls > 0 {
+			self += g.gapSum / float64(g.calls)
 		}
 	}
-	if c := s.shape; c != nil && s.Kind == KindBehaviour {
-		s.SeriesOf, s.SeriesBaseline = c.seriesOf(), 100*c.baseline
-		if c.repeats {
-			s.SeriesBaseline = c.baseline
-		}
+	if self > 1.5*(baseSelf+baseGap(base, s.Node))+0.5 {
+		sev += self / math.Max(baseSelf, 0.1)
 	}
-	sev := make([]float64, len(buckets))
-	seen := make([]bool, len(buckets))
-	s.Series = make([]float64, len(buckets))
-	for i, b := range buckets {
-		s.Series[i] = math.NaN()
-		ms := b.services[s.Node]
-		if ms == nil || ms.spans == 0 {
-			continue
-		}
-		seen[i] = true
-		if s.Kind == KindBehaviour {
-			continue
-		}
-		self := ms.selfSum / float64(ms.spans)
-		for k, g := range b.edges {
-			if k.to == s.Node && g.calls > 0 {
-				self += g.gapSum / float64(g.calls)
-			}
-		}
-		errRate := float64(ms.ownErrors) / float64(ms.spans)
-		if self > 1.5*(baseSelf+baseGap(base, s.Node))+0.5 {
-			sev[i] += self / math.Max(baseSelf, 0.1)
-		}
-		if ms.ownErrors > 0 && errRate > math.Max(2*baseErr, baseErr+0.02) {
-			sev[i] += errRate / math.Max(baseErr, 0.001)
-		}
-		switch {
-		case s.Kind == KindErrors:
-			s.Series[i] = errorsPer(ms, &b.shapes)
-		case s.selfOp != "":
-			if l := selfOf(b, s.Node, s.selfOp); !l.sketch.IsEmpty() {
-				s.Series[i] = l.quantile(0.5)
-			}
-		default:
-			if l := wireOf(b, s.Node); !l.sketch.IsEmpty() {
-				s.Series[i] = l.quantile(0.5)
-			}
-		}
+	if errRate := float64(ms.ownErrors) / float64(ms.spans); ms.ownErrors > 0 && errRate > math.Max(2*baseErr, baseErr+0.02) {
+		sev += errRate / math.Max(baseErr, 0.001)
 	}
-	if c := s.shape; c != nil {
-		for i, b := range buckets {
-			sev[i] += c.minute(&b.shapes)
-			if v, ok := c.value(&b.shapes); ok && s.Kind == KindBehaviour {
-				s.Series[i] = v
-				if !c.repeats {
-					s.Series[i] = 100 * v
-				}
-			}
-		}
-	}
-	s.FirstDeviation, s.Peak, s.Recovery, s.Recovered = deviation(len(buckets),
-		func(i int) (float64, bool) { return sev[i], seen[i] }, func(i int) time.Time { return times[i] })
+	return sev, true
 }
+
+// nameSeries says what the suspect's series measures, and its baseline.
+func (s *Suspect) nameSeries(base *bucket) {
+	switch {
+	case s.Kind == KindBehaviour && s.shape != nil:
+		s.SeriesOf = s.shape.seriesOf()
+	case s.Kind == KindErrors && s.perRequest(base):
+		s.SeriesOf = "own errors per 100 requests it served"
+	case s.Kind == KindErrors:
+		s.SeriesOf = "own errors per 100 calls to it"
+	case s.selfOp != "":
+		s.SeriesOf = "median own time in " + clip(s.selfOp) + ", ms"
+	default:
+		s.SeriesOf = "median wire time of calls to it, ms"
+	}
+	s.SeriesBaseline = s.value(base, base)
+}
+
+// value is the suspect's signal in one bucket, NaN when it had no traffic:
+// the share of requests taking its changed step (or the step's runs per
+// request), its own errors per 100 requests served (per 100 calls for a
+// database or API, which serves none of its own), or the median own time
+// of the operation that moved (else the wire time of calls to it).
+func (s *Suspect) value(base, b *bucket) float64 {
+	ms := b.services[s.Node]
+	if ms == nil || ms.spans == 0 {
+		return math.NaN()
+	}
+	switch {
+	case s.Kind == KindBehaviour && s.shape != nil:
+		v, ok := s.shape.value(&b.shapes)
+		if !ok {
+			return math.NaN()
+		}
+		if s.shape.repeats {
+			return v
+		}
+		return 100 * v
+	case s.Kind == KindErrors && s.perRequest(base):
+		return 100 * float64(ms.ownErrors) / math.Max(float64(served(&b.shapes, s.Node)), 1)
+	case s.Kind == KindErrors:
+		return 100 * float64(ms.ownErrors) / float64(ms.spans)
+	}
+	l := wireOf(b, s.Node)
+	if s.selfOp != "" {
+		l = selfOf(b, s.Node, s.selfOp)
+	}
+	if l.sketch.IsEmpty() {
+		return math.NaN()
+	}
+	return l.quantile(0.5)
+}
+
+// perRequest says the suspect serves requests of its own, so its errors
+// read best as the share of them that failed.
+func (s *Suspect) perRequest(base *bucket) bool { return served(&base.shapes, s.Node) > 0 }
 
 // selfOf is the own time of one of a node's operations; empty when it
 // did not run.
