@@ -37,6 +37,15 @@ type Postmortem struct {
 	Baseline        string
 	// RunbooksNote says why Related runbooks lists none, when it does not.
 	RunbooksNote string
+	// Changes are the largest changes by node, edge and operation, and
+	// MoreChanges how many more the analysis found.
+	Changes     []ChangeRow
+	MoreChanges int
+}
+
+// ChangeRow is one line of the table of what moved, Markdown-escaped.
+type ChangeRow struct {
+	Kind, Name, PerMinute, Errors, P50, P99, Moved string
 }
 
 // SuspectView is a suspect ready for the document.
@@ -146,6 +155,7 @@ func buildPostmortem(a *topology.Analysis, opt PostmortemOptions) *Postmortem {
 	}
 	pm.RunbooksNote = runbooksNote(pm.Suspects, opt.RunbookDir)
 	pm.Impact = impactRows(a.Impact)
+	pm.Changes, pm.MoreChanges = changeRows(a.Changes)
 	pm.Timeline = timeline(a)
 	pm.FailureChart, pm.LatencyChart = charts(a.Minutes)
 	pm.Summary = summary(pm)
@@ -202,6 +212,32 @@ func suspectView(i int, s topology.Suspect, cfg *config.Config, links map[string
 		}
 	}
 	return v
+}
+
+// maxChangeRows keeps the table of what moved to what a reader scans.
+const maxChangeRows = 20
+
+func changeRows(cs []topology.Change) ([]ChangeRow, int) {
+	var out []ChangeRow
+	for i, c := range cs {
+		if i == maxChangeRows {
+			return out, len(cs) - i
+		}
+		b, w := c.Baseline, c.Window
+		r := ChangeRow{Kind: c.Kind, Name: Code(c.Name), Moved: strings.Join(c.Moved, ", "),
+			PerMinute: fmt.Sprintf("%.3g → %.3g", b.PerMinute, w.PerMinute),
+			Errors:    Percent(b.ErrorRatio) + " → " + Percent(w.ErrorRatio),
+			P50:       Millis(b.P50MS) + " → " + Millis(w.P50MS),
+			P99:       Millis(b.P99MS) + " → " + Millis(w.P99MS)}
+		switch {
+		case b.Calls == 0:
+			r.Errors, r.P50, r.P99 = "– → "+Percent(w.ErrorRatio), "– → "+Millis(w.P50MS), "– → "+Millis(w.P99MS)
+		case w.Calls == 0:
+			r.Errors, r.P50, r.P99 = Percent(b.ErrorRatio)+" → –", Millis(b.P50MS)+" → –", Millis(b.P99MS)+" → –"
+		}
+		out = append(out, r)
+	}
+	return out, 0
 }
 
 // runbooksNote explains an empty Related runbooks section, so a reader

@@ -18,6 +18,9 @@ type Analysis struct {
 	Impact   IncidentImpact
 	// Minutes is the entry points' series over the window and its lead-in.
 	Minutes []Minute
+	// Changes are the nodes, edges and operations whose rate, errors or
+	// latency left the baseline's range, largest change first.
+	Changes []Change
 	// Start, Peak and End bracket the incident as the entry points saw it;
 	// Recovered is false when it had not ended by the window's end.
 	Start, Peak, End time.Time
@@ -103,6 +106,7 @@ func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 	}
 	a.Suspects = rank(b, w)
 	a.Impact = impactOf(b, w)
+	a.Changes = changes(b, w, base.observedMinutes(base.From, base.To), math.Max(end.Sub(start).Minutes(), 1))
 	times, buckets := win.series(win.From, win.To)
 	a.Minutes = minutes(times, buckets)
 	a.bracket(b, times, buckets)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -51,13 +52,14 @@ func TestIncidentsOnTheDemoShop(t *testing.T) {
 	cases := []struct {
 		name  string
 		fault demo.Fault
+		moved string // what the node's own change shows
 	}{
-		{"errors in one service put that service first", demo.Fault{Node: "checkout", ErrorRate: 1}},
-		{"latency in one database puts that database first", demo.Fault{Node: "catalog-db/products", Latency: 300 * time.Millisecond}},
+		{"errors in one service put that service first", demo.Fault{Node: "checkout", ErrorRate: 1}, topology.MovedErrors},
+		{"latency in one database puts that database first", demo.Fault{Node: "catalog-db/products", Latency: 300 * time.Millisecond}, topology.MovedP50},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := c.fault
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.fault
 			f.Start, f.End = faultStart, faultEnd
 			a, st := incident(t, f, faultStart, faultEnd)
 			if len(a.Suspects) == 0 || a.Suspects[0].Node != f.Node {
@@ -66,6 +68,9 @@ func TestIncidentsOnTheDemoShop(t *testing.T) {
 			top := a.Suspects[0]
 			if len(top.Evidence) == 0 || len(top.Examples) == 0 {
 				t.Errorf("suspect #1 has no evidence or example traces: %+v", top)
+			}
+			if c := changeOf(a, topology.ChangeNode, f.Node); c == nil || !slices.Contains(c.Moved, tc.moved) {
+				t.Errorf("the changes show %s as %+v, want %s moved", f.Node, c, tc.moved)
 			}
 			if len(top.Series) != len(a.Minutes) || top.SeriesOf == "" {
 				t.Fatalf("suspect #1's series has %d minutes (%q), the analysis %d", len(top.Series), top.SeriesOf, len(a.Minutes))
@@ -107,4 +112,13 @@ func TestIncidentErrors(t *testing.T) {
 	if _, err := topology.Analyze(ib.Baseline, ib.Window, faultStart, faultEnd); !errors.Is(err, topology.ErrEmptyProfile) {
 		t.Errorf("err = %v, want ErrEmptyProfile", err)
 	}
+}
+
+func changeOf(a *topology.Analysis, kind, name string) *topology.Change {
+	for i, c := range a.Changes {
+		if c.Kind == kind && c.Name == name {
+			return &a.Changes[i]
+		}
+	}
+	return nil
 }

@@ -26,6 +26,9 @@ type Profile struct {
 	// the whole range for a baseline (memory then stays flat over a week).
 	bucket  time.Duration
 	buckets map[int64]*bucket
+	// active holds the minutes (Unix time / 60) in which a trace started:
+	// at most one entry per minute of the range.
+	active map[int64]struct{}
 }
 
 // bucket is everything observed for the traces starting in one interval.
@@ -44,6 +47,10 @@ type serviceProfile struct {
 	selfSum                  float64
 	ops                      map[string]*opProfile
 	examples                 []example
+	// served counts the requests the node handled (spans entering it from
+	// another service or from nowhere, or calls to a database or API) and
+	// how they went, for the rate, errors and latency a dashboard shows.
+	served traffic
 }
 
 type opProfile struct {
@@ -51,13 +58,45 @@ type opProfile struct {
 	selfSum float64
 	durSum  float64
 	self    latency
+	all     traffic
 }
 
 type gapProfile struct {
 	calls  int64
 	gapSum float64
 	wire   latency
+	all    traffic // the callee's spans under the caller's: what the call took
 }
+
+// traffic counts spans with their failures and durations.
+type traffic struct {
+	n, failed int64
+	dur       latency
+}
+
+func newTraffic() traffic { return traffic{dur: newLatency()} }
+
+func (c *traffic) add(s *span) {
+	c.n++
+	if s.failed {
+		c.failed++
+	}
+	c.dur.add(s.durationMS())
+}
+
+func (c *traffic) merge(o traffic) {
+	c.n += o.n
+	c.failed += o.failed
+	c.dur.merge(o.dur)
+}
+
+func newServiceProfile() *serviceProfile {
+	return &serviceProfile{ops: map[string]*opProfile{}, served: newTraffic()}
+}
+
+func newOpProfile() *opProfile { return &opProfile{self: newLatency(), all: newTraffic()} }
+
+func newGapProfile() *gapProfile { return &gapProfile{wire: newLatency(), all: newTraffic()} }
 
 type entryProfile struct {
 	traces, failed int64
@@ -76,7 +115,7 @@ func newProfile(from, to time.Time, resolution time.Duration) *Profile {
 	if resolution <= 0 {
 		resolution = to.Sub(from) + time.Minute
 	}
-	return &Profile{From: from, To: to, bucket: resolution, buckets: map[int64]*bucket{}}
+	return &Profile{From: from, To: to, bucket: resolution, buckets: map[int64]*bucket{}, active: map[int64]struct{}{}}
 }
 
 func newBucket() *bucket {
@@ -142,6 +181,7 @@ func (p *Profile) add(t *openTrace) {
 	if start.After(p.Last) {
 		p.Last = start
 	}
+	p.active[start.Unix()/60] = struct{}{}
 	b := p.at(start)
 	b.traces++
 	rs := &spans[root]
@@ -162,10 +202,12 @@ func (p *Profile) add(t *openTrace) {
 	b.shapes.addTrace(spans, parent, children, traceID)
 	for i := range spans {
 		var siblings []int
+		entering := true
 		if parent[i] >= 0 {
 			siblings = children[parent[i]]
+			entering = spans[parent[i]].service != spans[i].service
 		}
-		b.addSpan(spans, i, append([]int(nil), children[i]...), siblings, traceID)
+		b.addSpan(spans, i, append([]int(nil), children[i]...), siblings, traceID, entering)
 	}
 }
 
@@ -187,7 +229,7 @@ func (b *bucket) entry(name string, root *span) {
 // previous call's end) to the first call's start, and from each call's end
 // to the next one's start or the span's end. That time is the edge's, so
 // it is kept apart from the span's own work.
-func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID string) {
+func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID string, entering bool) {
 	s := &spans[i]
 	sort.Slice(kids, func(a, b int) bool { return spans[kids[a]].start < spans[kids[b]].start })
 	var busy intervals
@@ -216,9 +258,10 @@ func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID stri
 		}
 		g := p.edges[edgeName{s.service, c.service}]
 		if g == nil {
-			g = &gapProfile{wire: newLatency()}
+			g = newGapProfile()
 			p.edges[edgeName{s.service, c.service}] = g
 		}
+		g.all.add(c)
 		g.calls++
 		g.gapSum += wire
 		g.wire.add(wire)
@@ -241,16 +284,20 @@ func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID stri
 	}
 	sp := p.services[node]
 	if sp == nil {
-		sp = &serviceProfile{ops: map[string]*opProfile{}}
+		sp = newServiceProfile()
 		p.services[node] = sp
+	}
+	if entering || node != s.service {
+		sp.served.add(s)
 	}
 	sp.spans++
 	sp.selfSum += self
 	op := sp.ops[s.op]
 	if op == nil {
-		op = &opProfile{self: newLatency()}
+		op = newOpProfile()
 		sp.ops[s.op] = op
 	}
+	op.all.add(s)
 	op.spans++
 	op.selfSum += self
 	op.durSum += s.durationMS()
@@ -358,9 +405,10 @@ func (out *bucket) add(b *bucket) {
 	for name, sp := range b.services {
 		o := out.services[name]
 		if o == nil {
-			o = &serviceProfile{ops: map[string]*opProfile{}}
+			o = newServiceProfile()
 			out.services[name] = o
 		}
+		o.served.merge(sp.served)
 		o.spans += sp.spans
 		o.errors += sp.errors
 		o.ownErrors += sp.ownErrors
@@ -371,9 +419,10 @@ func (out *bucket) add(b *bucket) {
 		for opName, op := range sp.ops {
 			oo := o.ops[opName]
 			if oo == nil {
-				oo = &opProfile{self: newLatency()}
+				oo = newOpProfile()
 				o.ops[opName] = oo
 			}
+			oo.all.merge(op.all)
 			oo.spans += op.spans
 			oo.selfSum += op.selfSum
 			oo.durSum += op.durSum
@@ -383,9 +432,10 @@ func (out *bucket) add(b *bucket) {
 	for k, g := range b.edges {
 		o := out.edges[k]
 		if o == nil {
-			o = &gapProfile{wire: newLatency()}
+			o = newGapProfile()
 			out.edges[k] = o
 		}
+		o.all.merge(g.all)
 		o.calls += g.calls
 		o.gapSum += g.gapSum
 		o.wire.merge(g.wire)
@@ -420,4 +470,33 @@ func (p *Profile) series(from, to time.Time) ([]time.Time, []*bucket) {
 		bs = append(bs, p.buckets[k])
 	}
 	return ts, bs
+}
+
+// maxQuietGap is the longest run of minutes without a trace that still
+// counts as watched: quiet traffic rather than no data at all.
+const maxQuietGap = 10
+
+// observedMinutes is how long the profile's traces were watched: the
+// minutes that held a trace, plus the quiet minutes between them up to
+// maxQuietGap. A baseline read from a few separate files spans days but
+// was watched for minutes, and its rates must say so.
+func (p *Profile) observedMinutes(from, to time.Time) float64 {
+	lo, hi := from.Unix()/60, to.Add(-time.Nanosecond).Unix()/60
+	ms := make([]int64, 0, len(p.active))
+	for m := range p.active {
+		if m >= lo && m <= hi {
+			ms = append(ms, m)
+		}
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i] < ms[j] })
+	total := 0.0
+	for i, m := range ms {
+		total++
+		if i > 0 {
+			if gap := m - ms[i-1] - 1; gap <= maxQuietGap {
+				total += float64(gap)
+			}
+		}
+	}
+	return total
 }
