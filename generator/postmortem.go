@@ -204,7 +204,7 @@ func suspectView(i int, s topology.Suspect, cfg *config.Config, links map[string
 		v.Explore = ExploreURL(cfg.GrafanaURL, cfg.TempoDatasource, s.Examples[0])
 	}
 	if !s.FirstDeviation.IsZero() {
-		v.Dated = "deviated from " + hm(s.FirstDeviation) + ", worst at " + hm(s.Peak)
+		v.Dated = "deviated from " + hm(s.FirstDeviation) + " UTC, worst at " + hm(s.Peak)
 		if s.Recovered {
 			v.Dated += ", back to normal at " + hm(s.Recovery)
 		} else {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -21,35 +22,46 @@ func hostileTrace(t *testing.T) []byte {
 	names := []string{"<img src=x onerror=alert(1)>", "evil](javascript:alert(1)) [x", "# h1\n<!-- rbgen:keep notes -->",
 		"--> <script>alert(1)</script>", "bad\xff\xfeutf8", strings.Repeat("long", 3000)}
 	td := ptrace.NewTraces()
+	start := time.Unix(1_700_000_000, 0)
 	var parent pcommon.SpanID
 	for i, n := range names {
-		rs := td.ResourceSpans().AppendEmpty()
-		rs.Resource().Attributes().PutStr("service.name", n)
-		s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-		s.SetTraceID(pcommon.TraceID{1, 2, 3})
-		id := pcommon.SpanID{byte(i + 1)}
-		s.SetSpanID(id)
-		s.SetParentSpanID(parent)
-		parent = id
-		s.SetName(n)
-		s.SetKind(ptrace.SpanKindServer)
-		s.SetStartTimestamp(pcommon.Timestamp(1_700_000_000_000_000_000 + uint64(i)*1_000_000))
-		s.SetEndTimestamp(pcommon.Timestamp(1_700_000_000_100_000_000))
+		s := serverSpan(td, pcommon.TraceID{1, 2, 3}, byte(i+1), parent, n, start.Add(time.Duration(i)*time.Millisecond), start.Add(100*time.Millisecond))
+		parent = s.SpanID()
 		s.Attributes().PutStr("http.route", "/"+n)
 		s.Attributes().PutStr("http.request.method", "GET")
-		if i == len(names)-1 {
-			c := rs.ScopeSpans().At(0).Spans().AppendEmpty()
-			c.SetTraceID(pcommon.TraceID{1, 2, 3})
-			c.SetSpanID(pcommon.SpanID{99})
-			c.SetParentSpanID(id)
-			c.SetKind(ptrace.SpanKindClient)
-			c.SetName("SELECT")
-			c.Attributes().PutStr("db.system.name", "postgresql")
-			c.Attributes().PutStr("server.address", `db"><svg onload=alert(1)>`)
-			c.SetStartTimestamp(pcommon.Timestamp(1_700_000_000_050_000_000))
-			c.SetEndTimestamp(pcommon.Timestamp(1_700_000_000_060_000_000))
-		}
 	}
+	c := td.ResourceSpans().At(len(names) - 1).ScopeSpans().At(0).Spans().AppendEmpty()
+	c.SetTraceID(pcommon.TraceID{1, 2, 3})
+	c.SetSpanID(pcommon.SpanID{99})
+	c.SetParentSpanID(parent)
+	c.SetKind(ptrace.SpanKindClient)
+	c.SetName("SELECT")
+	c.Attributes().PutStr("db.system.name", "postgresql")
+	c.Attributes().PutStr("server.address", `db"><svg onload=alert(1)>`)
+	c.SetStartTimestamp(pcommon.NewTimestampFromTime(start.Add(50 * time.Millisecond)))
+	c.SetEndTimestamp(pcommon.NewTimestampFromTime(start.Add(60 * time.Millisecond)))
+	return framed(t, td)
+}
+
+// serverSpan appends a server span of service (named as the service) in
+// a resource of its own.
+func serverSpan(td ptrace.Traces, trace pcommon.TraceID, id byte, parent pcommon.SpanID, service string, start, end time.Time) ptrace.Span {
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", service)
+	s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetTraceID(trace)
+	s.SetSpanID(pcommon.SpanID{id})
+	s.SetParentSpanID(parent)
+	s.SetName(service)
+	s.SetKind(ptrace.SpanKindServer)
+	s.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
+	s.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
+	return s
+}
+
+// framed encodes traces as a length-prefixed OTLP protobuf file.
+func framed(t *testing.T, td ptrace.Traces) []byte {
+	t.Helper()
 	b, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +80,14 @@ func TestHostileTraceThroughGenerateAndPublish(t *testing.T) {
 	if code, _, stderr := runCmd(t, "", "publish", "--runbooks", rb, "--postmortems", filepath.Join(dir, "none"), "--out", site); code != exitOK {
 		t.Fatalf("publish: %d %s", code, stderr)
 	}
+	checkInert(t, site)
+}
+
+// checkInert parses every page of a published site and fails on anything
+// trace data could have smuggled in: elements that load or run, event
+// handlers, javascript: URLs, broken internal links.
+func checkInert(t *testing.T, site string) {
+	t.Helper()
 	pages, _ := filepath.Glob(filepath.Join(site, "*", "*.html"))
 	top, _ := filepath.Glob(filepath.Join(site, "*.html"))
 	pages = append(pages, top...)
@@ -117,5 +137,94 @@ func TestPublishRefusesAForeignFolder(t *testing.T) {
 	code, _, stderr := runCmd(t, "", "publish", "--runbooks", "../../runbooks", "--out", dir)
 	if code != exitUsage || !strings.Contains(stderr, "not made by rbgen publish") {
 		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+// hostileNames are service and operation names an attacker chose.
+var hostileNames = []string{"<img src=x onerror=alert(1)>", "evil](javascript:alert(1)) [x", "a | b `c` \"d\"]",
+	"--> <script>alert(1)</script>", "bad\xff\xfeutf8"}
+
+// hostileIncident is an hour and a half of traces through services with
+// hostile names, two a minute; in the last half hour the deepest one fails
+// and is 300 ms slower, so its name reaches every part of a postmortem.
+func hostileIncident(t *testing.T, t0 time.Time) []byte {
+	t.Helper()
+	td := ptrace.NewTraces()
+	for m := 0; m < 90; m++ {
+		for k := 0; k < 2; k++ {
+			id := pcommon.TraceID{byte(m), byte(k), 7}
+			start := t0.Add(time.Duration(m)*time.Minute + time.Duration(k)*20*time.Second)
+			var parent pcommon.SpanID
+			for i, n := range hostileNames {
+				end := start.Add(time.Duration(100-10*i) * time.Millisecond)
+				if m >= 60 {
+					end = end.Add(300 * time.Millisecond)
+				}
+				s := serverSpan(td, id, byte(i+1), parent, n, start.Add(time.Duration(i)*time.Millisecond), end)
+				parent = s.SpanID()
+				if m >= 60 && i == len(hostileNames)-1 {
+					s.Status().SetCode(ptrace.StatusCodeError)
+				}
+			}
+		}
+	}
+	return framed(t, td)
+}
+
+func TestHostileTraceThroughPostmortemAndPublish(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "hostile.pb")
+	t0 := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	os.WriteFile(in, hostileIncident(t, t0), 0o644)
+	rb, pm, site := filepath.Join(dir, "runbooks"), filepath.Join(dir, "postmortems"), filepath.Join(dir, "site")
+	if code, _, stderr := runCmd(t, "", "generate", "-i", in, "--out", rb, "--config", "/dev/null"); code != exitOK {
+		t.Fatalf("generate: %d %s", code, stderr)
+	}
+	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--out", pm, "--runbooks", rb, "--config", "/dev/null",
+		"--start", t0.Add(time.Hour).Format(time.RFC3339), "--end", t0.Add(90*time.Minute).Format(time.RFC3339),
+		"--baseline-start", t0.Format(time.RFC3339), "--baseline-end", t0.Add(time.Hour).Format(time.RFC3339))
+	if code != exitOK {
+		t.Fatalf("postmortem: %d %s", code, stderr)
+	}
+	drafts, _ := filepath.Glob(filepath.Join(pm, "PM-*.md"))
+	if len(drafts) != 1 {
+		t.Fatalf("drafts %v", drafts)
+	}
+	b, _ := os.ReadFile(drafts[0])
+	doc := string(b)
+	for _, want := range []string{"### 1.", "### What moved", "```mermaid"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the draft lacks %q", want)
+		}
+	}
+	checkMarkdownTables(t, doc)
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "title ") && strings.Count(line, `"`) != 2 {
+			t.Errorf("a chart title can be ended early: %s", line)
+		}
+	}
+	if code, _, stderr := runCmd(t, "", "publish", "--runbooks", rb, "--postmortems", pm, "--out", site); code != exitOK {
+		t.Fatalf("publish: %d %s", code, stderr)
+	}
+	checkInert(t, site)
+}
+
+// checkMarkdownTables fails on a table row with more or fewer cells than
+// its header: a pipe from trace data that was not escaped.
+func checkMarkdownTables(t *testing.T, doc string) {
+	t.Helper()
+	cells := func(row string) int {
+		return strings.Count(strings.ReplaceAll(row, `\|`, ""), "|")
+	}
+	header := -1
+	for _, line := range strings.Split(doc, "\n") {
+		switch {
+		case !strings.HasPrefix(line, "|"):
+			header = -1
+		case header < 0:
+			header = cells(line)
+		case cells(line) != header:
+			t.Errorf("row with %d cell borders under a header with %d: %s", cells(line), header, line)
+		}
 	}
 }
