@@ -65,7 +65,9 @@ type gapProfile struct {
 	calls  int64
 	gapSum float64
 	wire   latency
-	all    traffic // the callee's spans under the caller's: what the call took
+	// all is the calls as the caller saw them: the callee's span and the
+	// wire time around it, which a client span's duration measures.
+	all traffic
 }
 
 // traffic counts spans with their failures and durations.
@@ -76,12 +78,14 @@ type traffic struct {
 
 func newTraffic() traffic { return traffic{dur: newLatency()} }
 
-func (c *traffic) add(s *span) {
+func (c *traffic) add(s *span) { c.record(s.failed, s.durationMS()) }
+
+func (c *traffic) record(failed bool, ms float64) {
 	c.n++
-	if s.failed {
+	if failed {
 		c.failed++
 	}
-	c.dur.add(s.durationMS())
+	c.dur.add(ms)
 }
 
 func (c *traffic) merge(o traffic) {
@@ -261,7 +265,7 @@ func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID stri
 			g = newGapProfile()
 			p.edges[edgeName{s.service, c.service}] = g
 		}
-		g.all.add(c)
+		g.all.record(c.failed, c.durationMS()+wire)
 		g.calls++
 		g.gapSum += wire
 		g.wire.add(wire)
