@@ -24,6 +24,7 @@ type shop struct {
 	stockCalls     int     // times it asks stock (once when 0)
 	stockSelf      float64 // stock's own work, ms
 	webSelf        float64 // web's own work before its calls, ms
+	stockWire      float64 // extra time each call to stock spends on the wire, ms
 }
 
 func (o shop) spans(trace string, at float64) []sp {
@@ -38,9 +39,9 @@ func (o shop) spans(trace string, at float64) []sp {
 	for i := 0; i < max(o.stockCalls, 1); i++ {
 		c := fmt.Sprintf("%s%c", trace, 'a'+i) // span IDs keep 8 bytes
 		out = append(out,
-			sp{trace: trace, id: c, parent: web.id, svc: "web", name: "GET stock", kind: client, start: t, dur: o.stockSelf + 2},
-			sp{trace: trace, id: c + "s", parent: c, svc: "stock", name: "GET /stock", kind: server, start: t + 1, dur: o.stockSelf})
-		t += o.stockSelf + 3
+			sp{trace: trace, id: c, parent: web.id, svc: "web", name: "GET stock", kind: client, start: t, dur: o.stockSelf + 2 + o.stockWire},
+			sp{trace: trace, id: c + "s", parent: c, svc: "stock", name: "GET /stock", kind: server, start: t + 1 + o.stockWire/2, dur: o.stockSelf})
+		t += o.stockSelf + 3 + o.stockWire
 	}
 	out[0].dur = t - at + 1
 	if o.stopAfterStock {
