@@ -145,11 +145,7 @@ func buildPostmortem(a *topology.Analysis, opt PostmortemOptions) *Postmortem {
 		}
 		v := suspectView(i, s, opt.Config, links)
 		if i < 3 {
-			v.Chart = suspectChart(s, a.Minutes)
-			v.ChartNote = "Its own signal per minute (bars; none where it had no traffic) against the baseline (line):"
-			if math.IsNaN(s.SeriesBaseline) {
-				v.ChartNote = "Its own signal per minute (bars; none where it had no traffic); the baseline never saw it:"
-			}
+			v.Chart, v.ChartNote = suspectChart(s, a.Minutes)
 		}
 		pm.Suspects = append(pm.Suspects, v)
 	}
@@ -225,7 +221,7 @@ func changeRows(cs []topology.Change) ([]ChangeRow, int) {
 		}
 		b, w := c.Baseline, c.Window
 		r := ChangeRow{Kind: c.Kind, Name: Code(c.Name), Moved: strings.Join(c.Moved, ", "),
-			PerMinute: fmt.Sprintf("%.3g → %.3g", b.PerMinute, w.PerMinute),
+			PerMinute: rate(b.PerMinute) + " → " + rate(w.PerMinute),
 			Errors:    Percent(b.ErrorRatio) + " → " + Percent(w.ErrorRatio),
 			P50:       Millis(b.P50MS) + " → " + Millis(w.P50MS),
 			P99:       Millis(b.P99MS) + " → " + Millis(w.P99MS)}
@@ -238,6 +234,15 @@ func changeRows(cs []topology.Change) ([]ChangeRow, int) {
 		out = append(out, r)
 	}
 	return out, 0
+}
+
+// rate formats calls per minute: three significant digits, whole numbers
+// from a hundred up.
+func rate(v float64) string {
+	if v >= 100 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.3g", v)
 }
 
 // runbooksNote explains an empty Related runbooks section, so a reader
@@ -303,11 +308,11 @@ func timeline(a *topology.Analysis) []Event {
 }
 
 // suspectChart draws a suspect's own signal per minute as bars, with its
-// baseline as a line, so the deviation and its dates read at a glance. A
-// step without traffic has no bar.
-func suspectChart(s topology.Suspect, ms []topology.Minute) string {
+// baseline as a line, so the deviation and its dates read at a glance,
+// and says how to read it. A step without traffic has no bar.
+func suspectChart(s topology.Suspect, ms []topology.Minute) (chart, note string) {
 	if len(s.Series) != len(ms) || len(ms) == 0 || s.SeriesOf == "" {
-		return ""
+		return "", ""
 	}
 	step := chartStep(len(ms))
 	var labels, bars, base []string
@@ -322,13 +327,18 @@ func suspectChart(s topology.Suspect, ms []topology.Minute) string {
 		bars = append(bars, fmt.Sprintf("%.3g", sum/math.Max(float64(n), 1)))
 		base = append(base, fmt.Sprintf("%.3g", s.SeriesBaseline))
 	}
+	per := "per minute"
+	if step > 1 {
+		per = fmt.Sprintf("per %d minutes (their mean)", step)
+	}
 	title := chartText(s.Node + ": " + s.SeriesOf)
 	src := "xychart-beta\n  title \"" + title + "\"\n  x-axis [" + strings.Join(labels, ", ") + "]\n" +
 		"  bar [" + strings.Join(bars, ", ") + "]\n"
-	if math.IsNaN(s.SeriesBaseline) { // the baseline never saw the node
-		return src
+	if math.IsNaN(s.SeriesBaseline) {
+		return src, "Its own signal " + per + " (bars; none where it had no traffic); the baseline never saw it:"
 	}
-	return src + "  line [" + strings.Join(base, ", ") + "]\n"
+	return src + "  line [" + strings.Join(base, ", ") + "]\n",
+		"Its own signal " + per + " (bars; none where it had no traffic) against the baseline (line):"
 }
 
 // chartStep is how many minutes one point of a chart covers: long windows
