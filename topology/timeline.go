@@ -86,45 +86,38 @@ func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
 	seen := make([]bool, len(buckets))
 	s.Series = make([]float64, len(buckets))
 	for i, b := range buckets {
-		sev[i], seen[i] = s.severity(base, b)
 		s.Series[i] = s.value(base, b)
+		sev[i], seen[i] = s.severity(b, s.Series[i])
 	}
 	s.FirstDeviation, s.Peak, s.Recovery, s.Recovered = deviation(len(buckets),
 		func(i int) (float64, bool) { return sev[i], seen[i] }, func(i int) time.Time { return times[i] })
 }
 
-// severity is how far one minute of the suspect's own work left the
-// baseline, and whether it did any work that minute.
-func (s *Suspect) severity(base, b *bucket) (float64, bool) {
-	ms := b.services[s.Node]
-	if ms == nil || ms.spans == 0 {
+// severity is how far one minute of the suspect's own signal (its
+// series) left the baseline, and whether the minute held any of it. The
+// chart, the dates and the evidence then tell the same story.
+func (s *Suspect) severity(b *bucket, v float64) (float64, bool) {
+	if s.Kind == KindBehaviour {
+		ms := b.services[s.Node]
+		if ms == nil || ms.spans == 0 || s.shape == nil {
+			return 0, false
+		}
+		return s.shape.minute(&b.shapes), true
+	}
+	if math.IsNaN(v) {
 		return 0, false
 	}
-	sev := 0.0
-	if c := s.shape; c != nil {
-		sev += c.minute(&b.shapes)
+	ref := s.SeriesBaseline
+	if math.IsNaN(ref) {
+		ref = 0
 	}
-	if s.Kind == KindBehaviour {
-		return sev, true
+	switch {
+	case s.Kind == KindErrors && v > 0 && v > math.Max(2*ref, ref+2):
+		return v / math.Max(ref, 0.1), true
+	case s.Kind == KindLatency && v > 1.5*ref+0.5:
+		return v / math.Max(ref, 0.1), true
 	}
-	var baseSelf, baseErr float64
-	if bs := base.services[s.Node]; bs != nil && bs.spans > 0 {
-		baseSelf = bs.selfSum / float64(bs.spans)
-		baseErr = float64(bs.ownErrors) / float64(bs.spans)
-	}
-	self := ms.selfSum / float64(ms.spans)
-	for k, g := range b.edges {
-		if k.to == s.Node && g.calls > 0 {
-			self += g.gapSum / float64(g.calls)
-		}
-	}
-	if self > 1.5*(baseSelf+baseGap(base, s.Node))+0.5 {
-		sev += self / math.Max(baseSelf, 0.1)
-	}
-	if errRate := float64(ms.ownErrors) / float64(ms.spans); ms.ownErrors > 0 && errRate > math.Max(2*baseErr, baseErr+0.02) {
-		sev += errRate / math.Max(baseErr, 0.001)
-	}
-	return sev, true
+	return 0, true
 }
 
 // nameSeries says what the suspect's series measures, and its baseline.
@@ -214,15 +207,4 @@ func served(h *handlerShapes, svc string) int64 {
 		}
 	}
 	return n
-}
-
-// baseGap is the usual wait after a node's responses, summed over callers.
-func baseGap(base *bucket, node string) float64 {
-	g := 0.0
-	for k, e := range base.edges {
-		if k.to == node && e.calls > 0 {
-			g += e.gapSum / float64(e.calls)
-		}
-	}
-	return g
 }
