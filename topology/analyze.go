@@ -522,7 +522,7 @@ func evidence(base, win *bucket, name string, s *scores, changes []shapeChange) 
 			out = append(out, fmt.Sprintf("calls from %s spent a median %.3g ms on the wire (baseline %.3g ms)", k.from, g.wire.quantile(0.5), bg.wire.quantile(0.5)))
 		}
 		if added := addedMS(base, win, name); added > 0 {
-			out = append(out, fmt.Sprintf("in all, its own work and the wire time of calls to it added %.3g ms per request", added))
+			out = append(out, fmt.Sprintf("in all, its own work and the wire time of calls to it added %.3g ms per traced request", added))
 		}
 	}
 	if s.err > 0 && sp != nil {
@@ -530,7 +530,7 @@ func evidence(base, win *bucket, name string, s *scores, changes []shapeChange) 
 		if bs != nil {
 			b = float64(bs.ownErrors) / tb
 		}
-		out = append(out, fmt.Sprintf("it raised %d errors of its own (%.3g per request, baseline %.3g), with no failing call below them",
+		out = append(out, fmt.Sprintf("it raised %d errors of its own (%.3g per traced request, baseline %.3g), with no failing call below them",
 			sp.ownErrors, float64(sp.ownErrors)/tw, b))
 	}
 	if s.calls > 0 {
