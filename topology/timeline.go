@@ -86,7 +86,7 @@ func (s *Suspect) timeline(base *bucket, times []time.Time, buckets []*bucket) {
 	seen := make([]bool, len(buckets))
 	s.Series = make([]float64, len(buckets))
 	for i, b := range buckets {
-		s.Series[i] = s.value(base, b)
+		s.Series[i] = s.value(b)
 		sev[i], seen[i] = s.severity(b, s.Series[i])
 	}
 	s.FirstDeviation, s.Peak, s.Recovery, s.Recovered = deviation(len(buckets),
@@ -125,24 +125,22 @@ func (s *Suspect) nameSeries(base *bucket) {
 	switch {
 	case s.Kind == KindBehaviour && s.shape != nil:
 		s.SeriesOf = s.shape.seriesOf()
-	case s.Kind == KindErrors && s.perRequest(base):
-		s.SeriesOf = "own errors per 100 requests it served"
 	case s.Kind == KindErrors:
-		s.SeriesOf = "own errors per 100 calls to it"
+		s.SeriesOf = "own errors per 100 requests it served"
 	case s.selfOp != "":
 		s.SeriesOf = "median own time in " + clip(s.selfOp) + ", ms"
 	default:
 		s.SeriesOf = "median wire time of calls to it, ms"
 	}
-	s.SeriesBaseline = s.value(base, base)
+	s.SeriesBaseline = s.value(base)
 }
 
 // value is the suspect's signal in one bucket, NaN when it had no traffic:
 // the share of requests taking its changed step (or the step's runs per
-// request), its own errors per 100 requests served (per 100 calls for a
-// database or API, which serves none of its own), or the median own time
-// of the operation that moved (else the wire time of calls to it).
-func (s *Suspect) value(base, b *bucket) float64 {
+// request), its own errors per 100 requests it served (for a database or
+// API, the calls to it), or the median own time of the operation that
+// moved (else the wire time of calls to it).
+func (s *Suspect) value(b *bucket) float64 {
 	ms := b.services[s.Node]
 	if ms == nil || ms.spans == 0 {
 		return math.NaN()
@@ -157,10 +155,8 @@ func (s *Suspect) value(base, b *bucket) float64 {
 			return v
 		}
 		return 100 * v
-	case s.Kind == KindErrors && s.perRequest(base):
-		return 100 * float64(ms.ownErrors) / math.Max(float64(served(&b.shapes, s.Node)), 1)
 	case s.Kind == KindErrors:
-		return 100 * float64(ms.ownErrors) / float64(ms.spans)
+		return 100 * float64(ms.ownErrors) / math.Max(float64(ms.served.n), 1)
 	}
 	l := wireOf(b, s.Node)
 	if s.selfOp != "" {
@@ -171,10 +167,6 @@ func (s *Suspect) value(base, b *bucket) float64 {
 	}
 	return l.quantile(0.5)
 }
-
-// perRequest says the suspect serves requests of its own, so its errors
-// read best as the share of them that failed.
-func (s *Suspect) perRequest(base *bucket) bool { return served(&base.shapes, s.Node) > 0 }
 
 // selfOf is the own time of one of a node's operations; empty when it
 // did not run.
@@ -196,15 +188,4 @@ func wireOf(b *bucket, node string) latency {
 		}
 	}
 	return all
-}
-
-// served counts the requests a service handled: its local roots.
-func served(h *handlerShapes, svc string) int64 {
-	n := int64(0)
-	for k, c := range h.handlers {
-		if k.svc == svc {
-			n += c
-		}
-	}
-	return n
 }
