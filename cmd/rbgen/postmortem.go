@@ -34,8 +34,10 @@ func newPostmortemCmd(e *env) *cobra.Command {
 		Long: `postmortem compares the traces of an incident window with a baseline (by
 default the week before the window) and drafts postmortems/PM-YYYYMMDD-<slug>.md:
 summary, impact per entry point, root-cause suspects ranked by how much each
-node's own behaviour changed (with evidence and example traces), a timeline
-with charts, detection, related runbooks, and action items to fill in.
+node's own behaviour changed (with evidence, example traces and a chart of
+each one's own signal), what moved by node, edge and operation (rate,
+errors, p50, p99), a timeline with charts, detection, related runbooks, and
+action items to fill in.
 
 Times are RFC 3339 (2026-11-12T14:00:00Z) or relative to now (-2h, -90m).
 Sections for people live in keep blocks and survive regeneration.`,
