@@ -106,7 +106,7 @@ func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 	}
 	a.Suspects = rank(b, w)
 	a.Impact = impactOf(b, w)
-	a.Changes = changes(b, w, base.observedMinutes(base.From, base.To), math.Max(end.Sub(start).Minutes(), 1))
+	a.Changes = changes(b, w, watchOf(b, w, base.observedMinutes(base.From, base.To), math.Max(end.Sub(start).Minutes(), 1)))
 	times, buckets := win.series(win.From, win.To)
 	a.Minutes = minutes(times, buckets)
 	a.bracket(b, times, buckets)

@@ -33,7 +33,7 @@ const (
 const (
 	MovedNew    = "new"    // no traffic in the baseline, some in the window
 	MovedGone   = "gone"   // traffic in the baseline, none in the window
-	MovedRate   = "rate"   // three times the baseline's rate, or a third of it
+	MovedRate   = "rate"   // three times its share of the traffic in the baseline, or a third of it
 	MovedErrors = "errors" // the error ratio at least doubled, by two points or more
 	MovedP50    = "p50"    // the median at least 1.5 times the baseline's, 1 ms or more slower
 	MovedP99    = "p99"    // the p99 at least twice the baseline's, 5 ms or more slower
@@ -56,13 +56,26 @@ const (
 	minErrors      = 3
 )
 
+// watch is how long the baseline and the window were watched, and the
+// window's load: its traces per minute over the baseline's. A night-time
+// window of a weekly baseline carries a fraction of the average traffic;
+// a node's rate moves only when its share of the traffic does.
+type watch struct{ baseMinutes, winMinutes, load float64 }
+
+func watchOf(base, win *bucket, baseMinutes, winMinutes float64) watch {
+	load := 1.0
+	if base.traces > 0 && win.traces > 0 {
+		load = (float64(win.traces) / winMinutes) / (float64(base.traces) / baseMinutes)
+	}
+	return watch{baseMinutes, winMinutes, load}
+}
+
 // changes compares every node, edge and operation of the window with the
-// baseline, minutes being how long each lasted, and keeps those that moved,
-// largest first.
-func changes(base, win *bucket, baseMinutes, winMinutes float64) []Change {
+// baseline and keeps those that moved, largest first.
+func changes(base, win *bucket, sp watch) []Change {
 	var out []Change
 	keep := func(kind, name string, b, w traffic) {
-		if c := compare(kind, name, b, w, baseMinutes, winMinutes); len(c.Moved) > 0 {
+		if c := compare(kind, name, b, w, sp); len(c.Moved) > 0 {
 			out = append(out, c)
 		}
 	}
@@ -89,13 +102,13 @@ func changes(base, win *bucket, baseMinutes, winMinutes float64) []Change {
 }
 
 // compare measures both sides and says what moved.
-func compare(kind, name string, b, w traffic, baseMinutes, winMinutes float64) Change {
-	c := Change{Kind: kind, Name: name, Baseline: measure(b, baseMinutes), Window: measure(w, winMinutes)}
+func compare(kind, name string, b, w traffic, sp watch) Change {
+	c := Change{Kind: kind, Name: name, Baseline: measure(b, sp.baseMinutes), Window: measure(w, sp.winMinutes)}
 	moved := func(what string, size float64) {
 		c.Moved = append(c.Moved, what)
 		c.Size = math.Max(c.Size, math.Abs(size))
 	}
-	expected := c.Baseline.PerMinute * winMinutes
+	expected := c.Baseline.PerMinute * sp.winMinutes * sp.load
 	switch {
 	case b.n == 0 && w.n >= minCompared:
 		moved(MovedNew, math.Log(float64(w.n)))
@@ -106,7 +119,7 @@ func compare(kind, name string, b, w traffic, baseMinutes, winMinutes float64) C
 	case b.n == 0 || w.n == 0:
 		return c
 	}
-	if r := c.Window.PerMinute / c.Baseline.PerMinute; (r >= 3 || r <= 1.0/3) && math.Max(float64(w.n), expected) >= minRateCalls {
+	if r := c.Window.PerMinute / c.Baseline.PerMinute / sp.load; (r >= 3 || r <= 1.0/3) && math.Max(float64(w.n), expected) >= minRateCalls {
 		moved(MovedRate, math.Log(r))
 	}
 	be, we := c.Baseline.ErrorRatio, c.Window.ErrorRatio

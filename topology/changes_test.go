@@ -21,21 +21,27 @@ func TestWhatADashboardWouldShowMoving(t *testing.T) {
 	cases := []struct {
 		name  string
 		b, w  traffic
+		load  float64 // the window's traffic over the baseline's; 0 for the same
 		moved []string
 	}{
-		{"the same traffic moves nothing", spread(1000, 10, 20), spread(100, 1, 20), nil},
-		{"errors ten times as often move errors", spread(1000, 10, 20), spread(100, 10, 20), []string{MovedErrors}},
-		{"two errors are too few to say", spread(1000, 0, 20), spread(100, 2, 20), nil},
-		{"a median twice as slow moves p50 and p99", spread(1000, 0, 20), spread(100, 0, 40), []string{MovedP50, MovedP99}},
-		{"half a millisecond slower is not slower", spread(1000, 0, 0.5), spread(100, 0, 1), nil},
-		{"a third of the usual rate moves rate", spread(3000, 0, 20), spread(90, 0, 20), []string{MovedRate}},
-		{"twice the usual rate is a busy hour, not a change", spread(1000, 0, 20), spread(200, 0, 20), nil},
-		{"traffic the baseline never had is new", newTraffic(), spread(10, 0, 20), []string{MovedNew}},
-		{"traffic that stopped is gone", spread(1000, 0, 20), newTraffic(), []string{MovedGone}},
-		{"a rare call missing from a short window is not gone", spread(50, 0, 20), newTraffic(), nil},
+		{"the same traffic moves nothing", spread(1000, 10, 20), spread(100, 1, 20), 0, nil},
+		{"errors ten times as often move errors", spread(1000, 10, 20), spread(100, 10, 20), 0, []string{MovedErrors}},
+		{"two errors are too few to say", spread(1000, 0, 20), spread(100, 2, 20), 0, nil},
+		{"a median twice as slow moves p50 and p99", spread(1000, 0, 20), spread(100, 0, 40), 0, []string{MovedP50, MovedP99}},
+		{"half a millisecond slower is not slower", spread(1000, 0, 0.5), spread(100, 0, 1), 0, nil},
+		{"a third of the usual rate moves rate", spread(3000, 0, 20), spread(90, 0, 20), 0, []string{MovedRate}},
+		{"twice the usual rate is a busy hour, not a change", spread(1000, 0, 20), spread(200, 0, 20), 0, nil},
+		{"traffic the baseline never had is new", newTraffic(), spread(10, 0, 20), 0, []string{MovedNew}},
+		{"traffic that stopped is gone", spread(1000, 0, 20), newTraffic(), 0, []string{MovedGone}},
+		{"a rare call missing from a short window is not gone", spread(50, 0, 20), newTraffic(), 0, nil},
+		{"a third of the rate at night, when all traffic is a third, is no change", spread(3000, 0, 20), spread(100, 0, 20), 1.0 / 3, nil},
+		{"the usual rate when all else is a third is a share three times as large", spread(1000, 0, 20), spread(100, 0, 20), 1.0 / 3, []string{MovedRate}},
 	}
 	for _, c := range cases {
-		got := compare(ChangeNode, "x", c.b, c.w, 100, 10)
+		if c.load == 0 {
+			c.load = 1
+		}
+		got := compare(ChangeNode, "x", c.b, c.w, watch{baseMinutes: 100, winMinutes: 10, load: c.load})
 		if !slices.Equal(got.Moved, c.moved) || (len(c.moved) > 0) != (got.Size > 0) {
 			t.Errorf("%s: moved %v (size %.3g), want %v", c.name, got.Moved, got.Size, c.moved)
 		}
