@@ -54,11 +54,8 @@ type serviceProfile struct {
 }
 
 type opProfile struct {
-	spans   int64
-	selfSum float64
-	durSum  float64
-	self    latency
-	all     traffic
+	self latency // own time
+	all  traffic // the spans as they were: count, failures, duration
 }
 
 type gapProfile struct {
@@ -302,9 +299,6 @@ func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID stri
 		sp.ops[s.op] = op
 	}
 	op.all.add(s)
-	op.spans++
-	op.selfSum += self
-	op.durSum += s.durationMS()
 	op.self.add(self)
 	own := s.failed && !failedChild
 	if s.failed {
@@ -427,9 +421,6 @@ func (out *bucket) add(b *bucket) {
 				o.ops[opName] = oo
 			}
 			oo.all.merge(op.all)
-			oo.spans += op.spans
-			oo.selfSum += op.selfSum
-			oo.durSum += op.durSum
 			oo.self.merge(op.self)
 		}
 	}
