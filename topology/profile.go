@@ -104,6 +104,18 @@ type entryProfile struct {
 	lat            latency
 }
 
+func newEntryProfile() *entryProfile { return &entryProfile{lat: newLatency()} }
+
+// getOr returns m[k], made by mk and stored first if m lacks it.
+func getOr[K comparable, V any](m map[K]*V, k K, mk func() *V) *V {
+	v := m[k]
+	if v == nil {
+		v = mk()
+		m[k] = v
+	}
+	return v
+}
+
 // example is a trace that shows a service's trouble well.
 type example struct {
 	trace string
@@ -126,11 +138,7 @@ func newBucket() *bucket {
 
 func (p *Profile) at(t time.Time) *bucket {
 	k := int64(t.Sub(p.From) / p.bucket)
-	b := p.buckets[k]
-	if b == nil {
-		b = newBucket()
-		p.buckets[k] = b
-	}
+	b := getOr(p.buckets, k, newBucket)
 	return b
 }
 
@@ -213,11 +221,7 @@ func (p *Profile) add(t *openTrace) {
 }
 
 func (b *bucket) entry(name string, root *span) {
-	e := b.entries[name]
-	if e == nil {
-		e = &entryProfile{lat: newLatency()}
-		b.entries[name] = e
-	}
+	e := getOr(b.entries, name, newEntryProfile)
 	e.traces++
 	if root.failed {
 		e.failed++
@@ -257,11 +261,7 @@ func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID stri
 		if next > c.end {
 			wire += float64(next-c.end) / 1e6
 		}
-		g := p.edges[edgeName{s.service, c.service}]
-		if g == nil {
-			g = newGapProfile()
-			p.edges[edgeName{s.service, c.service}] = g
-		}
+		g := getOr(p.edges, edgeName{s.service, c.service}, newGapProfile)
 		g.all.record(c.failed, c.durationMS()+wire)
 		g.calls++
 		g.gapSum += wire
@@ -283,21 +283,13 @@ func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID stri
 	if calls(s.kind) && s.peer != nil && s.peer.name != s.service && len(kids) == 0 {
 		node = s.peer.name
 	}
-	sp := p.services[node]
-	if sp == nil {
-		sp = newServiceProfile()
-		p.services[node] = sp
-	}
+	sp := getOr(p.services, node, newServiceProfile)
 	if entering || node != s.service {
 		sp.served.add(s)
 	}
 	sp.spans++
 	sp.selfSum += self
-	op := sp.ops[s.op]
-	if op == nil {
-		op = newOpProfile()
-		sp.ops[s.op] = op
-	}
+	op := getOr(sp.ops, s.op, newOpProfile)
 	op.all.add(s)
 	op.self.add(self)
 	own := s.failed && !failedChild
@@ -401,11 +393,7 @@ func (p *Profile) merge(from, to time.Time) *bucket {
 func (out *bucket) add(b *bucket) {
 	out.traces += b.traces
 	for name, sp := range b.services {
-		o := out.services[name]
-		if o == nil {
-			o = newServiceProfile()
-			out.services[name] = o
-		}
+		o := getOr(out.services, name, newServiceProfile)
 		o.served.merge(sp.served)
 		o.spans += sp.spans
 		o.errors += sp.errors
@@ -415,21 +403,13 @@ func (out *bucket) add(b *bucket) {
 			o.keepExample(ex.trace, ex.score)
 		}
 		for opName, op := range sp.ops {
-			oo := o.ops[opName]
-			if oo == nil {
-				oo = newOpProfile()
-				o.ops[opName] = oo
-			}
+			oo := getOr(o.ops, opName, newOpProfile)
 			oo.all.merge(op.all)
 			oo.self.merge(op.self)
 		}
 	}
 	for k, g := range b.edges {
-		o := out.edges[k]
-		if o == nil {
-			o = newGapProfile()
-			out.edges[k] = o
-		}
+		o := getOr(out.edges, k, newGapProfile)
 		o.all.merge(g.all)
 		o.calls += g.calls
 		o.gapSum += g.gapSum
@@ -437,11 +417,7 @@ func (out *bucket) add(b *bucket) {
 	}
 	out.shapes.merge(b.shapes)
 	for k, e := range b.entries {
-		o := out.entries[k]
-		if o == nil {
-			o = &entryProfile{lat: newLatency()}
-			out.entries[k] = o
-		}
+		o := getOr(out.entries, k, newEntryProfile)
 		o.traces += e.traces
 		o.failed += e.failed
 		o.lat.merge(e.lat)
