@@ -18,6 +18,7 @@ import (
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/demo"
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/incident"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
 )
@@ -150,11 +151,11 @@ func publishWithPostmortem(t *testing.T) string {
 		Faults: []demo.Fault{{Node: "checkout", Start: start, End: start.Add(30 * time.Minute), ErrorRate: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	ib := topology.NewIncidentBuilder(topology.Options{}, &[2]time.Time{start.Add(-48 * time.Hour), start},
+	ib := incident.NewBuilder(topology.Options{}, &[2]time.Time{start.Add(-48 * time.Hour), start},
 		&[2]time.Time{start.Add(-15 * time.Minute), start.Add(45 * time.Minute)})
 	(&tracefile.Reader{Paths: []string{"-"}, Stdin: &buf}).Stream(context.Background(), func(b topology.Batch) error { ib.Add(b); return nil })
 	ib.Finish()
-	a, err := topology.Analyze(ib.Baseline, ib.Window, start, start.Add(30*time.Minute))
+	a, err := incident.Analyze(ib.Baseline, ib.Window, start, start.Add(30*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

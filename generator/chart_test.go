@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rbgen/rbgen/topology"
+	"github.com/rbgen/rbgen/incident"
 )
 
 func TestChartsOfMermaidSourceDrawWhatTheSourceHolds(t *testing.T) {
@@ -35,8 +35,8 @@ func TestChartsOfMermaidSourceDrawWhatTheSourceHolds(t *testing.T) {
 }
 
 func TestASuspectChartTitleCannotEndItsQuotes(t *testing.T) {
-	s := topology.Suspect{Node: "db\"]\n  bar [9", SeriesOf: "own errors, % of its spans", Series: []float64{1, math.NaN()}}
-	ms := []topology.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}, {T: time.Date(2026, 11, 16, 14, 1, 0, 0, time.UTC)}}
+	s := incident.Suspect{Node: "db\"]\n  bar [9", SeriesOf: "own errors, % of its spans", Series: []float64{1, math.NaN()}}
+	ms := []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}, {T: time.Date(2026, 11, 16, 14, 1, 0, 0, time.UTC)}}
 	src, _ := suspectChart(s, ms)
 	if strings.Count(src, `"`) != 2+2*len(ms) || strings.Count(src, "bar [") != 1 {
 		t.Errorf("the node name escaped its title:\n%s", src)
@@ -47,8 +47,8 @@ func TestASuspectChartTitleCannotEndItsQuotes(t *testing.T) {
 }
 
 func TestANodeTheBaselineNeverSawIsChartedWithoutABaseline(t *testing.T) {
-	s := topology.Suspect{Node: "new-service", SeriesOf: "own errors per 100 requests it served", Series: []float64{50}, SeriesBaseline: math.NaN()}
-	src, note := suspectChart(s, []topology.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}})
+	s := incident.Suspect{Node: "new-service", SeriesOf: "own errors per 100 requests it served", Series: []float64{50}, SeriesBaseline: math.NaN()}
+	src, note := suspectChart(s, []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}})
 	if strings.Contains(src, "line [") || strings.Contains(src, "NaN") || !strings.Contains(src, "bar [50]") ||
 		!strings.Contains(note, "the baseline never saw it") {
 		t.Errorf("chart (%s):\n%s", note, src)

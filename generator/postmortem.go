@@ -16,7 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rbgen/rbgen/config"
-	"github.com/rbgen/rbgen/topology"
+	"github.com/rbgen/rbgen/incident"
 )
 
 // Postmortem is what the postmortem template renders.
@@ -26,7 +26,7 @@ type Postmortem struct {
 	Duration        string
 	Severity        string
 	Summary         string // Markdown, escaped
-	A               *topology.Analysis
+	A               *incident.Analysis
 	Suspects        []SuspectView
 	Impact          []ImpactRow
 	Timeline        []Event
@@ -52,7 +52,7 @@ type ChangeRow struct {
 type SuspectView struct {
 	Rank     int
 	Node     string
-	Kind     string // topology.KindLatency, KindErrors or KindBehaviour
+	Kind     string // incident.KindLatency, KindErrors or KindBehaviour
 	Share    string
 	Evidence []string // escaped
 	Examples []string
@@ -90,7 +90,7 @@ type PostmortemOptions struct {
 }
 
 // PostmortemID names a postmortem by its start day and a slug.
-func PostmortemID(a *topology.Analysis, title string) string {
+func PostmortemID(a *incident.Analysis, title string) string {
 	slug := Slug(title)
 	if title == "" {
 		slug = "incident"
@@ -102,7 +102,7 @@ func PostmortemID(a *topology.Analysis, title string) string {
 }
 
 // PlanPostmortem works out the postmortem file and the index, writing nothing.
-func PlanPostmortem(a *topology.Analysis, opt PostmortemOptions) (*Plan, error) {
+func PlanPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Plan, error) {
 	pm := buildPostmortem(a, opt)
 	var buf bytes.Buffer
 	if err := opt.Templates.ExecuteTemplate(&buf, "postmortem.md.tmpl", pm); err != nil {
@@ -127,7 +127,7 @@ func PlanPostmortem(a *topology.Analysis, opt PostmortemOptions) (*Plan, error) 
 	return p, nil
 }
 
-func buildPostmortem(a *topology.Analysis, opt PostmortemOptions) *Postmortem {
+func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) *Postmortem {
 	id := PostmortemID(a, opt.Title)
 	pm := &Postmortem{ID: id, File: id + ".md", A: a, Start: a.Window.Start.UTC(), End: a.Window.End.UTC()}
 	pm.Title = opt.Title
@@ -160,21 +160,21 @@ func buildPostmortem(a *topology.Analysis, opt PostmortemOptions) *Postmortem {
 	return pm
 }
 
-func autoTitle(a *topology.Analysis) string {
+func autoTitle(a *incident.Analysis) string {
 	if len(a.Suspects) == 0 {
 		return "Incident on " + a.Window.Start.UTC().Format("2006-01-02 15:04")
 	}
 	s := a.Suspects[0]
 	switch s.Kind {
-	case topology.KindErrors:
+	case incident.KindErrors:
 		return s.Node + " failing"
-	case topology.KindBehaviour:
+	case incident.KindBehaviour:
 		return s.Node + " requests going wrong"
 	}
 	return s.Node + " slow"
 }
 
-func incidentSeverity(im topology.IncidentImpact) string {
+func incidentSeverity(im incident.IncidentImpact) string {
 	if im.Requests == 0 {
 		return "low"
 	}
@@ -190,7 +190,7 @@ func incidentSeverity(im topology.IncidentImpact) string {
 	return "low"
 }
 
-func suspectView(i int, s topology.Suspect, cfg *config.Config, links map[string][]RunbookLink) SuspectView {
+func suspectView(i int, s incident.Suspect, cfg *config.Config, links map[string][]RunbookLink) SuspectView {
 	v := SuspectView{Rank: i + 1, Node: s.Node, Kind: s.Kind, Share: Percent(s.Score), Examples: s.Examples, Runbooks: links[s.Node]}
 	for _, e := range s.Evidence {
 		v.Evidence = append(v.Evidence, MDSentence(e))
@@ -213,7 +213,7 @@ func suspectView(i int, s topology.Suspect, cfg *config.Config, links map[string
 // maxChangeRows keeps the table of what moved to what a reader scans.
 const maxChangeRows = 20
 
-func changeRows(cs []topology.Change) ([]ChangeRow, int) {
+func changeRows(cs []incident.Change) ([]ChangeRow, int) {
 	var out []ChangeRow
 	for i, c := range cs {
 		if i == maxChangeRows {
@@ -265,7 +265,7 @@ func runbooksNote(suspects []SuspectView, dir string) string {
 
 func hm(t time.Time) string { return t.UTC().Format("15:04") }
 
-func impactRows(im topology.IncidentImpact) []ImpactRow {
+func impactRows(im incident.IncidentImpact) []ImpactRow {
 	var out []ImpactRow
 	for _, e := range im.EntryPoints {
 		r := ImpactRow{Name: e.Name, Requests: e.Requests, Failed: e.Failed, Slow: e.Slow,
@@ -280,7 +280,7 @@ func impactRows(im topology.IncidentImpact) []ImpactRow {
 	return out
 }
 
-func timeline(a *topology.Analysis) []Event {
+func timeline(a *incident.Analysis) []Event {
 	var ev []Event
 	add := func(t time.Time, what string) {
 		if !t.IsZero() {
@@ -310,7 +310,7 @@ func timeline(a *topology.Analysis) []Event {
 // suspectChart draws a suspect's own signal per minute as bars, with its
 // baseline as a line, so the deviation and its dates read at a glance,
 // and says how to read it. A step without traffic has no bar.
-func suspectChart(s topology.Suspect, ms []topology.Minute) (chart, note string) {
+func suspectChart(s incident.Suspect, ms []incident.Minute) (chart, note string) {
 	if len(s.Series) != len(ms) || len(ms) == 0 || s.SeriesOf == "" {
 		return "", ""
 	}
@@ -358,7 +358,7 @@ func chartText(s string) string {
 
 // charts draws the entry points' failures and p95 per minute as Mermaid
 // xy charts, which GitHub, GitLab and the rbgen site render.
-func charts(ms []topology.Minute) (string, string) {
+func charts(ms []incident.Minute) (string, string) {
 	if len(ms) == 0 {
 		return "", ""
 	}
@@ -411,7 +411,7 @@ func pct(n, total int64) string {
 	return fmt.Sprintf("%s (%s)", humanCount(n), Percent(float64(n)/float64(total)))
 }
 
-func detection(a *topology.Analysis, cfg *config.Config) string {
+func detection(a *incident.Analysis, cfg *config.Config) string {
 	if a.Start.IsZero() {
 		return "The traces show no minute clearly outside the baseline's range, so no alert derived from them would have fired."
 	}
@@ -433,7 +433,7 @@ func actions(pm *Postmortem, cfg *config.Config) []string {
 		if i == 2 {
 			break
 		}
-		if s.Kind == topology.KindBehaviour {
+		if s.Kind == incident.KindBehaviour {
 			// The spans show what changed, not why: the reason is in the
 			// service's logs for the same requests.
 			out = append(out, fmt.Sprintf("| Read %s's logs for the example traces to see why its requests changed course (see Root cause) | %s | high | |",

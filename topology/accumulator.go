@@ -2,8 +2,6 @@ package topology
 
 import (
 	"sort"
-
-	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // accumulator holds everything that outlives a trace: bounded by nodes,
@@ -20,8 +18,6 @@ type accumulator struct {
 	minStart, maxEnd                                       uint64
 	mark                                                   uint64 // watermark at the current fold
 
-	tree    tree
-	bools   []bool
 	reached map[string]struct{}
 }
 
@@ -32,7 +28,6 @@ func newAccumulator(opt Options) *accumulator {
 		edges:   map[edgeKey]*edgeAcc{},
 		entries: map[string]*EntryPoint{},
 		msg:     newMessaging(opt.MaxLinks, uint64(opt.LinkWindow)),
-		tree:    tree{first: map[pcommon.SpanID]int{}},
 		reached: map[string]struct{}{},
 	}
 	a.msg.waiting.drop = a.giveUp
@@ -40,34 +35,20 @@ func newAccumulator(opt Options) *accumulator {
 }
 
 // seeSpan counts a span as it arrives; the window covers every span read.
-func (a *accumulator) seeSpan(s *span) {
+func (a *accumulator) seeSpan(s *Span) {
 	a.spans++
-	if s.start != 0 && (a.minStart == 0 || s.start < a.minStart) {
-		a.minStart = s.start
+	if s.Start != 0 && (a.minStart == 0 || s.Start < a.minStart) {
+		a.minStart = s.Start
 	}
-	if s.end > a.maxEnd {
-		a.maxEnd = s.end
+	if s.End > a.maxEnd {
+		a.maxEnd = s.End
 	}
 	// A service is a node as soon as it owns a span, even one that serves
 	// nothing (a cron job's root INTERNAL span).
-	n := a.service(s.service)
+	n := a.service(s.Service)
 	if s.namespace != "" && (n.namespace == "" || s.namespace < n.namespace) {
 		n.namespace = s.namespace
 	}
-}
-
-func (a *accumulator) scratchTree(spans []span) *tree {
-	a.tree.index(spans)
-	return &a.tree
-}
-
-func (a *accumulator) scratchBools(n int) []bool {
-	if cap(a.bools) < n {
-		a.bools = make([]bool, n)
-	}
-	a.bools = a.bools[:n]
-	clear(a.bools)
-	return a.bools
 }
 
 func (a *accumulator) scratchReached() map[string]struct{} {
@@ -78,28 +59,28 @@ func (a *accumulator) scratchReached() map[string]struct{} {
 // callStats accumulates calls, errors and latency.
 type callStats struct {
 	calls, errors int64
-	lat           latency
+	lat           Latency
 }
 
-func newCallStats() callStats { return callStats{lat: newLatency()} }
+func newCallStats() callStats { return callStats{lat: NewLatency()} }
 
 func (c *callStats) add(ms float64, failed bool) {
 	c.calls++
 	if failed {
 		c.errors++
 	}
-	c.lat.add(ms)
+	c.lat.Add(ms)
 }
 
 func (c *callStats) merge(o *callStats) {
 	c.calls += o.calls
 	c.errors += o.errors
-	c.lat.merge(o.lat)
+	c.lat.Merge(o.lat)
 }
 
 func (c *callStats) export() Stats {
 	return Stats{Calls: c.calls, Errors: c.errors,
-		P50MS: c.lat.quantile(0.50), P95MS: c.lat.quantile(0.95), P99MS: c.lat.quantile(0.99)}
+		P50MS: c.lat.Quantile(0.50), P95MS: c.lat.Quantile(0.95), P99MS: c.lat.Quantile(0.99)}
 }
 
 type nodeAcc struct {

@@ -42,31 +42,6 @@ func BenchmarkDecodeAndBuild(b *testing.B) {
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(spans), "allocs/span")
 }
 
-// BenchmarkIncidentProfile is BenchmarkDecodeAndBuild with the baseline
-// and window profiles a postmortem keeps (self times, wire times, handler
-// shapes) on top of the graph.
-func BenchmarkIncidentProfile(b *testing.B) {
-	var day bytes.Buffer
-	if _, err := demo.Write(&day, demo.Config{Days: 1}); err != nil {
-		b.Fatal(err)
-	}
-	all := [2]time.Time{time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}
-	b.SetBytes(int64(day.Len()))
-	b.ResetTimer()
-	var spans int64
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		ib := topology.NewIncidentBuilder(topology.Options{}, &all, &all)
-		err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(day.Bytes())}).Stream(context.Background(),
-			func(batch topology.Batch) error { ib.Add(batch); return nil })
-		if err != nil {
-			b.Fatal(err)
-		}
-		spans += ib.Finish().Spans
-	}
-	b.ReportMetric(float64(spans)/time.Since(start).Seconds(), "spans/s")
-}
-
 // BenchmarkPeakHeap streams a week and then ten weeks of the demo shop
 // through decode and build, generated on the fly so the input itself is
 // never in memory, and reports the largest live heap seen. The two numbers

@@ -75,8 +75,9 @@ type Builder struct {
 	store *store
 	acc   *accumulator
 	mark  uint64 // watermark: the latest span end seen, in unix nanoseconds
-	// also sees every closed trace; the incident profiles use it.
-	also func(t *openTrace)
+	view  Trace
+	// observers see every closed trace after the graph has.
+	observers []func(*Trace)
 }
 
 // NewBuilder returns an empty builder.
@@ -113,8 +114,8 @@ func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
 				s := spans.At(k)
 				sp := newSpan(rs.Resource(), s)
 				b.acc.seeSpan(&sp)
-				if sp.end > b.mark {
-					b.mark = sp.end
+				if sp.End > b.mark {
+					b.mark = sp.End
 				}
 				id := s.TraceID()
 				if whole && (len(ids) == 0 || ids[len(ids)-1] != id) {
@@ -148,10 +149,18 @@ func (b *Builder) close(t *openTrace) {
 		return
 	}
 	b.store.remove(t, b.mark)
-	b.acc.fold(t, b.mark)
-	if b.also != nil {
-		b.also(t)
+	b.view.resolve(t.id, t.spans, t.late)
+	b.acc.fold(&b.view, b.mark)
+	for _, fn := range b.observers {
+		fn(&b.view)
 	}
+}
+
+// Observe has fn called with every trace the builder closes, after the
+// graph has taken it: an incident profile reads the same view of each trace
+// as the graph. The Trace is only valid during the call.
+func (b *Builder) Observe(fn func(*Trace)) {
+	b.observers = append(b.observers, fn)
 }
 
 // Finish closes every open trace and returns the graph. The builder must not

@@ -6,65 +6,47 @@ import (
 )
 
 // fold applies the graph rules to one closed trace.
-func (a *accumulator) fold(t *openTrace, mark uint64) {
+func (a *accumulator) fold(t *Trace, mark uint64) {
 	a.mark = mark
-	if t.late {
-		a.lateSpans += int64(len(t.spans))
+	if t.Late {
+		a.lateSpans += int64(len(t.Spans))
 	} else {
 		a.traces++
 	}
-	spans := t.spans
-	tree := a.scratchTree(spans)
-	paired := a.scratchBools(len(spans))
+	spans := t.Spans
 	reached := a.scratchReached()
-	var root *span
 	for i := range spans {
 		s := &spans[i]
-		reached[s.service] = struct{}{}
-		if s.parent.IsEmpty() {
-			if root == nil || s.start < root.start {
-				root = s
-			}
-			a.foldRoot(t.id, s)
+		reached[s.Service] = struct{}{}
+		if s.Parent.IsEmpty() {
+			a.foldRoot(t.ID, s)
 			continue
 		}
-		pi, ok := tree.parentOf(s)
-		if !ok {
+		p, enters := t.Parent[i], t.Enters(i)
+		if p < 0 {
 			a.orphans++
-			if receives(s.kind) {
-				a.foldInbound(s)
-			}
-			if s.kind == ptrace.SpanKindConsumer {
-				a.consume(t.id, s)
-			}
-			continue
+		} else if enters {
+			a.foldCall(&spans[p], s)
 		}
-		p := &spans[pi]
-		switch {
-		case p.service != s.service, calls(p.kind) && receives(s.kind):
-			paired[pi] = true
-			a.foldCall(p, s)
+		if enters {
 			a.foldInbound(s)
-		case calls(s.kind):
-			// A client span nested in another of the same service (an HTTP
-			// library under an SDK call): the innermost one speaks for both.
-			paired[pi] = true
-		case s.kind == ptrace.SpanKindConsumer:
-			a.consume(t.id, s)
+		}
+		if s.Kind == ptrace.SpanKindConsumer && (p < 0 || !enters) {
+			a.consume(t.ID, s)
 		}
 	}
 	for i := range spans {
 		s := &spans[i]
-		if s.kind == ptrace.SpanKindProducer {
-			a.produce(t.id, s, paired[i])
-		} else if s.kind == ptrace.SpanKindClient && !paired[i] {
-			if name := a.foldUnpaired(s); name != "" {
-				reached[name] = struct{}{}
-			}
+		if s.Kind == ptrace.SpanKindProducer {
+			a.produce(t.ID, s, t.paired[i])
+		} else if peer := t.Callee(i); peer != nil {
+			reached[a.foldUnpaired(s, peer)] = struct{}{}
+		} else if s.Kind == ptrace.SpanKindClient && !t.paired[i] {
+			a.unresolved++
 		}
 	}
-	if root != nil && !t.late {
-		a.foldReach(root, reached)
+	if t.Root >= 0 && !t.Late {
+		a.foldReach(&spans[t.Root], reached)
 	}
 }
 
@@ -80,12 +62,12 @@ func receives(k ptrace.SpanKind) bool {
 // foldRoot handles a span with no parent: the trace's entry point, and for
 // a request served (SERVER, or no kind at all as in the Nezha data) an edge
 // from whoever sent it.
-func (a *accumulator) foldRoot(trace pcommon.TraceID, s *span) {
-	switch s.kind {
+func (a *accumulator) foldRoot(trace pcommon.TraceID, s *Span) {
+	switch s.Kind {
 	case ptrace.SpanKindServer, ptrace.SpanKindUnspecified:
 		a.foldInbound(s)
 		caller := a.userNode()
-		if s.caller != "" && s.caller != s.service {
+		if s.caller != "" && s.caller != s.Service {
 			caller = a.node(s.caller)
 			caller.virtualKind(KindExternal)
 		}
@@ -93,7 +75,7 @@ func (a *accumulator) foldRoot(trace pcommon.TraceID, s *span) {
 		if kind == "" {
 			kind = EdgeUnknown
 		}
-		a.edge(caller, a.service(s.service)).add(kind, s.durationMS(), s.failed)
+		a.edge(caller, a.service(s.Service)).add(kind, s.DurationMS(), s.Failed)
 	case ptrace.SpanKindConsumer:
 		a.foldInbound(s)
 		a.consume(trace, s)
@@ -103,10 +85,10 @@ func (a *accumulator) foldRoot(trace pcommon.TraceID, s *span) {
 // foldCall records the call from parent p to child s in another service.
 // The caller's CLIENT span, when there is one, measures the call as the
 // caller saw it (network included); otherwise the callee's span does.
-func (a *accumulator) foldCall(p, s *span) {
-	kind, ms, failed := "", s.durationMS(), s.failed
-	if calls(p.kind) {
-		kind, ms, failed = p.proto, p.durationMS(), p.failed || s.failed
+func (a *accumulator) foldCall(p, s *Span) {
+	kind, ms, failed := "", s.DurationMS(), s.Failed
+	if calls(p.Kind) {
+		kind, ms, failed = p.proto, p.DurationMS(), p.Failed || s.Failed
 	}
 	if kind == "" {
 		kind = s.proto
@@ -114,43 +96,39 @@ func (a *accumulator) foldCall(p, s *span) {
 	if kind == "" {
 		kind = EdgeUnknown
 	}
-	a.edge(a.service(p.service), a.service(s.service)).add(kind, ms, failed)
+	a.edge(a.service(p.Service), a.service(s.Service)).add(kind, ms, failed)
 }
 
 // foldInbound counts a request served by s's service.
-func (a *accumulator) foldInbound(s *span) {
-	n := a.service(s.service)
-	if receives(s.kind) {
+func (a *accumulator) foldInbound(s *Span) {
+	n := a.service(s.Service)
+	if receives(s.Kind) {
 		n.receives = true
 	}
-	n.kinds |= 1 << (uint8(s.kind) & 7)
-	n.stats.add(s.durationMS(), s.failed)
-	n.operation(s.op, s.opBy, a.opt.MaxOperations).add(s.durationMS(), s.failed)
+	n.kinds |= 1 << (uint8(s.Kind) & 7)
+	n.stats.add(s.DurationMS(), s.Failed)
+	n.operation(s.Op, s.opBy, a.opt.MaxOperations).add(s.DurationMS(), s.Failed)
 }
 
 // foldUnpaired turns a CLIENT span that reached no instrumented service into
-// a call to a virtual node, and returns that node's name ("" if none).
-func (a *accumulator) foldUnpaired(s *span) string {
-	if s.peer == nil || s.peer.name == s.service {
-		a.unresolved++
-		return ""
-	}
-	n := a.node(s.peer.name)
-	n.virtualKind(s.peer.kind)
+// a call to the virtual node its peer names, and returns that node's name.
+func (a *accumulator) foldUnpaired(s *Span, peer *Peer) string {
+	n := a.node(peer.Name)
+	n.virtualKind(peer.Kind)
 	if n.match == nil {
-		n.match = s.peer.match
+		n.match = peer.match
 	}
-	n.stats.add(s.durationMS(), s.failed)
-	n.operation(s.op, s.opBy, a.opt.MaxOperations).add(s.durationMS(), s.failed)
+	n.stats.add(s.DurationMS(), s.Failed)
+	n.operation(s.Op, s.opBy, a.opt.MaxOperations).add(s.DurationMS(), s.Failed)
 	// The edge takes the node's kind: "external" says more to an on-call
 	// engineer than the protocol the external API speaks.
-	a.edge(a.service(s.service), n).add(s.peer.kind, s.durationMS(), s.failed)
+	a.edge(a.service(s.Service), n).add(peer.Kind, s.DurationMS(), s.Failed)
 	return n.name
 }
 
 // foldReach credits the trace's entry point to every node it reached.
-func (a *accumulator) foldReach(root *span, reached map[string]struct{}) {
-	name := root.service + ": " + root.op
+func (a *accumulator) foldReach(root *Span, reached map[string]struct{}) {
+	name := root.Service + ": " + root.Op
 	ep := a.entries[name]
 	if ep == nil {
 		if len(a.entries) >= a.opt.MaxEntryPoints {
@@ -158,7 +136,7 @@ func (a *accumulator) foldReach(root *span, reached map[string]struct{}) {
 			ep = a.entries[name]
 		}
 		if ep == nil {
-			ep = &EntryPoint{Name: name, Service: root.service, Operation: root.op}
+			ep = &EntryPoint{Name: name, Service: root.Service, Operation: root.Op}
 			if name == OtherName {
 				ep.Service, ep.Operation = "", ""
 			}
@@ -171,7 +149,7 @@ func (a *accumulator) foldReach(root *span, reached map[string]struct{}) {
 			n.reachedBy(name, a.opt.MaxEntryPoints)
 		}
 	}
-	if root.kind == ptrace.SpanKindServer || root.kind == ptrace.SpanKindUnspecified {
+	if root.Kind == ptrace.SpanKindServer || root.Kind == ptrace.SpanKindUnspecified {
 		a.userNode().reachedBy(name, a.opt.MaxEntryPoints)
 	}
 }

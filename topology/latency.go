@@ -18,36 +18,38 @@ import (
 // a twelve-hour window of the demo shop.
 const sketchAccuracy = 0.01
 
-// latency accumulates call durations in milliseconds.
-type latency struct {
+// Latency accumulates call durations in milliseconds.
+type Latency struct {
 	sketch *ddsketch.DDSketch
 }
 
-func newLatency() latency {
+// NewLatency returns an empty sketch at rbgen's accuracy.
+func NewLatency() Latency {
 	m, err := mapping.NewLogarithmicMapping(sketchAccuracy)
 	if err != nil {
 		// The accuracy is a constant the mapping accepts.
 		panic(err)
 	}
-	return latency{sketch: ddsketch.NewDDSketch(m, sketchstore.NewBufferedPaginatedStore(), sketchstore.NewBufferedPaginatedStore())}
+	return Latency{sketch: ddsketch.NewDDSketch(m, sketchstore.NewBufferedPaginatedStore(), sketchstore.NewBufferedPaginatedStore())}
 }
 
-// add records one duration. Negative durations (a span whose end precedes
+// Add records one duration. Negative durations (a span whose end precedes
 // its start, seen with clock skew) count as zero rather than vanish.
-func (l latency) add(ms float64) {
+func (l Latency) Add(ms float64) {
 	if ms < 0 || math.IsNaN(ms) || math.IsInf(ms, 0) {
 		ms = 0
 	}
 	_ = l.sketch.Add(ms)
 }
 
-func (l latency) merge(o latency) {
+// Merge adds o's durations to l.
+func (l Latency) Merge(o Latency) {
 	_ = l.sketch.MergeWith(o.sketch)
 }
 
-// quantile returns the q-quantile rounded to the microsecond, so that output
+// Quantile returns the q-quantile rounded to the microsecond, so that output
 // does not carry the sketch's floating-point noise.
-func (l latency) quantile(q float64) float64 {
+func (l Latency) Quantile(q float64) float64 {
 	if l.sketch.IsEmpty() {
 		return 0
 	}
@@ -55,16 +57,29 @@ func (l latency) quantile(q float64) float64 {
 	if err != nil {
 		return 0
 	}
-	return roundMS(v)
+	return RoundMS(v)
 }
 
-func roundMS(v float64) float64 {
+// Empty says nothing was recorded, or l is the zero Latency.
+func (l Latency) Empty() bool { return l.sketch == nil || l.sketch.IsEmpty() }
+
+// Count is how many durations were recorded.
+func (l Latency) Count() float64 {
+	if l.sketch == nil {
+		return 0
+	}
+	return l.sketch.GetCount()
+}
+
+// RoundMS rounds milliseconds to the microsecond, below which a sketch's
+// numbers are noise.
+func RoundMS(v float64) float64 {
 	return math.Round(v*1000) / 1000
 }
 
-// countAbove estimates how many recorded values exceed x, to the sketch's
+// CountAbove estimates how many recorded values exceed x, to the sketch's
 // accuracy, by searching for the quantile at x.
-func (l latency) countAbove(x float64) int64 {
+func (l Latency) CountAbove(x float64) int64 {
 	n := l.sketch.GetCount()
 	if n == 0 {
 		return 0

@@ -61,8 +61,8 @@ func destKey(dest string, tracked int) string {
 
 // consume handles a CONSUMER span that no producer span in its own trace
 // explains.
-func (a *accumulator) consume(trace pcommon.TraceID, s *span) {
-	c := consumerCall{service: s.service, dest: s.dest, ms: s.durationMS(), failed: s.failed}
+func (a *accumulator) consume(trace pcommon.TraceID, s *Span) {
+	c := consumerCall{service: s.Service, dest: s.dest, ms: s.DurationMS(), failed: s.Failed}
 	for _, l := range s.links {
 		if ref, ok := a.msg.producers.get(l); ok {
 			a.linked(ref, c)
@@ -118,10 +118,10 @@ func (a *accumulator) byDestination(c consumerCall) {
 
 // produce handles a PRODUCER span; paired says a consumer in another
 // service is its child in the same trace.
-func (a *accumulator) produce(trace pcommon.TraceID, s *span, paired bool) {
+func (a *accumulator) produce(trace pcommon.TraceID, s *Span, paired bool) {
 	m := &a.msg
-	ref := producerRef{service: s.service, dest: s.dest}
-	key := spanKey{trace: trace, span: s.id}
+	ref := producerRef{service: s.Service, dest: s.dest}
+	key := spanKey{trace: trace, span: s.ID}
 	m.producers.expire(a.mark)
 	m.producers.put(key, ref, a.mark)
 	if w, ok := m.waiting.get(key); ok {
@@ -138,15 +138,15 @@ func (a *accumulator) produce(trace pcommon.TraceID, s *span, paired bool) {
 		if m.producersOf[dest] == nil {
 			m.producersOf[dest] = map[string]struct{}{}
 		}
-		m.producersOf[dest][s.service] = struct{}{}
+		m.producersOf[dest][s.Service] = struct{}{}
 	}
 	if paired {
 		m.consumed[ref] = struct{}{}
 		return
 	}
-	k := unpairedKey{service: s.service, dest: s.dest}
-	if s.peer != nil {
-		k.peer, k.peerKind = s.peer.name, s.peer.kind
+	k := unpairedKey{service: s.Service, dest: s.dest}
+	if s.Peer != nil {
+		k.peer, k.peerKind = s.Peer.Name, s.Peer.Kind
 	}
 	st := m.unpaired[k]
 	if st == nil {
@@ -154,7 +154,7 @@ func (a *accumulator) produce(trace pcommon.TraceID, s *span, paired bool) {
 		st = &cs
 		m.unpaired[k] = st
 	}
-	st.add(s.durationMS(), s.failed)
+	st.add(s.DurationMS(), s.Failed)
 }
 
 // settle resolves what only the whole input can: consumers matched by

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -18,92 +19,92 @@ func TestEdgeRules(t *testing.T) {
 		{
 			name: "a client span with a server span under it in another service is one http edge",
 			spans: []sp{
-				{trace: "t", id: "a1", svc: "a", name: "GET /", kind: server, dur: 10},
-				{trace: "t", id: "a2", parent: "a1", svc: "a", name: "GET", kind: client, start: 1, dur: 5, attrs: httpClient},
-				{trace: "t", id: "b1", parent: "a2", svc: "b", name: "GET /x", kind: server, start: 2, dur: 3},
+				{Trace: "t", ID: "a1", Svc: "a", Name: "GET /", Kind: server, Dur: 10},
+				{Trace: "t", ID: "a2", Parent: "a1", Svc: "a", Name: "GET", Kind: client, Start: 1, Dur: 5, Attrs: httpClient},
+				{Trace: "t", ID: "b1", Parent: "a2", Svc: "b", Name: "GET /x", Kind: server, Start: 2, Dur: 3},
 			},
 			want: []string{"a -> b (http)", "user -> a (unknown)"},
 		},
 		{
 			name: "spans without any kind make an edge wherever the service changes",
 			spans: []sp{
-				{trace: "t", id: "a1", svc: "frontend", name: "Recv", kind: none, dur: 10},
-				{trace: "t", id: "b1", parent: "a1", svc: "cart", name: "GetCart", kind: none, start: 1, dur: 3},
-				{trace: "t", id: "b2", parent: "b1", svc: "cart", name: "load", kind: none, start: 1, dur: 2},
-				{trace: "t", id: "c1", parent: "b2", svc: "redis", name: "HGET", kind: none, start: 1, dur: 1},
+				{Trace: "t", ID: "a1", Svc: "frontend", Name: "Recv", Kind: none, Dur: 10},
+				{Trace: "t", ID: "b1", Parent: "a1", Svc: "cart", Name: "GetCart", Kind: none, Start: 1, Dur: 3},
+				{Trace: "t", ID: "b2", Parent: "b1", Svc: "cart", Name: "load", Kind: none, Start: 1, Dur: 2},
+				{Trace: "t", ID: "c1", Parent: "b2", Svc: "redis", Name: "HGET", Kind: none, Start: 1, Dur: 1},
 			},
 			want: []string{"cart -> redis (cache)", "frontend -> cart (unknown)", "user -> frontend (unknown)"},
 		},
 		{
 			name: "a datastore reported as its own service of client spans is an edge to a datastore node",
 			spans: []sp{
-				{trace: "t", id: "d1", svc: "driver", name: "/FindNearest", kind: server, dur: 10},
-				{trace: "t", id: "r1", parent: "d1", svc: "redis", name: "GetDriver", kind: client, start: 1, dur: 1},
-				{trace: "t", id: "m1", parent: "d1", svc: "mysql", name: "SQL SELECT", kind: client, start: 2, dur: 1,
-					attrs: map[string]any{"peer.service": "mysql"}},
+				{Trace: "t", ID: "d1", Svc: "driver", Name: "/FindNearest", Kind: server, Dur: 10},
+				{Trace: "t", ID: "r1", Parent: "d1", Svc: "redis", Name: "GetDriver", Kind: client, Start: 1, Dur: 1},
+				{Trace: "t", ID: "m1", Parent: "d1", Svc: "mysql", Name: "SQL SELECT", Kind: client, Start: 2, Dur: 1,
+					Attrs: map[string]any{"peer.service": "mysql"}},
 			},
 			want: []string{"driver -> mysql (database)", "driver -> redis (cache)", "user -> driver (unknown)"},
 		},
 		{
 			name: "internal spans between a server span and its client span change nothing",
 			spans: []sp{
-				{trace: "t", id: "a1", svc: "a", name: "GET /", kind: server, dur: 10},
-				{trace: "t", id: "a2", parent: "a1", svc: "a", name: "handler", kind: internal, dur: 9},
-				{trace: "t", id: "a3", parent: "a2", svc: "a", name: "validate", kind: internal, dur: 8},
-				{trace: "t", id: "a4", parent: "a3", svc: "a", name: "GET", kind: client, dur: 5, attrs: httpClient},
-				{trace: "t", id: "b1", parent: "a4", svc: "b", name: "GET /x", kind: server, dur: 4},
+				{Trace: "t", ID: "a1", Svc: "a", Name: "GET /", Kind: server, Dur: 10},
+				{Trace: "t", ID: "a2", Parent: "a1", Svc: "a", Name: "handler", Kind: internal, Dur: 9},
+				{Trace: "t", ID: "a3", Parent: "a2", Svc: "a", Name: "validate", Kind: internal, Dur: 8},
+				{Trace: "t", ID: "a4", Parent: "a3", Svc: "a", Name: "GET", Kind: client, Dur: 5, Attrs: httpClient},
+				{Trace: "t", ID: "b1", Parent: "a4", Svc: "b", Name: "GET /x", Kind: server, Dur: 4},
 			},
 			want: []string{"a -> b (http)", "user -> a (unknown)"},
 		},
 		{
 			name: "a server span directly under another service's server span is an edge",
 			spans: []sp{
-				{trace: "t", id: "a1", svc: "a", name: "GET /", kind: server, dur: 10},
-				{trace: "t", id: "b1", parent: "a1", svc: "b", name: "GET /x", kind: server, dur: 4,
-					attrs: map[string]any{"rpc.system": "grpc"}},
+				{Trace: "t", ID: "a1", Svc: "a", Name: "GET /", Kind: server, Dur: 10},
+				{Trace: "t", ID: "b1", Parent: "a1", Svc: "b", Name: "GET /x", Kind: server, Dur: 4,
+					Attrs: map[string]any{"rpc.system": "grpc"}},
 			},
 			want: []string{"a -> b (grpc)", "user -> a (unknown)"},
 		},
 		{
 			name: "a service calling itself over the network is a self-edge",
 			spans: []sp{
-				{trace: "t", id: "a1", svc: "a", name: "GET /", kind: server, dur: 10},
-				{trace: "t", id: "a2", parent: "a1", svc: "a", name: "GET", kind: client, dur: 5, attrs: httpClient},
-				{trace: "t", id: "a3", parent: "a2", svc: "a", name: "GET /other", kind: server, dur: 4},
+				{Trace: "t", ID: "a1", Svc: "a", Name: "GET /", Kind: server, Dur: 10},
+				{Trace: "t", ID: "a2", Parent: "a1", Svc: "a", Name: "GET", Kind: client, Dur: 5, Attrs: httpClient},
+				{Trace: "t", ID: "a3", Parent: "a2", Svc: "a", Name: "GET /other", Kind: server, Dur: 4},
 			},
 			want: []string{"a -> a (http)", "user -> a (unknown)"},
 		},
 		{
 			name: "a span under another span of its own service is no self-edge",
 			spans: []sp{
-				{trace: "t", id: "a1", svc: "a", name: "GET /", kind: server, dur: 10},
-				{trace: "t", id: "a2", parent: "a1", svc: "a", name: "GET /inner", kind: server, dur: 5},
+				{Trace: "t", ID: "a1", Svc: "a", Name: "GET /", Kind: server, Dur: 10},
+				{Trace: "t", ID: "a2", Parent: "a1", Svc: "a", Name: "GET /inner", Kind: server, Dur: 5},
 			},
 			want: []string{"user -> a (unknown)"},
 		},
 		{
 			name: "an orphan span is counted and invents no edge",
 			spans: []sp{
-				{trace: "t", id: "b1", parent: "gone", svc: "b", name: "GET /x", kind: server, dur: 4},
-				{trace: "t", id: "b2", parent: "b1", svc: "b", name: "work", kind: internal, dur: 1},
+				{Trace: "t", ID: "b1", Parent: "gone", Svc: "b", Name: "GET /x", Kind: server, Dur: 4},
+				{Trace: "t", ID: "b2", Parent: "b1", Svc: "b", Name: "work", Kind: internal, Dur: 1},
 			},
 			want: nil,
 		},
 		{
 			name: "an entry point's caller is named by peer.service when the server span has it",
 			spans: []sp{
-				{trace: "t", id: "a1", svc: "api", name: "POST /hook", kind: server, dur: 10,
-					attrs: map[string]any{"peer.service": "partner-webhooks", "http.request.method": "POST"}},
+				{Trace: "t", ID: "a1", Svc: "api", Name: "POST /hook", Kind: server, Dur: 10,
+					Attrs: map[string]any{"peer.service": "partner-webhooks", "http.request.method": "POST"}},
 			},
 			want: []string{"partner-webhooks -> api (http)"},
 		},
 		{
 			name: "a root internal span is an entry point with no caller",
 			spans: []sp{
-				{trace: "t", id: "j1", svc: "cron", name: "nightly", kind: internal, dur: 10},
-				{trace: "t", id: "j2", parent: "j1", svc: "cron", name: "POST", kind: client, dur: 5,
-					attrs: map[string]any{"http.request.method": "POST"}},
-				{trace: "t", id: "b1", parent: "j2", svc: "billing", name: "POST /run", kind: server, dur: 4},
+				{Trace: "t", ID: "j1", Svc: "cron", Name: "nightly", Kind: internal, Dur: 10},
+				{Trace: "t", ID: "j2", Parent: "j1", Svc: "cron", Name: "POST", Kind: client, Dur: 5,
+					Attrs: map[string]any{"http.request.method": "POST"}},
+				{Trace: "t", ID: "b1", Parent: "j2", Svc: "billing", Name: "POST /run", Kind: server, Dur: 4},
 			},
 			want: []string{"cron -> billing (http)"},
 		},
@@ -152,8 +153,8 @@ func TestVirtualNodes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			g := build(t, topology.Options{}, []sp{
-				{trace: "t", id: "a1", svc: "app", name: "GET /", kind: server, dur: 10},
-				{trace: "t", id: "a2", parent: "a1", svc: "app", name: c.spanName, kind: client, start: 1, dur: 4, attrs: c.attrs},
+				{Trace: "t", ID: "a1", Svc: "app", Name: "GET /", Kind: server, Dur: 10},
+				{Trace: "t", ID: "a2", Parent: "a1", Svc: "app", Name: c.spanName, Kind: client, Start: 1, Dur: 4, Attrs: c.attrs},
 			})
 			n := node(t, g, c.wantNode)
 			if n.Kind != c.wantKind || !n.Virtual {
@@ -172,11 +173,11 @@ func TestVirtualNodes(t *testing.T) {
 
 func TestVirtualNodesAreOnePerInstance(t *testing.T) {
 	db := func(id, addr string) sp {
-		return sp{trace: "t", id: id, parent: "a1", svc: "app", name: "SELECT", kind: client, dur: 1,
-			attrs: map[string]any{"db.system.name": "postgresql", "server.address": addr, "db.namespace": "shop"}}
+		return sp{Trace: "t", ID: id, Parent: "a1", Svc: "app", Name: "SELECT", Kind: client, Dur: 1,
+			Attrs: map[string]any{"db.system.name": "postgresql", "server.address": addr, "db.namespace": "shop"}}
 	}
 	g := build(t, topology.Options{}, []sp{
-		{trace: "t", id: "a1", svc: "app", name: "GET /", kind: server, dur: 10},
+		{Trace: "t", ID: "a1", Svc: "app", Name: "GET /", Kind: server, Dur: 10},
 		db("d1", "pg-primary"), db("d2", "pg-replica"), db("d3", "pg-primary"),
 	})
 	if e := edge(t, g, "app", "pg-primary/shop"); e.Calls != 2 {
@@ -187,8 +188,8 @@ func TestVirtualNodesAreOnePerInstance(t *testing.T) {
 
 func TestUnpairedClientWithoutPeerIsUnresolved(t *testing.T) {
 	g := build(t, topology.Options{}, []sp{
-		{trace: "t", id: "a1", svc: "app", name: "GET /", kind: server, dur: 10},
-		{trace: "t", id: "a2", parent: "a1", svc: "app", name: "call", kind: client, dur: 4},
+		{Trace: "t", ID: "a1", Svc: "app", Name: "GET /", Kind: server, Dur: 10},
+		{Trace: "t", ID: "a2", Parent: "a1", Svc: "app", Name: "call", Kind: client, Dur: 4},
 	})
 	if g.UnresolvedClientSpans != 1 {
 		t.Errorf("unresolved = %d, want 1", g.UnresolvedClientSpans)
@@ -200,11 +201,11 @@ func TestUnpairedClientWithoutPeerIsUnresolved(t *testing.T) {
 
 func TestNestedClientSpansCountOnce(t *testing.T) {
 	g := build(t, topology.Options{}, []sp{
-		{trace: "t", id: "a1", svc: "app", name: "GET /", kind: server, dur: 10},
-		{trace: "t", id: "a2", parent: "a1", svc: "app", name: "sdk.Charge", kind: client, dur: 6,
-			attrs: map[string]any{"peer.service": "stripe"}},
-		{trace: "t", id: "a3", parent: "a2", svc: "app", name: "POST", kind: client, dur: 5,
-			attrs: map[string]any{"http.request.method": "POST", "url.full": "https://api.stripe.com/v1"}},
+		{Trace: "t", ID: "a1", Svc: "app", Name: "GET /", Kind: server, Dur: 10},
+		{Trace: "t", ID: "a2", Parent: "a1", Svc: "app", Name: "sdk.Charge", Kind: client, Dur: 6,
+			Attrs: map[string]any{"peer.service": "stripe"}},
+		{Trace: "t", ID: "a3", Parent: "a2", Svc: "app", Name: "POST", Kind: client, Dur: 5,
+			Attrs: map[string]any{"http.request.method": "POST", "url.full": "https://api.stripe.com/v1"}},
 	})
 	if got, want := edges(g), []string{"app -> api.stripe.com (external)", "user -> app (unknown)"}; !slices.Equal(got, want) {
 		t.Errorf("edges %q, want %q", got, want)
@@ -214,16 +215,16 @@ func TestNestedClientSpansCountOnce(t *testing.T) {
 func TestMessaging(t *testing.T) {
 	prod := func(trace, dest string) []sp {
 		return []sp{
-			{trace: trace, id: "c1", svc: "checkout", name: "POST /order", kind: server, dur: 10},
-			{trace: trace, id: "c2", parent: "c1", svc: "checkout", name: "orders publish", kind: producer, start: 1, dur: 1,
-				attrs: map[string]any{"messaging.system": "kafka", "messaging.destination.name": dest, "server.address": "kafka"}},
+			{Trace: trace, ID: "c1", Svc: "checkout", Name: "POST /order", Kind: server, Dur: 10},
+			{Trace: trace, ID: "c2", Parent: "c1", Svc: "checkout", Name: "orders publish", Kind: producer, Start: 1, Dur: 1,
+				Attrs: map[string]any{"messaging.system": "kafka", "messaging.destination.name": dest, "server.address": "kafka"}},
 		}
 	}
 	cons := func(trace, dest string, link *[2]string) sp {
-		s := sp{trace: trace, id: "f1", svc: "fulfillment", name: "orders process", kind: consumer, start: 50, dur: 20,
-			attrs: map[string]any{"messaging.system": "kafka", "messaging.destination.name": dest}}
+		s := sp{Trace: trace, ID: "f1", Svc: "fulfillment", Name: "orders process", Kind: consumer, Start: 50, Dur: 20,
+			Attrs: map[string]any{"messaging.system": "kafka", "messaging.destination.name": dest}}
 		if link != nil {
-			s.links = [][2]string{*link}
+			s.Links = [][2]string{*link}
 		}
 		return s
 	}
@@ -257,7 +258,7 @@ func TestMessaging(t *testing.T) {
 	})
 	t.Run("a consumer in the producer's trace is a plain parent-child edge", func(t *testing.T) {
 		c := cons("p", "orders", nil)
-		c.parent = "c2"
+		c.Parent = "c2"
 		g := build(t, topology.Options{}, append(prod("p", "orders"), c))
 		if e := edge(t, g, "checkout", "fulfillment"); e.Calls != 1 || e.Kind != topology.EdgeMessaging {
 			t.Errorf("edge = %+v", e)
@@ -282,8 +283,8 @@ func TestErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := sp{trace: "t", id: "a1", svc: "app", name: "GET /", kind: server, dur: 10, attrs: c.attrs}
-			s.status = statusCode(c.status)
+			s := sp{Trace: "t", ID: "a1", Svc: "app", Name: "GET /", Kind: server, Dur: 10, Attrs: c.attrs}
+			s.Status = statusCode(c.status)
 			g := build(t, topology.Options{}, []sp{s})
 			want := int64(0)
 			if c.failed {
@@ -305,8 +306,8 @@ func TestLatencyAndOperations(t *testing.T) {
 			route = "/health"
 		}
 		spans = append(spans,
-			sp{trace: "t" + id, id: "s" + id, svc: "api", name: "GET " + id, kind: server, dur: float64(i + 1),
-				attrs: map[string]any{"http.request.method": "GET", "http.route": route}})
+			sp{Trace: "t" + id, ID: "s" + id, Svc: "api", Name: "GET " + id, Kind: server, Dur: float64(i + 1),
+				Attrs: map[string]any{"http.request.method": "GET", "http.route": route}})
 	}
 	g := build(t, topology.Options{}, spans)
 	n := node(t, g, "api")
@@ -327,7 +328,7 @@ func TestOperationsAreCapped(t *testing.T) {
 	var spans []sp
 	for i := 0; i < 30; i++ {
 		id := string(rune('a' + i))
-		spans = append(spans, sp{trace: "t" + id, id: "s", svc: "api", name: "GET /item/" + id, kind: server, dur: 1})
+		spans = append(spans, sp{Trace: "t" + id, ID: "s", Svc: "api", Name: "GET /item/" + id, Kind: server, Dur: 1})
 	}
 	g := build(t, topology.Options{MaxOperations: 10}, spans)
 	ops := node(t, g, "api").Operations
@@ -339,14 +340,14 @@ func TestOperationsAreCapped(t *testing.T) {
 func TestBlastRadius(t *testing.T) {
 	page := func(trace, route string, callsDB bool) []sp {
 		s := []sp{
-			{trace: trace, id: "f1", svc: "frontend", name: route, kind: server, dur: 10,
-				attrs: map[string]any{"http.route": route, "http.request.method": "GET"}},
-			{trace: trace, id: "f2", parent: "f1", svc: "frontend", name: "GET", kind: client, dur: 5},
-			{trace: trace, id: "c1", parent: "f2", svc: "catalog", name: "list", kind: server, dur: 4},
+			{Trace: trace, ID: "f1", Svc: "frontend", Name: route, Kind: server, Dur: 10,
+				Attrs: map[string]any{"http.route": route, "http.request.method": "GET"}},
+			{Trace: trace, ID: "f2", Parent: "f1", Svc: "frontend", Name: "GET", Kind: client, Dur: 5},
+			{Trace: trace, ID: "c1", Parent: "f2", Svc: "catalog", Name: "list", Kind: server, Dur: 4},
 		}
 		if callsDB {
-			s = append(s, sp{trace: trace, id: "c2", parent: "c1", svc: "catalog", name: "SELECT", kind: client, dur: 1,
-				attrs: map[string]any{"db.system.name": "postgresql", "server.address": "pg"}})
+			s = append(s, sp{Trace: trace, ID: "c2", Parent: "c1", Svc: "catalog", Name: "SELECT", Kind: client, Dur: 1,
+				Attrs: map[string]any{"db.system.name": "postgresql", "server.address": "pg"}})
 		}
 		return s
 	}
@@ -365,7 +366,7 @@ func TestBlastRadius(t *testing.T) {
 
 func TestUserNodeYieldsItsNameToARealService(t *testing.T) {
 	g := build(t, topology.Options{}, []sp{
-		{trace: "t", id: "u1", svc: "user", name: "GET /check", kind: server, dur: 10},
+		{Trace: "t", ID: "u1", Svc: "user", Name: "GET /check", Kind: server, Dur: 10},
 	})
 	if got, want := edges(g), []string{"user (uninstrumented) -> user (unknown)"}; !slices.Equal(got, want) {
 		t.Errorf("edges %q, want %q", got, want)
@@ -376,11 +377,11 @@ func TestUserNodeYieldsItsNameToARealService(t *testing.T) {
 }
 
 func TestStreaming(t *testing.T) {
-	a1 := sp{trace: "t", id: "a1", svc: "a", name: "GET /", kind: server, dur: 10}
-	a2 := sp{trace: "t", id: "a2", parent: "a1", svc: "a", name: "GET", kind: client, start: 1, dur: 5}
-	b1 := sp{trace: "t", id: "b1", parent: "a2", svc: "b", name: "GET /x", kind: server, start: 2, dur: 3}
+	a1 := sp{Trace: "t", ID: "a1", Svc: "a", Name: "GET /", Kind: server, Dur: 10}
+	a2 := sp{Trace: "t", ID: "a2", Parent: "a1", Svc: "a", Name: "GET", Kind: client, Start: 1, Dur: 5}
+	b1 := sp{Trace: "t", ID: "b1", Parent: "a2", Svc: "b", Name: "GET /x", Kind: server, Start: 2, Dur: 3}
 	later := func(trace string, atMin float64) sp {
-		return sp{trace: trace, id: "z1", svc: "z", name: "tick", kind: internal, start: atMin * 60_000, dur: 1}
+		return sp{Trace: trace, ID: "z1", Svc: "z", Name: "tick", Kind: internal, Start: atMin * 60_000, Dur: 1}
 	}
 	t.Run("spans of one trace in different batches join up", func(t *testing.T) {
 		g := build(t, topology.Options{}, []sp{b1}, []sp{later("x", 1)}, []sp{a1, a2})
@@ -410,7 +411,7 @@ func TestStreaming(t *testing.T) {
 	t.Run("a whole batch closes its traces at once", func(t *testing.T) {
 		b := topology.NewBuilder(topology.Options{Horizon: time.Hour})
 		b.Add(topology.Batch{Traces: batch(a1, a2, b1), Whole: true})
-		b.Add(topology.Batch{Traces: batch(sp{trace: "t", id: "a9", parent: "a1", svc: "a", name: "late", kind: internal})})
+		b.Add(topology.Batch{Traces: batch(sp{Trace: "t", ID: "a9", Parent: "a1", Svc: "a", Name: "late", Kind: internal})})
 		g := b.Finish()
 		if g.LateSpans != 1 {
 			t.Errorf("late = %d, want 1: the whole trace was already closed", g.LateSpans)
@@ -420,10 +421,10 @@ func TestStreaming(t *testing.T) {
 
 func TestWindowAndCounts(t *testing.T) {
 	g := build(t, topology.Options{}, []sp{
-		{trace: "t", id: "a1", svc: "a", name: "GET /", kind: server, start: 0, dur: 10},
-		{trace: "t", id: "a2", parent: "a1", svc: "a", name: "x", kind: internal, start: 2, dur: 20},
+		{Trace: "t", ID: "a1", Svc: "a", Name: "GET /", Kind: server, Start: 0, Dur: 10},
+		{Trace: "t", ID: "a2", Parent: "a1", Svc: "a", Name: "x", Kind: internal, Start: 2, Dur: 20},
 	})
-	start := time.Unix(0, epochNS).UTC()
+	start := time.Unix(0, spantest.EpochNS).UTC()
 	if !g.Window.Start.Equal(start) || !g.Window.End.Equal(start.Add(22*time.Millisecond)) {
 		t.Errorf("window = %v", g.Window)
 	}
@@ -435,11 +436,11 @@ func TestWindowAndCounts(t *testing.T) {
 func TestSharedSpanIDs(t *testing.T) {
 	// Zipkin's shared spans: the client half and the server half have one ID.
 	g := build(t, topology.Options{}, []sp{
-		{trace: "t", id: "g0", svc: "guardian", name: "job", kind: internal, dur: 10},
-		{trace: "t", id: "x", parent: "g0", svc: "guardian", name: "delete", kind: client, dur: 5},
-		{trace: "t", id: "x", parent: "p0", svc: "platformapi", name: "delete", kind: none, dur: 5},
-		{trace: "t", id: "p1", parent: "x", svc: "platformapi", name: "delete subscriptions", kind: server, dur: 4},
-		{trace: "t", id: "p0", svc: "platformapi", name: "root", kind: internal, dur: 10},
+		{Trace: "t", ID: "g0", Svc: "guardian", Name: "job", Kind: internal, Dur: 10},
+		{Trace: "t", ID: "x", Parent: "g0", Svc: "guardian", Name: "delete", Kind: client, Dur: 5},
+		{Trace: "t", ID: "x", Parent: "p0", Svc: "platformapi", Name: "delete", Kind: none, Dur: 5},
+		{Trace: "t", ID: "p1", Parent: "x", Svc: "platformapi", Name: "delete subscriptions", Kind: server, Dur: 4},
+		{Trace: "t", ID: "p0", Svc: "platformapi", Name: "root", Kind: internal, Dur: 10},
 	})
 	edge(t, g, "guardian", "platformapi")
 }

@@ -9,20 +9,20 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// span is what the builder keeps of one span while its trace is open: the
+// Span is what the builder keeps of one Span while its trace is open: the
 // tree shape plus the few facts the rules need, decided while the pdata
 // attributes are at hand.
-type span struct {
-	id, parent pcommon.SpanID
-	service    string
-	op         string // server operation name
+type Span struct {
+	ID, Parent pcommon.SpanID
+	Service    string
+	Op         string // server operation name
 	opBy       uint8  // what named op: opSpanName, opRoute or opRPC
 	namespace  string // service.namespace of the resource
-	kind       ptrace.SpanKind
-	start, end uint64
-	failed     bool
+	Kind       ptrace.SpanKind
+	Start, End uint64
+	Failed     bool
 	proto      string // edge kind its attributes say, "" when they say nothing
-	peer       *peer  // for CLIENT and PRODUCER spans that name a peer
+	Peer       *Peer  // for CLIENT and PRODUCER spans that name a peer
 	caller     string // peer.service on a SERVER span: who called it
 	dest       string // messaging destination
 	links      []spanKey
@@ -34,10 +34,10 @@ type spanKey struct {
 	span  pcommon.SpanID
 }
 
-// peer is the far side of an outgoing call, as the span's attributes name it.
-type peer struct {
-	name  string
-	kind  string // node kind
+// Peer is the far side of an outgoing call, as the span's attributes name it.
+type Peer struct {
+	Name  string
+	Kind  string // node kind
 	match []Attr // the attributes that named it, for queries
 }
 
@@ -48,11 +48,11 @@ const (
 	opRPC
 )
 
-func (s *span) durationMS() float64 {
-	if s.end < s.start {
+func (s *Span) DurationMS() float64 {
+	if s.End < s.Start {
 		return 0
 	}
-	return float64(s.end-s.start) / 1e6
+	return float64(s.End-s.Start) / 1e6
 }
 
 // Semantic-convention attribute names, current first, then older ones that
@@ -71,24 +71,24 @@ var (
 	attrGRPCStatus  = []string{"rpc.grpc.status_code"}
 )
 
-func newSpan(res pcommon.Resource, s ptrace.Span) span {
+func newSpan(res pcommon.Resource, s ptrace.Span) Span {
 	attrs := s.Attributes()
-	sp := span{
-		id:        s.SpanID(),
-		parent:    s.ParentSpanID(),
-		service:   serviceName(res),
+	sp := Span{
+		ID:        s.SpanID(),
+		Parent:    s.ParentSpanID(),
+		Service:   serviceName(res),
 		namespace: str(res.Attributes(), "service.namespace"),
-		kind:      s.Kind(),
-		start:     uint64(s.StartTimestamp()),
-		end:       uint64(s.EndTimestamp()),
+		Kind:      s.Kind(),
+		Start:     uint64(s.StartTimestamp()),
+		End:       uint64(s.EndTimestamp()),
 		dest:      first(attrs, attrMsgDest),
 	}
-	sp.failed = failed(s.Status(), attrs)
+	sp.Failed = failed(s.Status(), attrs)
 	sp.proto = protocol(s.Kind(), attrs)
-	sp.op, sp.opBy = operationName(s.Name(), attrs)
+	sp.Op, sp.opBy = operationName(s.Name(), attrs)
 	switch s.Kind() {
 	case ptrace.SpanKindClient, ptrace.SpanKindProducer:
-		sp.peer = peerOf(s, attrs)
+		sp.Peer = peerOf(s, attrs)
 	case ptrace.SpanKindServer:
 		sp.caller = str(attrs, "peer.service")
 	case ptrace.SpanKindConsumer:
@@ -193,7 +193,7 @@ func opMatch(op string, by uint8) []Attr {
 // peerOf names the node an outgoing call reaches. One node per real
 // instance: peer.service when the caller names it, else the address
 // (plus the database namespace), else the database or messaging system.
-func peerOf(s ptrace.Span, attrs pcommon.Map) *peer {
+func peerOf(s ptrace.Span, attrs pcommon.Map) *Peer {
 	system := first(attrs, attrDBSystem)
 	msgSystem := first(attrs, attrMsgSystem)
 	kind := KindExternal
@@ -206,7 +206,7 @@ func peerOf(s ptrace.Span, attrs pcommon.Map) *peer {
 		kind = guessKind(s.Name(), attrs)
 	}
 	if name, key := firstKey(attrs, []string{"peer.service"}); name != "" {
-		return &peer{name: name, kind: kind, match: []Attr{{Key: key, Value: name}}}
+		return &Peer{Name: name, Kind: kind, match: []Attr{{Key: key, Value: name}}}
 	}
 	name, key := firstKey(attrs, attrServerAddr)
 	if name == "" {
@@ -220,11 +220,11 @@ func peerOf(s ptrace.Span, attrs pcommon.Map) *peer {
 			name += "/" + ns
 			match = append(match, Attr{Key: nsKey, Value: ns})
 		}
-		return &peer{name: name, kind: kind, match: match}
+		return &Peer{Name: name, Kind: kind, match: match}
 	}
 	for _, keys := range [][]string{attrDBSystem, attrMsgSystem} {
 		if sys, k := firstKey(attrs, keys); sys != "" {
-			return &peer{name: sys, kind: kind, match: []Attr{{Key: k, Value: sys}}}
+			return &Peer{Name: sys, Kind: kind, match: []Attr{{Key: k, Value: sys}}}
 		}
 	}
 	return nil

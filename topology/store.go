@@ -9,7 +9,7 @@ import (
 // openTrace holds the spans of one trace until it closes.
 type openTrace struct {
 	id    pcommon.TraceID
-	spans []span
+	spans []Span
 	// lastMark is the watermark when the trace last received a span; the
 	// trace closes once the watermark has moved a horizon past it.
 	lastMark uint64
@@ -35,7 +35,7 @@ func newStore(recentCap int, recentWindow uint64) *store {
 }
 
 // add files a span under its trace and marks the trace as just touched.
-func (s *store) add(id pcommon.TraceID, sp span, mark uint64) {
+func (s *store) add(id pcommon.TraceID, sp Span, mark uint64) {
 	t := s.open[id]
 	if t == nil {
 		_, late := s.recent.get(id)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/incident"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
 )
@@ -141,7 +142,7 @@ func runPostmortem(ctx context.Context, e *env, src *sourceFlags, f *postmortemF
 	if len(f.baselineInputs) == 0 {
 		baseline = &[2]time.Time{w.baseStart, w.baseEnd}
 	}
-	ib := topology.NewIncidentBuilder(topology.Options{Horizon: src.horizon, MaxOpenSpans: src.maxOpenSpans},
+	ib := incident.NewBuilder(topology.Options{Horizon: src.horizon, MaxOpenSpans: src.maxOpenSpans},
 		baseline, &[2]time.Time{w.start.Add(-leadIn), w.end.Add(leadIn)})
 	g, err := src.buildWith(ctx, e, args, cfg, ib.Builder)
 	if err != nil {
@@ -149,7 +150,7 @@ func runPostmortem(ctx context.Context, e *env, src *sourceFlags, f *postmortemF
 	}
 	base := ib.Baseline
 	if len(f.baselineInputs) > 0 {
-		bb := topology.NewIncidentBuilder(topology.Options{Horizon: src.horizon, MaxOpenSpans: src.maxOpenSpans},
+		bb := incident.NewBuilder(topology.Options{Horizon: src.horizon, MaxOpenSpans: src.maxOpenSpans},
 			&[2]time.Time{w.baseStart, w.baseEnd}, nil)
 		r := &tracefile.Reader{Paths: f.baselineInputs, Stdin: e.stdin, SkipBad: src.skipBad}
 		if err := r.Stream(ctx, func(b topology.Batch) error { bb.Add(b); return nil }); err != nil {
@@ -158,8 +159,8 @@ func runPostmortem(ctx context.Context, e *env, src *sourceFlags, f *postmortemF
 		bb.Finish()
 		base = bb.Baseline
 	}
-	a, err := topology.Analyze(base, ib.Window, w.start, w.end)
-	if errors.Is(err, topology.ErrEmptyProfile) {
+	a, err := incident.Analyze(base, ib.Window, w.start, w.end)
+	if errors.Is(err, incident.ErrEmptyProfile) {
 		return usagef("%v in the input (it covers %s to %s); check --start/--end%s", err,
 			g.Window.Start.Format(time.RFC3339), g.Window.End.Format(time.RFC3339), baselineHint(f))
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rbgen/rbgen/incident"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
 )
@@ -74,12 +75,12 @@ var verbose bool
 
 var everything = [2]time.Time{time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}
 
-func profile(path string, asBaseline bool) (*topology.Profile, error) {
-	var ib *topology.IncidentBuilder
+func profile(path string, asBaseline bool) (*incident.Profile, error) {
+	var ib *incident.Builder
 	if asBaseline {
-		ib = topology.NewIncidentBuilder(topology.Options{}, &everything, nil)
+		ib = incident.NewBuilder(topology.Options{}, &everything, nil)
 	} else {
-		ib = topology.NewIncidentBuilder(topology.Options{}, nil, &everything)
+		ib = incident.NewBuilder(topology.Options{}, nil, &everything)
 	}
 	err := (&tracefile.Reader{Paths: []string{path}}).Stream(context.Background(), func(b topology.Batch) error {
 		ib.Add(b)
@@ -127,7 +128,7 @@ func evaluate(corpus string, d dataset) (n, top1, top3 int, misses []string, err
 		// from 08:42:09 to 08:45:08), so the fault's three files start a
 		// minute before the injection minute.
 		start := t.Truncate(time.Minute).Add(-time.Minute)
-		a, aerr := topology.Analyze(base, win, start, start.Add(4*time.Minute))
+		a, aerr := incident.Analyze(base, win, start, start.Add(4*time.Minute))
 		if aerr != nil {
 			continue // no traces for this fault in the data
 		}

@@ -1,4 +1,4 @@
-package topology_test
+package incident_test
 
 import (
 	"encoding/hex"
@@ -11,10 +11,16 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/rbgen/rbgen/incident"
+	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/topology"
 )
 
-var epoch = time.Unix(0, epochNS).UTC()
+var epoch = time.Unix(0, spantest.EpochNS).UTC()
+
+type sp = spantest.Span
+
+func batch(spans ...sp) ptrace.Traces { return spantest.Batch(spans...) }
 
 // shop is one request to the web service's checkout: it reads the cart
 // locally, asks stock, then charges pay; how it goes is up to the options.
@@ -30,34 +36,34 @@ type shop struct {
 func (o shop) spans(trace string, at float64) []sp {
 	server := ptrace.SpanKindServer
 	client := ptrace.SpanKindClient
-	web := sp{trace: trace, id: trace + "w", svc: "web", name: "POST /checkout", kind: server, start: at, dur: 3}
+	web := sp{Trace: trace, ID: trace + "w", Svc: "web", Name: "POST /checkout", Kind: server, Start: at, Dur: 3}
 	if o.errorPage {
-		return []sp{web, {trace: trace, id: trace + "e", parent: web.id, svc: "web", name: "ErrorController.error", start: at + 1, dur: 1}}
+		return []sp{web, {Trace: trace, ID: trace + "e", Parent: web.ID, Svc: "web", Name: "ErrorController.error", Start: at + 1, Dur: 1}}
 	}
 	t := at + o.webSelf
-	out := []sp{web, {trace: trace, id: trace + "r", parent: web.id, svc: "web", name: "CartRepository.find", start: at + 0.5, dur: 0.5}}
+	out := []sp{web, {Trace: trace, ID: trace + "r", Parent: web.ID, Svc: "web", Name: "CartRepository.find", Start: at + 0.5, Dur: 0.5}}
 	for i := 0; i < max(o.stockCalls, 1); i++ {
 		c := fmt.Sprintf("%s%c", trace, 'a'+i) // span IDs keep 8 bytes
 		out = append(out,
-			sp{trace: trace, id: c, parent: web.id, svc: "web", name: "GET stock", kind: client, start: t, dur: o.stockSelf + 2 + o.stockWire},
-			sp{trace: trace, id: c + "s", parent: c, svc: "stock", name: "GET /stock", kind: server, start: t + 1 + o.stockWire/2, dur: o.stockSelf})
+			sp{Trace: trace, ID: c, Parent: web.ID, Svc: "web", Name: "GET stock", Kind: client, Start: t, Dur: o.stockSelf + 2 + o.stockWire},
+			sp{Trace: trace, ID: c + "s", Parent: c, Svc: "stock", Name: "GET /stock", Kind: server, Start: t + 1 + o.stockWire/2, Dur: o.stockSelf})
 		t += o.stockSelf + 3 + o.stockWire
 	}
-	out[0].dur = t - at + 1
+	out[0].Dur = t - at + 1
 	if o.stopAfterStock {
 		return out
 	}
-	out[0].dur += 13
+	out[0].Dur += 13
 	return append(out,
-		sp{trace: trace, id: trace + "c2", parent: web.id, svc: "web", name: "POST pay", kind: client, start: t, dur: 12},
-		sp{trace: trace, id: trace + "p", parent: trace + "c2", svc: "pay", name: "POST /charge", kind: server, start: t + 1, dur: 10})
+		sp{Trace: trace, ID: trace + "c2", Parent: web.ID, Svc: "web", Name: "POST pay", Kind: client, Start: t, Dur: 12},
+		sp{Trace: trace, ID: trace + "p", Parent: trace + "c2", Svc: "pay", Name: "POST /charge", Kind: server, Start: t + 1, Dur: 10})
 }
 
 // analyzeShop profiles an hour of baseline requests and five minutes of
 // window requests, each made by its function from the request's number.
-func analyzeShop(t *testing.T, base, win int, baseReq, winReq func(i int) shop) *topology.Analysis {
+func analyzeShop(t *testing.T, base, win int, baseReq, winReq func(i int) shop) *incident.Analysis {
 	t.Helper()
-	ib := topology.NewIncidentBuilder(topology.Options{},
+	ib := incident.NewBuilder(topology.Options{},
 		&[2]time.Time{epoch, epoch.Add(time.Hour)}, &[2]time.Time{epoch.Add(time.Hour), epoch.Add(time.Hour + 5*time.Minute)})
 	for i := 0; i < base; i++ {
 		at := float64(i) * float64(time.Hour/time.Millisecond) / float64(base)
@@ -68,7 +74,7 @@ func analyzeShop(t *testing.T, base, win int, baseReq, winReq func(i int) shop) 
 		ib.Add(topology.Batch{Traces: batch(winReq(i).spans(fmt.Sprintf("w%d", i), at)...), Whole: true})
 	}
 	ib.Finish()
-	a, err := topology.Analyze(ib.Baseline, ib.Window, epoch.Add(time.Hour), epoch.Add(time.Hour+5*time.Minute))
+	a, err := incident.Analyze(ib.Baseline, ib.Window, epoch.Add(time.Hour), epoch.Add(time.Hour+5*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +102,7 @@ func TestWhatRequestsDo(t *testing.T) {
 				s.stopAfterStock = i%3 != 0
 				return s
 			},
-			first: "web", kind: topology.KindBehaviour, evidence: "POST /checkout requests ended right after a call to stock (GET /stock) in 66% of cases (baseline 0%)",
+			first: "web", kind: incident.KindBehaviour, evidence: "POST /checkout requests ended right after a call to stock (GET /stock) in 66% of cases (baseline 0%)",
 		},
 		{
 			name: "an error handler that starts running is the suspect's evidence",
@@ -106,7 +112,7 @@ func TestWhatRequestsDo(t *testing.T) {
 				s.errorPage = i%4 == 0
 				return s
 			},
-			first: "web", kind: topology.KindBehaviour, evidence: "POST /checkout requests ran ErrorController.error in 25% of cases (baseline 0%)",
+			first: "web", kind: incident.KindBehaviour, evidence: "POST /checkout requests ran ErrorController.error in 25% of cases (baseline 0%)",
 		},
 		{
 			name: "a caller that asks three times instead of once is the suspect",
@@ -116,7 +122,7 @@ func TestWhatRequestsDo(t *testing.T) {
 				s.stockCalls = 3
 				return s
 			},
-			first: "web", kind: topology.KindBehaviour, evidence: "3 times each (baseline 1)",
+			first: "web", kind: incident.KindBehaviour, evidence: "3 times each (baseline 1)",
 		},
 		{
 			name: "failures that were in the baseline and are gone blame nobody",
@@ -140,7 +146,7 @@ func TestWhatRequestsDo(t *testing.T) {
 				s.stockSelf *= 5
 				return s
 			},
-			first: "stock", kind: topology.KindLatency,
+			first: "stock", kind: incident.KindLatency,
 		},
 	}
 	for _, c := range cases {
@@ -162,7 +168,7 @@ func TestWhatRequestsDo(t *testing.T) {
 			if all := strings.Join(top.Evidence, "\n"); !strings.Contains(all, c.evidence) {
 				t.Errorf("evidence lacks %q:\n%s", c.evidence, all)
 			}
-			if c.kind == topology.KindBehaviour {
+			if c.kind == incident.KindBehaviour {
 				if len(top.Examples) == 0 {
 					t.Error("no example traces")
 				}

@@ -1,4 +1,4 @@
-package topology
+package incident
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rbgen/rbgen/topology"
 )
 
 // A handler's shape is what one request to a service's operation did
@@ -60,17 +62,17 @@ func newHandlerShapes() handlerShapes {
 		runs: map[stepKey]float64{}, runs2: map[stepKey]float64{}}
 }
 
-// addTrace records the shape of every handler in one trace.
-func (h *handlerShapes) addTrace(spans []span, parent []int, children [][]int, trace string) {
-	for i := range spans {
-		if parent[i] >= 0 && spans[parent[i]].service == spans[i].service {
-			continue
+// addTrace records the shape of every request served in one trace.
+func (h *handlerShapes) addTrace(t *topology.Trace, trace string) {
+	for i := range t.Spans {
+		if t.Enters(i) {
+			h.addHandler(t, i, trace)
 		}
-		h.addHandler(spans, i, children, trace)
 	}
 }
 
-func (h *handlerShapes) addHandler(spans []span, root int, children [][]int, trace string) {
+func (h *handlerShapes) addHandler(t *topology.Trace, root int, trace string) {
+	spans := t.Spans
 	type item struct {
 		start uint64
 		depth int
@@ -79,13 +81,13 @@ func (h *handlerShapes) addHandler(spans []span, root int, children [][]int, tra
 	var items []item
 	var walk func(i, depth int)
 	walk = func(i, depth int) {
-		for _, c := range children[i] {
+		for _, c := range t.Children(i) {
 			s := &spans[c]
-			if s.service != spans[root].service {
-				items = append(items, item{s.start, depth, "→ " + s.service + ": " + s.op})
+			if s.Service != spans[root].Service {
+				items = append(items, item{s.Start, depth, "→ " + s.Service + ": " + s.Op})
 				continue
 			}
-			items = append(items, item{s.start, depth, s.op})
+			items = append(items, item{s.Start, depth, s.Op})
 			walk(c, depth+1)
 		}
 	}
@@ -96,7 +98,7 @@ func (h *handlerShapes) addHandler(spans []span, root int, children [][]int, tra
 		}
 		return items[a].depth < items[b].depth
 	})
-	k := handlerKey{spans[root].service, spans[root].op}
+	k := handlerKey{spans[root].Service, spans[root].Op}
 	h.handlers[k]++
 	seen := map[stepKey]bool{}
 	times := map[string]float64{}

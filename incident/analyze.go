@@ -1,15 +1,17 @@
-package topology
+package incident
 
 import (
 	"fmt"
 	"math"
 	"sort"
 	"time"
+
+	"github.com/rbgen/rbgen/topology"
 )
 
 // Analysis compares an incident window with a baseline.
 type Analysis struct {
-	Window, Baseline Window
+	Window, Baseline topology.Window
 	// Traces in each; a baseline or window with none cannot be analysed.
 	WindowTraces, BaselineTraces int64
 	// Suspects are ranked by how much of the deviation each explains at its
@@ -94,7 +96,7 @@ var ErrEmptyProfile = fmt.Errorf("no traces")
 // with the baseline. The window profile may reach beyond the window: the
 // minutes before and after it are the timeline's lead-in and tail.
 func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
-	a := &Analysis{Window: Window{Start: start, End: end}, Baseline: seen(base)}
+	a := &Analysis{Window: topology.Window{Start: start, End: end}, Baseline: seen(base)}
 	b := base.merge(base.From, base.To)
 	w := win.merge(start, end)
 	a.BaselineTraces, a.WindowTraces = b.traces, w.traces
@@ -124,9 +126,9 @@ func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 
 // seen is the part of a profile's range that held traces, to the minute: a
 // baseline read from files spans all time, its traces an hour.
-func seen(p *Profile) Window {
+func seen(p *Profile) topology.Window {
 	if p.Traces == 0 {
-		return Window{Start: p.From, End: p.To}
+		return topology.Window{Start: p.From, End: p.To}
 	}
 	from := p.First.Truncate(time.Minute)
 	to := p.Last.Truncate(time.Minute).Add(time.Minute)
@@ -136,7 +138,7 @@ func seen(p *Profile) Window {
 	if to.After(p.To) {
 		to = p.To
 	}
-	return Window{Start: from, End: to}
+	return topology.Window{Start: from, End: to}
 }
 
 func fmtT(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
@@ -159,16 +161,16 @@ type scores struct {
 // interquartile range, at least a tenth of the median or 50µs), times the
 // square root of the evidence (capped, so volume alone cannot make noise
 // significant). Under 20% of the baseline median is no shift at all.
-func shift(win, base latency, n int64) float64 {
-	if base.sketch.IsEmpty() || win.sketch.IsEmpty() {
+func shift(win, base topology.Latency, n int64) float64 {
+	if base.Empty() || win.Empty() {
 		return 0
 	}
-	bm, wm := base.quantile(0.5), win.quantile(0.5)
+	bm, wm := base.Quantile(0.5), win.Quantile(0.5)
 	d := wm - bm
 	if d <= 0.2*bm || d < 0.05 {
 		return 0
 	}
-	spread := math.Max(base.quantile(0.75)-base.quantile(0.25), math.Max(0.1*bm, 0.05))
+	spread := math.Max(base.Quantile(0.75)-base.Quantile(0.25), math.Max(0.1*bm, 0.05))
 	return d / spread * math.Sqrt(math.Min(float64(n), 50))
 }
 
@@ -231,12 +233,12 @@ func zOf(p float64) float64 {
 // times the median grew. Ranking by size, once a change is significant,
 // keeps a busy service's small steady drift (significant only because it
 // has many spans) behind a quiet service's fault.
-func gated(z float64, win, base latency) float64 {
+func gated(z float64, win, base topology.Latency) float64 {
 	if z < minEvidence {
 		return 0
 	}
 	const floor = 0.5 // ms
-	return math.Log((win.quantile(0.5) + floor) / (base.quantile(0.5) + floor))
+	return math.Log((win.Quantile(0.5) + floor) / (base.Quantile(0.5) + floor))
 }
 
 // A change needs a z-like score above this to count as evidence.
@@ -274,7 +276,7 @@ func rank(base, win *bucket) []Suspect {
 			if sc := get(name); z > sc.lat || z > 0 && z == sc.lat && opName < sc.selfOp {
 				sc.lat = z
 				sc.selfOp = opName
-				sc.selfWin, sc.selfBase = op.self.quantile(0.5), bs.ops[opName].self.quantile(0.5)
+				sc.selfWin, sc.selfBase = op.self.Quantile(0.5), bs.ops[opName].self.Quantile(0.5)
 				sc.selfShift = sc.selfWin - sc.selfBase
 			}
 		}
@@ -308,7 +310,7 @@ func rank(base, win *bucket) []Suspect {
 		}
 		if v > get(to).lat {
 			get(to).lat = v
-			get(to).wireShift = win.edges[k].wire.quantile(0.5) - base.edges[k].wire.quantile(0.5)
+			get(to).wireShift = win.edges[k].wire.Quantile(0.5) - base.edges[k].wire.Quantile(0.5)
 			get(to).selfShift = 0
 			get(to).selfOp = ""
 		}
@@ -426,7 +428,7 @@ func addedMS(base, win *bucket, name string) float64 {
 			b += g.gapSum / tb
 		}
 	}
-	return roundMS(math.Max(0, w-b))
+	return topology.RoundMS(math.Max(0, w-b))
 }
 
 func sortedExamples(ex []example) []example {
@@ -519,7 +521,7 @@ func evidence(base, win *bucket, name string, s *scores, changes []shapeChange) 
 			if k.to != name || g.calls == 0 || bg == nil || bg.calls == 0 || shift(g.wire, bg.wire, g.calls) < minEvidence {
 				continue
 			}
-			out = append(out, fmt.Sprintf("calls from %s spent a median %.3g ms on the wire (baseline %.3g ms)", k.from, g.wire.quantile(0.5), bg.wire.quantile(0.5)))
+			out = append(out, fmt.Sprintf("calls from %s spent a median %.3g ms on the wire (baseline %.3g ms)", k.from, g.wire.Quantile(0.5), bg.wire.Quantile(0.5)))
 		}
 		if added := addedMS(base, win, name); added > 0 {
 			out = append(out, fmt.Sprintf("in all, its own work and the wire time of calls to it added %.3g ms per traced request", added))
@@ -551,12 +553,12 @@ func impactOf(base, win *bucket) IncidentImpact {
 	sort.Strings(names)
 	for _, n := range names {
 		e := win.entries[n]
-		ei := EntryImpact{Name: n, Requests: e.traces, Failed: e.failed, WindowP99MS: e.lat.quantile(0.99)}
+		ei := EntryImpact{Name: n, Requests: e.traces, Failed: e.failed, WindowP99MS: e.lat.Quantile(0.99)}
 		if e.traces > 0 {
 			ei.FailRatio = float64(e.failed) / float64(e.traces)
 		}
 		if b := base.entries[n]; b != nil {
-			ei.BaselineP99MS = b.lat.quantile(0.99)
+			ei.BaselineP99MS = b.lat.Quantile(0.99)
 			if b.traces > 0 {
 				ei.BaselineFailRatio = float64(b.failed) / float64(b.traces)
 			}
@@ -567,7 +569,7 @@ func impactOf(base, win *bucket) IncidentImpact {
 	}
 	for i, ei := range im.EntryPoints {
 		if ei.BaselineP99MS > 0 {
-			im.EntryPoints[i].Slow = win.entries[ei.Name].lat.countAbove(ei.BaselineP99MS)
+			im.EntryPoints[i].Slow = win.entries[ei.Name].lat.CountAbove(ei.BaselineP99MS)
 			im.Slow += im.EntryPoints[i].Slow
 		}
 	}
@@ -578,14 +580,14 @@ func impactOf(base, win *bucket) IncidentImpact {
 func minutes(times []time.Time, buckets []*bucket) []Minute {
 	out := make([]Minute, len(buckets))
 	for i, b := range buckets {
-		all := newLatency()
+		all := topology.NewLatency()
 		out[i].T = times[i]
 		for _, e := range b.entries {
 			out[i].Requests += e.traces
 			out[i].Failed += e.failed
-			all.merge(e.lat)
+			all.Merge(e.lat)
 		}
-		out[i].P95MS = all.quantile(0.95)
+		out[i].P95MS = all.Quantile(0.95)
 	}
 	return out
 }

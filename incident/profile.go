@@ -1,10 +1,11 @@
-package topology
+package incident
 
 import (
 	"sort"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/rbgen/rbgen/topology"
 )
 
 // Profile is the evidence an incident analysis compares: per service, the
@@ -54,14 +55,14 @@ type serviceProfile struct {
 }
 
 type opProfile struct {
-	self latency // own time
+	self topology.Latency // own time
 	all  traffic // the spans as they were: count, failures, duration
 }
 
 type gapProfile struct {
 	calls  int64
 	gapSum float64
-	wire   latency
+	wire   topology.Latency
 	// all is the calls as the caller saw them: the callee's span and the
 	// wire time around it, which a client span's duration measures.
 	all traffic
@@ -70,41 +71,41 @@ type gapProfile struct {
 // traffic counts spans with their failures and durations.
 type traffic struct {
 	n, failed int64
-	dur       latency
+	dur       topology.Latency
 }
 
-func newTraffic() traffic { return traffic{dur: newLatency()} }
+func newTraffic() traffic { return traffic{dur: topology.NewLatency()} }
 
-func (c *traffic) add(s *span) { c.record(s.failed, s.durationMS()) }
+func (c *traffic) add(s *topology.Span) { c.record(s.Failed, s.DurationMS()) }
 
 func (c *traffic) record(failed bool, ms float64) {
 	c.n++
 	if failed {
 		c.failed++
 	}
-	c.dur.add(ms)
+	c.dur.Add(ms)
 }
 
 func (c *traffic) merge(o traffic) {
 	c.n += o.n
 	c.failed += o.failed
-	c.dur.merge(o.dur)
+	c.dur.Merge(o.dur)
 }
 
 func newServiceProfile() *serviceProfile {
 	return &serviceProfile{ops: map[string]*opProfile{}, served: newTraffic()}
 }
 
-func newOpProfile() *opProfile { return &opProfile{self: newLatency(), all: newTraffic()} }
+func newOpProfile() *opProfile { return &opProfile{self: topology.NewLatency(), all: newTraffic()} }
 
-func newGapProfile() *gapProfile { return &gapProfile{wire: newLatency(), all: newTraffic()} }
+func newGapProfile() *gapProfile { return &gapProfile{wire: topology.NewLatency(), all: newTraffic()} }
 
 type entryProfile struct {
 	traces, failed int64
-	lat            latency
+	lat            topology.Latency
 }
 
-func newEntryProfile() *entryProfile { return &entryProfile{lat: newLatency()} }
+func newEntryProfile() *entryProfile { return &entryProfile{lat: topology.NewLatency()} }
 
 // getOr returns m[k], made by mk and stored first if m lacks it.
 func getOr[K comparable, V any](m map[K]*V, k K, mk func() *V) *V {
@@ -142,24 +143,24 @@ func (p *Profile) at(t time.Time) *bucket {
 	return b
 }
 
-// IncidentBuilder reads traces once into a graph and the profiles of a
-// baseline and an incident window (either may be nil).
-type IncidentBuilder struct {
-	*Builder
+// Builder reads traces once into a graph and the profiles of a baseline
+// and an incident window (either may be nil).
+type Builder struct {
+	*topology.Builder
 	Baseline, Window *Profile
 }
 
-// NewIncidentBuilder profiles the traces that start in each range.
-func NewIncidentBuilder(opt Options, baseline, window *[2]time.Time) *IncidentBuilder {
-	ib := &IncidentBuilder{Builder: NewBuilder(opt)}
+// NewBuilder profiles the traces that start in each range.
+func NewBuilder(opt topology.Options, baseline, window *[2]time.Time) *Builder {
+	ib := &Builder{Builder: topology.NewBuilder(opt)}
 	if baseline != nil {
 		ib.Baseline = newProfile(baseline[0], baseline[1], 0)
 	}
 	if window != nil {
 		ib.Window = newProfile(window[0], window[1], time.Minute)
 	}
-	ib.also = func(t *openTrace) {
-		if t.late {
+	ib.Observe(func(t *topology.Trace) {
+		if t.Late {
 			return
 		}
 		for _, p := range []*Profile{ib.Baseline, ib.Window} {
@@ -167,18 +168,17 @@ func NewIncidentBuilder(opt Options, baseline, window *[2]time.Time) *IncidentBu
 				p.add(t)
 			}
 		}
-	}
+	})
 	return ib
 }
 
 // add profiles one closed trace if it starts in the profile's range.
-func (p *Profile) add(t *openTrace) {
-	spans := t.spans
+func (p *Profile) add(t *topology.Trace) {
+	spans := t.Spans
 	if len(spans) == 0 {
 		return
 	}
-	root := rootOf(spans)
-	start := unixNano(spans[root].start)
+	start := time.Unix(0, int64(spans[t.StartSpan()].Start)).UTC()
 	if start.Before(p.From) || !start.Before(p.To) {
 		return
 	}
@@ -193,40 +193,24 @@ func (p *Profile) add(t *openTrace) {
 	p.active[start.Unix()/60] = struct{}{}
 	b := p.at(start)
 	b.traces++
-	rs := &spans[root]
-	b.entry(rs.service+": "+rs.op, rs)
-
-	children := make([][]int, len(spans))
-	parent := make([]int, len(spans))
-	tr := tree{first: map[pcommon.SpanID]int{}}
-	tr.index(spans)
-	for i := range spans {
-		parent[i] = -1
-		if pi, ok := tr.parentOf(&spans[i]); ok && pi != i {
-			children[pi] = append(children[pi], i)
-			parent[i] = pi
-		}
+	if t.Root >= 0 {
+		rs := &spans[t.Root]
+		b.entry(rs.Service+": "+rs.Op, rs)
 	}
-	traceID := t.id.String()
-	b.shapes.addTrace(spans, parent, children, traceID)
+	traceID := t.ID.String()
+	b.shapes.addTrace(t, traceID)
 	for i := range spans {
-		var siblings []int
-		entering := true
-		if parent[i] >= 0 {
-			siblings = children[parent[i]]
-			entering = spans[parent[i]].service != spans[i].service
-		}
-		b.addSpan(spans, i, append([]int(nil), children[i]...), siblings, traceID, entering)
+		b.addSpan(t, i, traceID)
 	}
 }
 
-func (b *bucket) entry(name string, root *span) {
+func (b *bucket) entry(name string, root *topology.Span) {
 	e := getOr(b.entries, name, newEntryProfile)
 	e.traces++
-	if root.failed {
+	if root.Failed {
 		e.failed++
 	}
-	e.lat.add(root.durationMS())
+	e.lat.Add(root.DurationMS())
 }
 
 // addSpan records one span's own work, errors and the time its
@@ -234,66 +218,78 @@ func (b *bucket) entry(name string, root *span) {
 // previous call's end) to the first call's start, and from each call's end
 // to the next one's start or the span's end. That time is the edge's, so
 // it is kept apart from the span's own work.
-func (p *bucket) addSpan(spans []span, i int, kids, siblings []int, traceID string, entering bool) {
+func (p *bucket) addSpan(t *topology.Trace, i int, traceID string) {
+	spans := t.Spans
 	s := &spans[i]
-	sort.Slice(kids, func(a, b int) bool { return spans[kids[a]].start < spans[kids[b]].start })
+	kids := t.Children(i)
+	var siblings []int
+	if pi := t.Parent[i]; pi >= 0 {
+		siblings = t.Children(pi)
+	}
 	var busy intervals
 	failedChild := false
 	edgeTime := 0.0
 	for j, k := range kids {
 		c := &spans[k]
-		failedChild = failedChild || c.failed
-		busy.add(c.start, c.end)
-		if c.service == s.service {
+		failedChild = failedChild || c.Failed
+		busy.add(c.Start, c.End)
+		if c.Service == s.Service {
 			continue
 		}
 		wire := 0.0
-		if j == 0 && c.start > s.start {
-			wire += float64(c.start-s.start) / 1e6
+		if j == 0 && c.Start > s.Start {
+			wire += float64(c.Start-s.Start) / 1e6
 		}
-		next := s.end
+		next := s.End
 		for _, n := range kids[j+1:] {
-			if spans[n].start >= c.end {
-				next = min(next, spans[n].start)
+			if spans[n].Start >= c.End {
+				next = min(next, spans[n].Start)
 				break
 			}
 		}
-		if next > c.end {
-			wire += float64(next-c.end) / 1e6
+		if next > c.End {
+			wire += float64(next-c.End) / 1e6
 		}
-		g := getOr(p.edges, edgeName{s.service, c.service}, newGapProfile)
-		g.all.record(c.failed, c.durationMS()+wire)
+		g := getOr(p.edges, edgeName{s.Service, c.Service}, newGapProfile)
+		g.all.record(c.Failed, c.DurationMS()+wire)
 		g.calls++
 		g.gapSum += wire
-		g.wire.add(wire)
+		g.wire.Add(wire)
 		edgeTime += wire
 	}
 	// Work started after this span, beside it under the same parent, is
 	// what it waited on (Spring Cloud Gateway's handler span ends when the
 	// proxied call does), not its own.
-	for _, k := range siblings {
-		if k != i && spans[k].start > s.start {
-			busy.add(spans[k].start, spans[k].end)
+	// Siblings come in start order, and only those that start inside
+	// this span can cover any of it.
+	from := sort.Search(len(siblings), func(j int) bool { return spans[siblings[j]].Start > s.Start })
+	for _, k := range siblings[from:] {
+		if spans[k].Start >= s.End {
+			break
 		}
+		busy.add(spans[k].Start, spans[k].End)
 	}
-	self := max(0, s.durationMS()-busy.within(s.start, s.end)-edgeTime)
+	self := max(0, s.DurationMS()-busy.within(s.Start, s.End)-edgeTime)
 	// A call to something uninstrumented (a database, an external API) is
 	// that node's work: its duration is all the traces see of it.
-	node := s.service
-	if calls(s.kind) && s.peer != nil && s.peer.name != s.service && len(kids) == 0 {
-		node = s.peer.name
+	node, callee := s.Service, t.Callee(i)
+	if callee != nil {
+		node = callee.Name
 	}
 	sp := getOr(p.services, node, newServiceProfile)
-	if entering || node != s.service {
+	if callee != nil {
 		sp.served.add(s)
+	}
+	if t.Enters(i) {
+		getOr(p.services, s.Service, newServiceProfile).served.add(s)
 	}
 	sp.spans++
 	sp.selfSum += self
-	op := getOr(sp.ops, s.op, newOpProfile)
+	op := getOr(sp.ops, s.Op, newOpProfile)
 	op.all.add(s)
-	op.self.add(self)
-	own := s.failed && !failedChild
-	if s.failed {
+	op.self.Add(self)
+	own := s.Failed && !failedChild
+	if s.Failed {
 		sp.errors++
 	}
 	if own {
@@ -361,22 +357,6 @@ func lowest(ex []example) int {
 	return low
 }
 
-// rootOf picks the trace's root: the earliest span without a parent, or
-// the earliest span when every parent is missing.
-func rootOf(spans []span) int {
-	root, found := 0, false
-	for i := range spans {
-		isRoot := spans[i].parent.IsEmpty()
-		switch {
-		case isRoot && (!found || spans[i].start < spans[root].start):
-			root, found = i, true
-		case !found && spans[i].start < spans[root].start:
-			root = i
-		}
-	}
-	return root
-}
-
 // merge sums the buckets that start in [from, to) into one.
 func (p *Profile) merge(from, to time.Time) *bucket {
 	out := newBucket()
@@ -405,7 +385,7 @@ func (out *bucket) add(b *bucket) {
 		for opName, op := range sp.ops {
 			oo := getOr(o.ops, opName, newOpProfile)
 			oo.all.merge(op.all)
-			oo.self.merge(op.self)
+			oo.self.Merge(op.self)
 		}
 	}
 	for k, g := range b.edges {
@@ -413,14 +393,14 @@ func (out *bucket) add(b *bucket) {
 		o.all.merge(g.all)
 		o.calls += g.calls
 		o.gapSum += g.gapSum
-		o.wire.merge(g.wire)
+		o.wire.Merge(g.wire)
 	}
 	out.shapes.merge(b.shapes)
 	for k, e := range b.entries {
 		o := getOr(out.entries, k, newEntryProfile)
 		o.traces += e.traces
 		o.failed += e.failed
-		o.lat.merge(e.lat)
+		o.lat.Merge(e.lat)
 	}
 }
 

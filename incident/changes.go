@@ -1,4 +1,4 @@
-package topology
+package incident
 
 import (
 	"math"
@@ -144,7 +144,7 @@ func measure(t traffic, minutes float64) Traffic {
 	m := Traffic{Calls: t.n, PerMinute: float64(t.n) / math.Max(minutes, 1)}
 	if t.n > 0 {
 		m.ErrorRatio = float64(t.failed) / float64(t.n)
-		m.P50MS, m.P99MS = t.dur.quantile(0.5), t.dur.quantile(0.99)
+		m.P50MS, m.P99MS = t.dur.Quantile(0.5), t.dur.Quantile(0.99)
 	}
 	return m
 }

@@ -1,4 +1,4 @@
-package topology
+package incident
 
 import (
 	"slices"
@@ -11,7 +11,7 @@ func spread(n, failed int, ms float64) traffic {
 	t := newTraffic()
 	t.n, t.failed = int64(n), int64(failed)
 	for i := 0; i < n; i++ {
-		t.dur.add(ms)
+		t.dur.Add(ms)
 	}
 	return t
 }

@@ -1,8 +1,10 @@
-package topology
+package incident
 
 import (
 	"math"
 	"time"
+
+	"github.com/rbgen/rbgen/topology"
 )
 
 // bracket finds when the entry points' users first saw the incident, when
@@ -11,14 +13,14 @@ import (
 // after the peak that is back in range and stays there.
 func (a *Analysis) bracket(base *bucket, times []time.Time, buckets []*bucket) {
 	var fail, total int64
-	all := newLatency()
+	all := topology.NewLatency()
 	for _, e := range base.entries {
 		fail += e.failed
 		total += e.traces
-		all.merge(e.lat)
+		all.Merge(e.lat)
 	}
 	baseFail := float64(fail) / math.Max(float64(total), 1)
-	baseP95 := all.quantile(0.95)
+	baseP95 := all.Quantile(0.95)
 	sev := func(i int) (float64, bool) {
 		m := a.Minutes[i]
 		if m.Requests == 0 {
@@ -162,29 +164,29 @@ func (s *Suspect) value(b *bucket) float64 {
 	if s.selfOp != "" {
 		l = selfOf(b, s.Node, s.selfOp)
 	}
-	if l.sketch.IsEmpty() {
+	if l.Empty() {
 		return math.NaN()
 	}
-	return l.quantile(0.5)
+	return l.Quantile(0.5)
 }
 
 // selfOf is the own time of one of a node's operations; empty when it
 // did not run.
-func selfOf(b *bucket, node, op string) latency {
+func selfOf(b *bucket, node, op string) topology.Latency {
 	if sp := b.services[node]; sp != nil {
-		if o := sp.ops[op]; o != nil && o.self.sketch != nil {
+		if o := sp.ops[op]; o != nil && !o.self.Empty() {
 			return o.self
 		}
 	}
-	return newLatency()
+	return topology.NewLatency()
 }
 
 // wireOf is the wire time of every call to a node, whoever made it.
-func wireOf(b *bucket, node string) latency {
-	all := newLatency()
+func wireOf(b *bucket, node string) topology.Latency {
+	all := topology.NewLatency()
 	for k, e := range b.edges {
-		if k.to == node && e.wire.sketch != nil {
-			all.merge(e.wire)
+		if k.to == node && !e.wire.Empty() {
+			all.Merge(e.wire)
 		}
 	}
 	return all

@@ -1,4 +1,4 @@
-package topology_test
+package incident_test
 
 import (
 	"bytes"
@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/incident"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
 )
 
-// incident writes two days of the demo shop with a fault on the second
+// analyzeFault writes two days of the demo shop with a fault on the second
 // afternoon and analyses [from, to) against the week before.
-func incident(t *testing.T, f demo.Fault, from, to time.Time) (*topology.Analysis, demo.Stats) {
+func analyzeFault(t *testing.T, f demo.Fault, from, to time.Time) (*incident.Analysis, demo.Stats) {
 	t.Helper()
 	var buf bytes.Buffer
 	st, err := demo.Write(&buf, demo.Config{Days: 2, PeakPerHour: 1200, Faults: []demo.Fault{f}})
@@ -24,7 +25,7 @@ func incident(t *testing.T, f demo.Fault, from, to time.Time) (*topology.Analysi
 		t.Fatal(err)
 	}
 	lead := 15 * time.Minute
-	ib := topology.NewIncidentBuilder(topology.Options{},
+	ib := incident.NewBuilder(topology.Options{},
 		&[2]time.Time{from.Add(-7 * 24 * time.Hour), from}, &[2]time.Time{from.Add(-lead), to.Add(lead)})
 	err = (&tracefile.Reader{Paths: []string{"-"}, Stdin: &buf}).Stream(context.Background(), func(b topology.Batch) error {
 		ib.Add(b)
@@ -34,7 +35,7 @@ func incident(t *testing.T, f demo.Fault, from, to time.Time) (*topology.Analysi
 		t.Fatal(err)
 	}
 	ib.Finish()
-	a, err := topology.Analyze(ib.Baseline, ib.Window, from, to)
+	a, err := incident.Analyze(ib.Baseline, ib.Window, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +55,14 @@ func TestIncidentsOnTheDemoShop(t *testing.T) {
 		fault demo.Fault
 		moved string // what the node's own change shows
 	}{
-		{"errors in one service put that service first", demo.Fault{Node: "checkout", ErrorRate: 1}, topology.MovedErrors},
-		{"latency in one database puts that database first", demo.Fault{Node: "catalog-db/products", Latency: 300 * time.Millisecond}, topology.MovedP50},
+		{"errors in one service put that service first", demo.Fault{Node: "checkout", ErrorRate: 1}, incident.MovedErrors},
+		{"latency in one database puts that database first", demo.Fault{Node: "catalog-db/products", Latency: 300 * time.Millisecond}, incident.MovedP50},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.fault
 			f.Start, f.End = faultStart, faultEnd
-			a, st := incident(t, f, faultStart, faultEnd)
+			a, st := analyzeFault(t, f, faultStart, faultEnd)
 			if len(a.Suspects) == 0 || a.Suspects[0].Node != f.Node {
 				t.Fatalf("suspects %+v, want %s first", a.Suspects, f.Node)
 			}
@@ -69,7 +70,7 @@ func TestIncidentsOnTheDemoShop(t *testing.T) {
 			if len(top.Evidence) == 0 || len(top.Examples) == 0 {
 				t.Errorf("suspect #1 has no evidence or example traces: %+v", top)
 			}
-			if c := changeOf(a, topology.ChangeNode, f.Node); c == nil || !slices.Contains(c.Moved, tc.moved) {
+			if c := changeOf(a, incident.ChangeNode, f.Node); c == nil || !slices.Contains(c.Moved, tc.moved) {
 				t.Errorf("the changes show %s as %+v, want %s moved", f.Node, c, tc.moved)
 			}
 			if len(top.Series) != len(a.Minutes) || top.SeriesOf == "" {
@@ -106,15 +107,15 @@ func TestIncidentsOnTheDemoShop(t *testing.T) {
 }
 
 func TestIncidentErrors(t *testing.T) {
-	ib := topology.NewIncidentBuilder(topology.Options{}, &[2]time.Time{faultStart.Add(-time.Hour), faultStart},
+	ib := incident.NewBuilder(topology.Options{}, &[2]time.Time{faultStart.Add(-time.Hour), faultStart},
 		&[2]time.Time{faultStart, faultEnd})
 	ib.Finish()
-	if _, err := topology.Analyze(ib.Baseline, ib.Window, faultStart, faultEnd); !errors.Is(err, topology.ErrEmptyProfile) {
+	if _, err := incident.Analyze(ib.Baseline, ib.Window, faultStart, faultEnd); !errors.Is(err, incident.ErrEmptyProfile) {
 		t.Errorf("err = %v, want ErrEmptyProfile", err)
 	}
 }
 
-func changeOf(a *topology.Analysis, kind, name string) *topology.Change {
+func changeOf(a *incident.Analysis, kind, name string) *incident.Change {
 	for i, c := range a.Changes {
 		if c.Kind == kind && c.Name == name {
 			return &a.Changes[i]

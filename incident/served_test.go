@@ -1,0 +1,61 @@
+package incident
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/rbgen/rbgen/topology"
+	"github.com/rbgen/rbgen/tracefile"
+)
+
+// TestGraphCallsAreTheRequestsAProfileServed reads each file once into a
+// graph and a profile of all time, and requires that every node's calls in
+// the graph are the requests the profile says it served: both read the
+// same view of each trace.
+func TestGraphCallsAreTheRequestsAProfileServed(t *testing.T) {
+	files := []string{"../testdata/demo-week.otlp.jsonl.gz"}
+	const corpus = "../../shared/corpus"
+	if _, err := os.Stat(corpus); err == nil {
+		for _, pattern := range []string{"*/*.otlp.jsonl*", "*/*/*.otlp.jsonl*"} {
+			more, _ := filepath.Glob(filepath.Join(corpus, pattern))
+			files = append(files, more...)
+		}
+	} else {
+		t.Logf("corpus not found at %s: checking the demo week only", corpus)
+	}
+	sort.Strings(files)
+	all := [2]time.Time{time.Unix(0, 0), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			ib := NewBuilder(topology.Options{}, &all, nil)
+			err := (&tracefile.Reader{Paths: []string{path}}).Stream(context.Background(), func(b topology.Batch) error {
+				ib.Add(b)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := ib.Finish()
+			if g.LateSpans > 0 {
+				t.Skipf("%d late spans: the graph counts them, a profile does not", g.LateSpans)
+			}
+			served := ib.Baseline.merge(all[0], all[1]).services
+			for _, n := range g.Nodes {
+				if n.Kind == topology.KindMessaging && n.Virtual {
+					continue // a broker is credited only once the whole input shows nobody consumed
+				}
+				var got int64
+				if sp := served[n.Name]; sp != nil {
+					got = sp.served.n
+				}
+				if got != n.Calls {
+					t.Errorf("%s: %d calls in the graph, %d requests served in the profile", n.Name, n.Calls, got)
+				}
+			}
+		})
+	}
+}

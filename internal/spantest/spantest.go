@@ -1,0 +1,87 @@
+// Package spantest builds OTLP spans from short descriptions, for the
+// tests of the packages that read spans.
+package spantest
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// Span describes one span for a test; times are milliseconds from an epoch.
+type Span struct {
+	Trace, ID, Parent string // short names, hashed into IDs
+	Svc, Name         string
+	Kind              ptrace.SpanKind
+	Start, Dur        float64
+	Attrs             map[string]any
+	Status            ptrace.StatusCode
+	Links             [][2]string // trace, span
+}
+
+// EpochNS is the time tests count from, in Unix nanoseconds.
+const EpochNS = 1_700_000_000_000_000_000
+
+// TraceID makes a trace ID from a short name.
+func TraceID(s string) pcommon.TraceID {
+	var id pcommon.TraceID
+	copy(id[:], padID(s, 16))
+	return id
+}
+
+// SpanID makes a span ID from a short name; "" is the empty ID.
+func SpanID(s string) pcommon.SpanID {
+	var id pcommon.SpanID
+	if s == "" {
+		return id
+	}
+	copy(id[:], padID(s, 8))
+	return id
+}
+
+func padID(s string, n int) []byte {
+	b := make([]byte, n)
+	copy(b, s)
+	b[n-1] |= 1 // never all zero
+	return b
+}
+
+// Batch puts the spans into one ptrace.Traces, one ResourceSpans per span
+// so services mix freely.
+func Batch(spans ...Span) ptrace.Traces {
+	td := ptrace.NewTraces()
+	for _, s := range spans {
+		rs := td.ResourceSpans().AppendEmpty()
+		if s.Svc != "" {
+			rs.Resource().Attributes().PutStr("service.name", s.Svc)
+		}
+		out := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		out.SetTraceID(TraceID(s.Trace))
+		out.SetSpanID(SpanID(s.ID))
+		out.SetParentSpanID(SpanID(s.Parent))
+		out.SetName(s.Name)
+		out.SetKind(s.Kind)
+		start := uint64(EpochNS) + uint64(s.Start*1e6)
+		out.SetStartTimestamp(pcommon.Timestamp(start))
+		out.SetEndTimestamp(pcommon.Timestamp(start + uint64(s.Dur*1e6)))
+		out.Status().SetCode(s.Status)
+		if err := out.Attributes().FromRaw(s.Attrs); err != nil {
+			panic(err)
+		}
+		for _, l := range s.Links {
+			link := out.Links().AppendEmpty()
+			link.SetTraceID(TraceID(l[0]))
+			link.SetSpanID(SpanID(l[1]))
+		}
+	}
+	return td
+}
+
+// The span kinds, short, for tables of spans.
+const (
+	Server   = ptrace.SpanKindServer
+	Client   = ptrace.SpanKindClient
+	Internal = ptrace.SpanKindInternal
+	Producer = ptrace.SpanKindProducer
+	Consumer = ptrace.SpanKindConsumer
+	None     = ptrace.SpanKindUnspecified
+)
