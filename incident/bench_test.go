@@ -36,4 +36,3 @@ func BenchmarkIncidentProfile(b *testing.B) {
 	}
 	b.ReportMetric(float64(spans)/time.Since(start).Seconds(), "spans/s")
 }
-

@@ -4,7 +4,6 @@ import (
 	"sort"
 	"time"
 
-
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -56,7 +55,7 @@ type serviceProfile struct {
 
 type opProfile struct {
 	self topology.Latency // own time
-	all  traffic // the spans as they were: count, failures, duration
+	all  traffic          // the spans as they were: count, failures, duration
 }
 
 type gapProfile struct {
