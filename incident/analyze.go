@@ -272,7 +272,7 @@ func rank(base, win *bucket) []Suspect {
 			if bs == nil || bs.ops[opName] == nil {
 				continue
 			}
-			z := gated(shift(op.self, bs.ops[opName].self, op.all.n), op.self, bs.ops[opName].self)
+			z := gated(shift(op.self, bs.ops[opName].self, op.all.Calls), op.self, bs.ops[opName].self)
 			if sc := get(name); z > sc.lat || z > 0 && z == sc.lat && opName < sc.selfOp {
 				sc.lat = z
 				sc.selfOp = opName

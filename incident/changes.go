@@ -110,26 +110,26 @@ func compare(kind, name string, b, w traffic, sp watch) Change {
 	}
 	expected := c.Baseline.PerMinute * sp.winMinutes * sp.load
 	switch {
-	case b.n == 0 && w.n >= minCompared:
-		moved(MovedNew, math.Log(float64(w.n)))
+	case b.Calls == 0 && w.Calls >= minCompared:
+		moved(MovedNew, math.Log(float64(w.Calls)))
 		return c
-	case w.n == 0 && expected >= 2*minCompared:
+	case w.Calls == 0 && expected >= 2*minCompared:
 		moved(MovedGone, math.Log(expected))
 		return c
-	case b.n == 0 || w.n == 0:
+	case b.Calls == 0 || w.Calls == 0:
 		return c
 	}
-	if r := c.Window.PerMinute / c.Baseline.PerMinute / sp.load; (r >= 3 || r <= 1.0/3) && math.Max(float64(w.n), expected) >= minRateCalls {
+	if r := c.Window.PerMinute / c.Baseline.PerMinute / sp.load; (r >= 3 || r <= 1.0/3) && math.Max(float64(w.Calls), expected) >= minRateCalls {
 		moved(MovedRate, math.Log(r))
 	}
 	be, we := c.Baseline.ErrorRatio, c.Window.ErrorRatio
-	if w.failed >= minErrors && we > math.Max(2*be, be+0.02) {
+	if w.Errors >= minErrors && we > math.Max(2*be, be+0.02) {
 		moved(MovedErrors, math.Log((we+0.001)/(be+0.001)))
 	}
-	if b.n >= minCompared && w.n >= minCompared && slower(c.Baseline.P50MS, c.Window.P50MS, 1.5, 1) {
+	if b.Calls >= minCompared && w.Calls >= minCompared && slower(c.Baseline.P50MS, c.Window.P50MS, 1.5, 1) {
 		moved(MovedP50, math.Log(c.Window.P50MS/math.Max(c.Baseline.P50MS, 0.001)))
 	}
-	if b.n >= minComparedP99 && w.n >= minComparedP99 && slower(c.Baseline.P99MS, c.Window.P99MS, 2, 5) {
+	if b.Calls >= minComparedP99 && w.Calls >= minComparedP99 && slower(c.Baseline.P99MS, c.Window.P99MS, 2, 5) {
 		moved(MovedP99, math.Log(c.Window.P99MS/math.Max(c.Baseline.P99MS, 0.001)))
 	}
 	return c
@@ -141,10 +141,10 @@ func slower(base, win, ratio, ms float64) bool {
 }
 
 func measure(t traffic, minutes float64) Traffic {
-	m := Traffic{Calls: t.n, PerMinute: float64(t.n) / math.Max(minutes, 1)}
-	if t.n > 0 {
-		m.ErrorRatio = float64(t.failed) / float64(t.n)
-		m.P50MS, m.P99MS = t.dur.Quantile(0.5), t.dur.Quantile(0.99)
+	m := Traffic{Calls: t.Calls, PerMinute: float64(t.Calls) / math.Max(minutes, 1)}
+	if t.Calls > 0 {
+		m.ErrorRatio = float64(t.Errors) / float64(t.Calls)
+		m.P50MS, m.P99MS = t.Latency.Quantile(0.5), t.Latency.Quantile(0.99)
 	}
 	return m
 }

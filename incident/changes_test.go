@@ -9,9 +9,9 @@ import (
 // spread makes n calls of ms each, failed of them failing.
 func spread(n, failed int, ms float64) traffic {
 	t := newTraffic()
-	t.n, t.failed = int64(n), int64(failed)
+	t.Calls, t.Errors = int64(n), int64(failed)
 	for i := 0; i < n; i++ {
-		t.dur.Add(ms)
+		t.Latency.Add(ms)
 	}
 	return t
 }

@@ -67,29 +67,14 @@ type gapProfile struct {
 	all traffic
 }
 
-// traffic counts spans with their failures and durations.
-type traffic struct {
-	n, failed int64
-	dur       topology.Latency
-}
+// traffic counts spans with their failures and durations, as the graph
+// counts calls.
+type traffic = topology.Tally
 
-func newTraffic() traffic { return traffic{dur: topology.NewLatency()} }
+func newTraffic() traffic { return topology.NewTally() }
 
-func (c *traffic) add(s *topology.Span) { c.record(s.Failed, s.DurationMS()) }
-
-func (c *traffic) record(failed bool, ms float64) {
-	c.n++
-	if failed {
-		c.failed++
-	}
-	c.dur.Add(ms)
-}
-
-func (c *traffic) merge(o traffic) {
-	c.n += o.n
-	c.failed += o.failed
-	c.dur.Merge(o.dur)
-}
+// addSpan counts one span in c.
+func addSpan(c *traffic, s *topology.Span) { c.Add(s.DurationMS(), s.Failed) }
 
 func newServiceProfile() *serviceProfile {
 	return &serviceProfile{ops: map[string]*opProfile{}, served: newTraffic()}
@@ -250,7 +235,7 @@ func (p *bucket) addSpan(t *topology.Trace, i int, traceID string) {
 			wire += float64(next-c.End) / 1e6
 		}
 		g := getOr(p.edges, edgeName{s.Service, c.Service}, newGapProfile)
-		g.all.record(c.Failed, c.DurationMS()+wire)
+		g.all.Add(c.DurationMS()+wire, c.Failed)
 		g.calls++
 		g.gapSum += wire
 		g.wire.Add(wire)
@@ -277,15 +262,15 @@ func (p *bucket) addSpan(t *topology.Trace, i int, traceID string) {
 	}
 	sp := getOr(p.services, node, newServiceProfile)
 	if callee != nil {
-		sp.served.add(s)
+		addSpan(&sp.served, s)
 	}
 	if t.Enters(i) {
-		getOr(p.services, s.Service, newServiceProfile).served.add(s)
+		addSpan(&getOr(p.services, s.Service, newServiceProfile).served, s)
 	}
 	sp.spans++
 	sp.selfSum += self
 	op := getOr(sp.ops, s.Op, newOpProfile)
-	op.all.add(s)
+	addSpan(&op.all, s)
 	op.self.Add(self)
 	own := s.Failed && !failedChild
 	if s.Failed {
@@ -373,7 +358,7 @@ func (out *bucket) add(b *bucket) {
 	out.traces += b.traces
 	for name, sp := range b.services {
 		o := getOr(out.services, name, newServiceProfile)
-		o.served.merge(sp.served)
+		o.served.Merge(&sp.served)
 		o.spans += sp.spans
 		o.errors += sp.errors
 		o.ownErrors += sp.ownErrors
@@ -383,13 +368,13 @@ func (out *bucket) add(b *bucket) {
 		}
 		for opName, op := range sp.ops {
 			oo := getOr(o.ops, opName, newOpProfile)
-			oo.all.merge(op.all)
+			oo.all.Merge(&op.all)
 			oo.self.Merge(op.self)
 		}
 	}
 	for k, g := range b.edges {
 		o := getOr(out.edges, k, newGapProfile)
-		o.all.merge(g.all)
+		o.all.Merge(&g.all)
 		o.calls += g.calls
 		o.gapSum += g.gapSum
 		o.wire.Merge(g.wire)

@@ -50,7 +50,7 @@ func TestGraphCallsAreTheRequestsAProfileServed(t *testing.T) {
 				}
 				var got int64
 				if sp := served[n.Name]; sp != nil {
-					got = sp.served.n
+					got = sp.served.Calls
 				}
 				if got != n.Calls {
 					t.Errorf("%s: %d calls in the graph, %d requests served in the profile", n.Name, n.Calls, got)

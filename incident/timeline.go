@@ -158,7 +158,7 @@ func (s *Suspect) value(b *bucket) float64 {
 		}
 		return 100 * v
 	case s.Kind == KindErrors:
-		return 100 * float64(ms.ownErrors) / math.Max(float64(ms.served.n), 1)
+		return 100 * float64(ms.ownErrors) / math.Max(float64(ms.served.Calls), 1)
 	}
 	l := wireOf(b, s.Node)
 	if s.selfOp != "" {

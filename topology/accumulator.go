@@ -56,31 +56,36 @@ func (a *accumulator) scratchReached() map[string]struct{} {
 	return a.reached
 }
 
-// callStats accumulates calls, errors and latency.
-type callStats struct {
-	calls, errors int64
-	lat           Latency
+// Tally accumulates calls, errors and latency: a node's, an edge's or an
+// operation's in the graph, and the same in an incident profile.
+type Tally struct {
+	Calls, Errors int64
+	Latency       Latency
 }
 
-func newCallStats() callStats { return callStats{lat: NewLatency()} }
+// NewTally returns an empty tally.
+func NewTally() Tally { return Tally{Latency: NewLatency()} }
 
-func (c *callStats) add(ms float64, failed bool) {
-	c.calls++
+// Add counts one call of ms milliseconds.
+func (c *Tally) Add(ms float64, failed bool) {
+	c.Calls++
 	if failed {
-		c.errors++
+		c.Errors++
 	}
-	c.lat.Add(ms)
+	c.Latency.Add(ms)
 }
 
-func (c *callStats) merge(o *callStats) {
-	c.calls += o.calls
-	c.errors += o.errors
-	c.lat.Merge(o.lat)
+// Merge adds o's calls to c.
+func (c *Tally) Merge(o *Tally) {
+	c.Calls += o.Calls
+	c.Errors += o.Errors
+	c.Latency.Merge(o.Latency)
 }
 
-func (c *callStats) export() Stats {
-	return Stats{Calls: c.calls, Errors: c.errors,
-		P50MS: c.lat.Quantile(0.50), P95MS: c.lat.Quantile(0.95), P99MS: c.lat.Quantile(0.99)}
+// Stats is the tally as the graph reports it.
+func (c *Tally) Stats() Stats {
+	return Stats{Calls: c.Calls, Errors: c.Errors,
+		P50MS: c.Latency.Quantile(0.50), P95MS: c.Latency.Quantile(0.95), P99MS: c.Latency.Quantile(0.99)}
 }
 
 type nodeAcc struct {
@@ -91,7 +96,7 @@ type nodeAcc struct {
 	vkind     string // kind seen by callers, for virtual nodes
 	receives  bool   // has SERVER or CONSUMER spans
 	kinds     uint8  // bit per ptrace.SpanKind of its inbound spans
-	stats     callStats
+	stats     Tally
 	ops       map[string]*opAcc
 	reach     map[string]int64
 }
@@ -109,7 +114,7 @@ func (a *accumulator) service(name string) *nodeAcc {
 func (a *accumulator) node(name string) *nodeAcc {
 	n := a.nodes[name]
 	if n == nil {
-		n = &nodeAcc{name: name, stats: newCallStats(), ops: map[string]*opAcc{}, reach: map[string]int64{}}
+		n = &nodeAcc{name: name, stats: NewTally(), ops: map[string]*opAcc{}, reach: map[string]int64{}}
 		a.nodes[name] = n
 	}
 	return n
@@ -117,7 +122,7 @@ func (a *accumulator) node(name string) *nodeAcc {
 
 func (a *accumulator) userNode() *nodeAcc {
 	if a.user == nil {
-		a.user = &nodeAcc{vkind: KindUser, stats: newCallStats(), ops: map[string]*opAcc{}, reach: map[string]int64{}}
+		a.user = &nodeAcc{vkind: KindUser, stats: NewTally(), ops: map[string]*opAcc{}, reach: map[string]int64{}}
 	}
 	return a.user
 }
@@ -134,11 +139,11 @@ func (n *nodeAcc) virtualKind(k string) {
 
 // opAcc is one operation's statistics and how to select its spans.
 type opAcc struct {
-	callStats
+	Tally
 	match []Attr
 }
 
-func (n *nodeAcc) operation(name string, by uint8, max int) *callStats {
+func (n *nodeAcc) operation(name string, by uint8, max int) *Tally {
 	op := n.ops[name]
 	if op == nil {
 		match := opMatch(name, by)
@@ -147,11 +152,11 @@ func (n *nodeAcc) operation(name string, by uint8, max int) *callStats {
 			op = n.ops[name]
 		}
 		if op == nil {
-			op = &opAcc{callStats: newCallStats(), match: match}
+			op = &opAcc{Tally: NewTally(), match: match}
 			n.ops[name] = op
 		}
 	}
-	return &op.callStats
+	return &op.Tally
 }
 
 func (n *nodeAcc) reachedBy(entry string, max int) {
@@ -184,14 +189,14 @@ type edgeKey struct{ from, to *nodeAcc }
 type edgeAcc struct {
 	key   edgeKey
 	kinds map[string]int64
-	stats callStats
+	stats Tally
 }
 
 func (a *accumulator) edge(from, to *nodeAcc) *edgeAcc {
 	k := edgeKey{from, to}
 	e := a.edges[k]
 	if e == nil {
-		e = &edgeAcc{key: k, kinds: map[string]int64{}, stats: newCallStats()}
+		e = &edgeAcc{key: k, kinds: map[string]int64{}, stats: NewTally()}
 		a.edges[k] = e
 	}
 	return e
@@ -199,7 +204,7 @@ func (a *accumulator) edge(from, to *nodeAcc) *edgeAcc {
 
 func (e *edgeAcc) add(kind string, ms float64, failed bool) {
 	e.kinds[kind]++
-	e.stats.add(ms, failed)
+	e.stats.Add(ms, failed)
 }
 
 // kind is the most frequent known kind of the edge's calls, ties broken by
@@ -264,7 +269,7 @@ func (a *accumulator) graph() *Graph {
 	sort.Slice(g.Nodes, func(i, j int) bool { return g.Nodes[i].Name < g.Nodes[j].Name })
 	for _, e := range a.edges {
 		g.Edges = append(g.Edges, Edge{From: e.key.from.name, To: e.key.to.name,
-			Kind: e.kind(e.key.to.kind()), Stats: e.stats.export()})
+			Kind: e.kind(e.key.to.kind()), Stats: e.stats.Stats()})
 	}
 	sort.Slice(g.Edges, func(i, j int) bool {
 		x, y := g.Edges[i], g.Edges[j]
@@ -274,7 +279,7 @@ func (a *accumulator) graph() *Graph {
 }
 
 func (n *nodeAcc) export() Node {
-	out := Node{Name: n.name, Kind: n.kind(), Virtual: !n.owns, Namespace: n.namespace, Stats: n.stats.export(),
+	out := Node{Name: n.name, Kind: n.kind(), Virtual: !n.owns, Namespace: n.namespace, Stats: n.stats.Stats(),
 		Operations: []Operation{}, EntryPoints: []EntryPointShare{}}
 	if !n.owns {
 		out.Match = n.match
@@ -289,7 +294,7 @@ func (n *nodeAcc) export() Node {
 		if match == nil {
 			match = []Attr{}
 		}
-		out.Operations = append(out.Operations, Operation{Name: name, Match: match, Stats: op.export()})
+		out.Operations = append(out.Operations, Operation{Name: name, Match: match, Stats: op.Stats()})
 	}
 	sort.Slice(out.Operations, func(i, j int) bool {
 		x, y := out.Operations[i], out.Operations[j]

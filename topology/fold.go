@@ -106,8 +106,8 @@ func (a *accumulator) foldInbound(s *Span) {
 		n.receives = true
 	}
 	n.kinds |= 1 << (uint8(s.Kind) & 7)
-	n.stats.add(s.DurationMS(), s.Failed)
-	n.operation(s.Op, s.opBy, a.opt.MaxOperations).add(s.DurationMS(), s.Failed)
+	n.stats.Add(s.DurationMS(), s.Failed)
+	n.operation(s.Op, s.opBy, a.opt.MaxOperations).Add(s.DurationMS(), s.Failed)
 }
 
 // foldUnpaired turns a CLIENT span that reached no instrumented service into
@@ -118,8 +118,8 @@ func (a *accumulator) foldUnpaired(s *Span, peer *Peer) string {
 	if n.match == nil {
 		n.match = peer.match
 	}
-	n.stats.add(s.DurationMS(), s.Failed)
-	n.operation(s.Op, s.opBy, a.opt.MaxOperations).add(s.DurationMS(), s.Failed)
+	n.stats.Add(s.DurationMS(), s.Failed)
+	n.operation(s.Op, s.opBy, a.opt.MaxOperations).Add(s.DurationMS(), s.Failed)
 	// The edge takes the node's kind: "external" says more to an on-call
 	// engineer than the protocol the external API speaks.
 	a.edge(a.service(s.Service), n).add(peer.Kind, s.DurationMS(), s.Failed)

@@ -35,20 +35,20 @@ type messaging struct {
 	producers *expiring[spanKey, producerRef]
 	waiting   *expiring[spanKey, []consumerCall]
 	// Consumers matched by destination once everything is read.
-	byDest      map[string]map[string]*callStats
+	byDest      map[string]map[string]*Tally
 	producersOf map[string]map[string]struct{}
 	consumed    map[producerRef]struct{}
-	unpaired    map[unpairedKey]*callStats
+	unpaired    map[unpairedKey]*Tally
 }
 
 func newMessaging(max int, window uint64) messaging {
 	return messaging{
 		producers:   newExpiring[spanKey, producerRef](max, window),
 		waiting:     newExpiring[spanKey, []consumerCall](max, window),
-		byDest:      map[string]map[string]*callStats{},
+		byDest:      map[string]map[string]*Tally{},
 		producersOf: map[string]map[string]struct{}{},
 		consumed:    map[producerRef]struct{}{},
-		unpaired:    map[unpairedKey]*callStats{},
+		unpaired:    map[unpairedKey]*Tally{},
 	}
 }
 
@@ -104,16 +104,16 @@ func (a *accumulator) byDestination(c consumerCall) {
 	}
 	cs := m.byDest[dest]
 	if cs == nil {
-		cs = map[string]*callStats{}
+		cs = map[string]*Tally{}
 		m.byDest[dest] = cs
 	}
 	st := cs[c.service]
 	if st == nil {
-		s := newCallStats()
+		s := NewTally()
 		st = &s
 		cs[c.service] = st
 	}
-	st.add(c.ms, c.failed)
+	st.Add(c.ms, c.failed)
 }
 
 // produce handles a PRODUCER span; paired says a consumer in another
@@ -150,11 +150,11 @@ func (a *accumulator) produce(trace pcommon.TraceID, s *Span, paired bool) {
 	}
 	st := m.unpaired[k]
 	if st == nil {
-		cs := newCallStats()
+		cs := NewTally()
 		st = &cs
 		m.unpaired[k] = st
 	}
-	st.add(s.DurationMS(), s.Failed)
+	st.Add(s.DurationMS(), s.Failed)
 }
 
 // settle resolves what only the whole input can: consumers matched by
@@ -190,7 +190,7 @@ func (m *messaging) settle(a *accumulator) {
 			name = k.dest
 		}
 		if name == "" {
-			a.unresolved += st.calls
+			a.unresolved += st.Calls
 			continue
 		}
 		n := a.node(name)
@@ -198,14 +198,14 @@ func (m *messaging) settle(a *accumulator) {
 		if n.match == nil && k.dest != "" {
 			n.match = []Attr{{Key: "messaging.destination.name", Value: k.dest}}
 		}
-		n.stats.merge(st)
+		n.stats.Merge(st)
 		a.edge(a.service(k.service), n).merge(EdgeMessaging, st)
 	}
 }
 
-func (e *edgeAcc) merge(kind string, st *callStats) {
-	e.kinds[kind] += st.calls
-	e.stats.merge(st)
+func (e *edgeAcc) merge(kind string, st *Tally) {
+	e.kinds[kind] += st.Calls
+	e.stats.Merge(st)
 }
 
 func unixNano(ns uint64) time.Time {
