@@ -35,7 +35,7 @@ func TestChartsOfMermaidSourceDrawWhatTheSourceHolds(t *testing.T) {
 }
 
 func TestASuspectChartTitleCannotEndItsQuotes(t *testing.T) {
-	s := incident.Suspect{Node: "db\"]\n  bar [9", SeriesOf: "own errors, % of its spans", Series: []float64{1, math.NaN()}}
+	s := incident.Suspect{Node: "db\"]\n  bar [9", SeriesOf: incident.Signal{Kind: incident.SignalOwnErrors}, Series: []float64{1, math.NaN()}}
 	ms := []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}, {T: time.Date(2026, 11, 16, 14, 1, 0, 0, time.UTC)}}
 	src, _ := suspectChart(s, ms)
 	if strings.Count(src, `"`) != 2+2*len(ms) || strings.Count(src, "bar [") != 1 {
@@ -47,7 +47,7 @@ func TestASuspectChartTitleCannotEndItsQuotes(t *testing.T) {
 }
 
 func TestANodeTheBaselineNeverSawIsChartedWithoutABaseline(t *testing.T) {
-	s := incident.Suspect{Node: "new-service", SeriesOf: "own errors per 100 requests it served", Series: []float64{50}, SeriesBaseline: math.NaN()}
+	s := incident.Suspect{Node: "new-service", SeriesOf: incident.Signal{Kind: incident.SignalOwnErrors}, Series: []float64{50}, SeriesBaseline: math.NaN()}
 	src, note := suspectChart(s, []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}})
 	if strings.Contains(src, "line [") || strings.Contains(src, "NaN") || !strings.Contains(src, "bar [50]") ||
 		!strings.Contains(note, "the baseline never saw it") {

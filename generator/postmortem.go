@@ -54,7 +54,10 @@ type SuspectView struct {
 	Node     string
 	Kind     string // incident.KindLatency, KindErrors or KindBehaviour
 	Share    string
-	Evidence []string // escaped
+	Evidence []string // in words, escaped
+	// Facts are the same evidence as data, for a template that words it
+	// itself (names unescaped: pipe them through md).
+	Facts    []incident.Evidence
 	Examples []string
 	TraceQL  string
 	Explore  string
@@ -191,9 +194,9 @@ func incidentSeverity(im incident.IncidentImpact) string {
 }
 
 func suspectView(i int, s incident.Suspect, cfg *config.Config, links map[string][]RunbookLink) SuspectView {
-	v := SuspectView{Rank: i + 1, Node: s.Node, Kind: s.Kind, Share: Percent(s.Score), Examples: s.Examples, Runbooks: links[s.Node]}
+	v := SuspectView{Rank: i + 1, Node: s.Node, Kind: s.Kind, Share: Percent(s.Score), Examples: s.Examples, Runbooks: links[s.Node], Facts: s.Evidence}
 	for _, e := range s.Evidence {
-		v.Evidence = append(v.Evidence, MDSentence(e))
+		v.Evidence = append(v.Evidence, MDSentence(EvidenceSentence(e)))
 	}
 	if len(s.Examples) > 0 {
 		v.TraceQL = s.Examples[0]
@@ -311,7 +314,7 @@ func timeline(a *incident.Analysis) []Event {
 // baseline as a line, so the deviation and its dates read at a glance,
 // and says how to read it. A step without traffic has no bar.
 func suspectChart(s incident.Suspect, ms []incident.Minute) (chart, note string) {
-	if len(s.Series) != len(ms) || len(ms) == 0 || s.SeriesOf == "" {
+	if len(s.Series) != len(ms) || len(ms) == 0 || s.SeriesOf.Kind == "" {
 		return "", ""
 	}
 	step := chartStep(len(ms))
@@ -331,7 +334,7 @@ func suspectChart(s incident.Suspect, ms []incident.Minute) (chart, note string)
 	if step > 1 {
 		per = fmt.Sprintf("per %d minutes (their mean)", step)
 	}
-	title := chartText(s.Node + ": " + s.SeriesOf)
+	title := chartText(s.Node + ": " + SignalName(s.SeriesOf))
 	src := "xychart-beta\n  title \"" + title + "\"\n  x-axis [" + strings.Join(labels, ", ") + "]\n" +
 		"  bar [" + strings.Join(bars, ", ") + "]\n"
 	if math.IsNaN(s.SeriesBaseline) {

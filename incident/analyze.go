@@ -42,7 +42,7 @@ type Suspect struct {
 	// baseline.
 	AddedMS                      float64
 	OwnErrors, BaselineOwnErrors float64
-	Evidence                     []string
+	Evidence                     []Evidence
 	Examples                     []string
 	// FirstDeviation, Peak and Recovery are minutes of its own series.
 	FirstDeviation, Peak, Recovery time.Time
@@ -51,7 +51,7 @@ type Suspect struct {
 	// what SeriesOf names, NaN in minutes it had no traffic.
 	// SeriesBaseline is the same signal over the baseline.
 	Series         []float64
-	SeriesOf       string
+	SeriesOf       Signal
 	SeriesBaseline float64
 	// shape is the largest change in what its requests do, which dates a
 	// behaviour suspect; selfOp is the operation whose own work moved
@@ -507,24 +507,24 @@ func sortedEdges(m map[edgeName]*gapProfile) []edgeName {
 // well as a fault of its own: such a callee does not move ahead.
 func shapeOnly(s Suspect) bool { return s.Kind == KindBehaviour }
 
-// evidence says, in sentences with numbers, what changed in a service.
-func evidence(base, win *bucket, name string, s *scores, changes []shapeChange) []string {
-	var out []string
+// evidence is what changed in a service, with its numbers.
+func evidence(base, win *bucket, name string, s *scores, changes []shapeChange) []Evidence {
+	var out []Evidence
 	tb, tw := float64(base.traces), float64(win.traces)
 	sp, bs := win.services[name], base.services[name]
 	if s.lat > 0 {
 		if s.selfOp != "" {
-			out = append(out, fmt.Sprintf("its own work in %s took a median %.3g ms per call (baseline %.3g ms)", clip(s.selfOp), s.selfWin, s.selfBase))
+			out = append(out, Evidence{Kind: EvidenceSelfTime, Operation: s.selfOp, Window: s.selfWin, Baseline: s.selfBase, Unit: UnitMS})
 		}
 		for _, k := range sortedEdges(win.edges) {
 			g, bg := win.edges[k], base.edges[k]
 			if k.to != name || g.calls == 0 || bg == nil || bg.calls == 0 || shift(g.wire, bg.wire, g.calls) < minEvidence {
 				continue
 			}
-			out = append(out, fmt.Sprintf("calls from %s spent a median %.3g ms on the wire (baseline %.3g ms)", k.from, g.wire.Quantile(0.5), bg.wire.Quantile(0.5)))
+			out = append(out, Evidence{Kind: EvidenceWireTime, Caller: k.from, Window: g.wire.Quantile(0.5), Baseline: bg.wire.Quantile(0.5), Unit: UnitMS})
 		}
 		if added := addedMS(base, win, name); added > 0 {
-			out = append(out, fmt.Sprintf("in all, its own work and the wire time of calls to it added %.3g ms per traced request", added))
+			out = append(out, Evidence{Kind: EvidenceAddedTime, Window: added, Unit: UnitMS})
 		}
 	}
 	if s.err > 0 && sp != nil {
@@ -532,13 +532,12 @@ func evidence(base, win *bucket, name string, s *scores, changes []shapeChange) 
 		if bs != nil {
 			b = float64(bs.ownErrors) / tb
 		}
-		out = append(out, fmt.Sprintf("it raised %d errors of its own (%.3g per traced request, baseline %.3g), with no failing call below them",
-			sp.ownErrors, float64(sp.ownErrors)/tw, b))
+		out = append(out, Evidence{Kind: EvidenceOwnErrors, Count: sp.ownErrors, Window: float64(sp.ownErrors) / tw, Baseline: b, Unit: UnitPerRequest})
 	}
 	if s.calls > 0 {
 		mine := significantChanges(changes, name)
 		for _, c := range mine[:min(3, len(mine))] {
-			out = append(out, c.sentence())
+			out = append(out, c.evidence())
 		}
 	}
 	return out

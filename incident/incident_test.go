@@ -73,8 +73,8 @@ func TestIncidentsOnTheDemoShop(t *testing.T) {
 			if c := changeOf(a, incident.ChangeNode, f.Node); c == nil || !slices.Contains(c.Moved, tc.moved) {
 				t.Errorf("the changes show %s as %+v, want %s moved", f.Node, c, tc.moved)
 			}
-			if len(top.Series) != len(a.Minutes) || top.SeriesOf == "" {
-				t.Fatalf("suspect #1's series has %d minutes (%q), the analysis %d", len(top.Series), top.SeriesOf, len(a.Minutes))
+			if len(top.Series) != len(a.Minutes) || top.SeriesOf.Kind == "" {
+				t.Fatalf("suspect #1's series has %d minutes (%q), the analysis %d", len(top.Series), top.SeriesOf.Kind, len(a.Minutes))
 			}
 			// Its own signal stands out in every minute of the fault and in
 			// none around it.
@@ -87,7 +87,7 @@ func TestIncidentsOnTheDemoShop(t *testing.T) {
 				}
 			}
 			if lowestIn <= highestOut || lowestIn <= top.SeriesBaseline {
-				t.Errorf("%s: lowest in the fault %.3g, highest around it %.3g, baseline %.3g", top.SeriesOf, lowestIn, highestOut, top.SeriesBaseline)
+				t.Errorf("%s: lowest in the fault %.3g, highest around it %.3g, baseline %.3g", top.SeriesOf.Kind, lowestIn, highestOut, top.SeriesBaseline)
 			}
 			if !near(a.Start, faultStart) || !a.Recovered || !near(a.End, faultEnd) {
 				t.Errorf("timeline %s – %s (recovered %v), fault %s – %s", a.Start, a.End, a.Recovered, faultStart, faultEnd)

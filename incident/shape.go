@@ -1,11 +1,8 @@
 package incident
 
 import (
-	"fmt"
 	"math"
 	"sort"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/rbgen/rbgen/topology"
 )
@@ -33,8 +30,8 @@ type stepKey struct {
 // Items of a handler's sequence: its own operations by name, the calls it
 // makes as "→ service: operation", and the two ends.
 const (
-	seqStart = "(start)"
-	seqEnd   = "(end)"
+	seqStart = StepStart
+	seqEnd   = StepEnd
 )
 
 // maxShapeKeys bounds a bucket's shape keys: a service that puts IDs in
@@ -359,56 +356,20 @@ func (c shapeChange) minute(h *handlerShapes) float64 {
 	return math.Abs(moved)
 }
 
-// sentence says what a shape change was, in words.
-func (c shapeChange) sentence() string {
-	op := clip(c.step.op)
+// evidence is the change as data.
+func (c shapeChange) evidence() Evidence {
+	e := Evidence{Kind: EvidenceStep, Operation: c.step.op, Step: Step{c.step.prev, c.step.next},
+		Window: c.window / float64(c.context), Baseline: c.baseline, Unit: UnitShare}
 	if c.repeats {
-		return fmt.Sprintf("%s requests ran %s %.3g times each (baseline %.3g)", op, describeItem(c.step.next), c.window, c.baseline)
+		e.Kind, e.Window, e.Unit = EvidenceRepeats, c.window, UnitRuns
 	}
-	return fmt.Sprintf("%s requests %s in %.0f%% of cases (baseline %.0f%%)", op, c.phrase(), 100*c.window/float64(c.context), 100*c.baseline)
+	return e
 }
 
-// phrase is what the changed requests did, as a verb phrase; repeats are
-// said in numbers instead.
-func (c shapeChange) phrase() string {
-	switch {
-	case c.step.prev == "":
-		return "ran " + describeItem(c.step.next)
-	case c.step.prev == seqStart && c.step.next == seqEnd:
-		return "ended at once, having done nothing,"
-	case c.step.next == seqEnd:
-		return "ended right after " + describeItem(c.step.prev)
-	case c.step.prev == seqStart:
-		return "began with " + describeItem(c.step.next)
-	}
-	return "went from " + describeItem(c.step.prev) + " straight to " + describeItem(c.step.next)
-}
-
-// seriesOf names the per-minute signal of a change, for its chart; the
-// evidence names the step.
-func (c shapeChange) seriesOf() string {
+// signal is what a behaviour suspect's chart shows.
+func (c shapeChange) signal() Signal {
 	if c.repeats {
-		return "runs of the repeated step per request"
+		return Signal{Kind: SignalRepeats, Unit: UnitRuns}
 	}
-	return "requests taking the changed step, %"
-}
-
-// describeItem names a step: a call as "a call to service (operation)".
-func describeItem(item string) string {
-	if rest, ok := strings.CutPrefix(item, "→ "); ok {
-		if svc, op, ok := strings.Cut(rest, ": "); ok {
-			return fmt.Sprintf("a call to %s (%s)", clip(svc), clip(op))
-		}
-	}
-	return clip(item)
-}
-
-// clip shortens a name from trace data inside a sentence.
-func clip(s string) string {
-	const max = 60
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-1]) + "…"
+	return Signal{Kind: SignalStepShare, Unit: UnitPercent}
 }

@@ -126,13 +126,13 @@ func (s *Suspect) severity(b *bucket, v float64) (float64, bool) {
 func (s *Suspect) nameSeries(base *bucket) {
 	switch {
 	case s.Kind == KindBehaviour && s.shape != nil:
-		s.SeriesOf = s.shape.seriesOf()
+		s.SeriesOf = s.shape.signal()
 	case s.Kind == KindErrors:
-		s.SeriesOf = "own errors per 100 requests it served"
+		s.SeriesOf = Signal{Kind: SignalOwnErrors, Unit: UnitPercent}
 	case s.selfOp != "":
-		s.SeriesOf = "median own time in " + clip(s.selfOp) + ", ms"
+		s.SeriesOf = Signal{Kind: SignalSelfTime, Operation: s.selfOp, Unit: UnitMS}
 	default:
-		s.SeriesOf = "median wire time of calls to it, ms"
+		s.SeriesOf = Signal{Kind: SignalWireTime, Unit: UnitMS}
 	}
 	s.SeriesBaseline = s.value(base)
 }

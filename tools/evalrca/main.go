@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/incident"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
@@ -142,7 +143,7 @@ func evaluate(corpus string, d dataset) (n, top1, top3 int, misses []string, err
 				}
 				fmt.Printf("  %d %s %.2f\n", i+1, s.Node, s.Score)
 				for _, e := range s.Evidence {
-					fmt.Printf("      %s\n", e)
+					fmt.Printf("      %s\n", generator.EvidenceSentence(e))
 				}
 			}
 		}
