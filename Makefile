@@ -3,21 +3,26 @@ GO       ?= go
 FUZZTIME ?= 5s
 BIN      := bin/rbgen
 
-.PHONY: all build test unit fuzz bench demo graph-demo vet clean tempo eval-rca
+.PHONY: all build test unit fuzz bench demo graph-demo vet clean tempo prometheus eval-rca
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rbgen
 
-# Unit, golden, corpus, CLI and Tempo integration tests, then each reader's
-# fuzz target briefly. The Tempo tests build the real server first (make tempo).
-test: vet tempo unit fuzz
+# Unit, golden, corpus, CLI, Tempo and promtool tests, then each fuzz target
+# briefly. The real Tempo and Prometheus are built first (make tempo prometheus).
+test: vet tempo prometheus unit fuzz
 
 # Build the real Tempo server from the Go module proxy at the version go.mod
 # pins, into $(go env GOCACHE)/../rbgen-tempo (reused when present).
 tempo:
 	@bash tools/build-tempo.sh
+
+# Build the real Prometheus server and promtool (v0.316.0) the same way, into
+# $(go env GOCACHE)/../rbgen-prometheus (about 8 minutes cold; reused after).
+prometheus:
+	@bash tools/build-prometheus.sh
 
 vet:
 	$(GO) vet ./...
@@ -26,17 +31,19 @@ unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
 # Each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a longer run).
-FUZZ_TARGETS := FuzzDecodeJSON FuzzJSONStream FuzzProtoStream FuzzGzipStream
+FUZZ_TARGETS := tracefile:FuzzDecodeJSON tracefile:FuzzJSONStream tracefile:FuzzProtoStream tracefile:FuzzGzipStream alerts:FuzzInert
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
-		echo "fuzz $$t for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./tracefile || exit 1; \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$name in ./$$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
 	done
 
 # Decode + build throughput (spans/s, allocs/span), the same with the
 # postmortem's profiles, and peak heap as the input grows tenfold.
 bench:
-	$(GO) test -run '^$$' -bench 'DecodeAndBuild|IncidentProfile' -benchmem -benchtime 5x ./topology
+	$(GO) test -run '^$$' -bench 'DecodeAndBuild' -benchmem -benchtime 5x ./topology
+	$(GO) test -run '^$$' -bench 'IncidentProfile' -benchmem -benchtime 5x ./incident
 	$(GO) test -run '^$$' -bench PeakHeap -benchtime 1x ./topology
 
 # Score the postmortem root-cause ranking on the Nezha faults in

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rbgen/rbgen/alerts"
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/topology"
 )
@@ -340,25 +341,32 @@ func humanDuration(d time.Duration) string {
 	return d.String()
 }
 
-// alertRule is a ready Prometheus alerting rule. Strings from trace data
-// are written as YAML double-quoted scalars.
+// alertRule is a ready Prometheus alerting rule, marshalled from the rule
+// model: every string from trace data is made inert for Prometheus's
+// template expansion of labels and annotations.
 func alertRule(n topology.Node, sc scenario, tr Trigger) string {
 	if tr.Expr == "" {
 		return ""
 	}
-	name := alertName(n.Name, sc.symptom)
-	var b strings.Builder
-	b.WriteString("groups:\n  - name: rbgen\n    rules:\n")
-	fmt.Fprintf(&b, "      - alert: %s\n", name)
-	b.WriteString("        expr: |\n" + indent(tr.Expr, "          ") + "\n")
-	fmt.Fprintf(&b, "        for: %s\n", promDuration(tr.For))
-	b.WriteString("        labels:\n")
-	fmt.Fprintf(&b, "          node: %s\n", yamlQuote(n.Name))
-	fmt.Fprintf(&b, "          symptom: %s\n", sc.symptom)
-	b.WriteString("        annotations:\n")
-	fmt.Fprintf(&b, "          summary: %s\n", yamlQuote(Clean(n.Name)+": "+tr.Condition))
-	fmt.Fprintf(&b, "          runbook_url: %s\n", yamlQuote(tr.RunbookURL))
-	return b.String()
+	rule := alerts.Rule{
+		Alert: alertName(n.Name, sc.symptom),
+		Expr:  tr.Expr,
+		For:   promDuration(tr.For),
+		Labels: map[string]string{
+			"node":    alerts.Inert(Clean(n.Name)),
+			"symptom": sc.symptom,
+		},
+		Annotations: map[string]string{
+			"summary":     alerts.Inert(Clean(n.Name) + ": " + tr.Condition),
+			"runbook_url": alerts.Inert(Clean(tr.RunbookURL)),
+		},
+	}
+	out, err := alerts.Marshal(alerts.File{Groups: []alerts.Group{{Name: "rbgen", Rules: []alerts.Rule{rule}}}})
+	if err != nil {
+		// The model holds only strings and maps of strings.
+		panic(err)
+	}
+	return string(out)
 }
 
 func promDuration(d time.Duration) string {

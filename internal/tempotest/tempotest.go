@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,6 +29,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+
+	"github.com/rbgen/rbgen/internal/buildtool"
 )
 
 // Server is a running Tempo.
@@ -51,44 +52,14 @@ type Options struct {
 	MultiTenant bool
 }
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
 // Binary builds (or finds in the cache) the Tempo server and returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		root := moduleRoot()
-		cmd := exec.Command("bash", filepath.Join(root, "tools", "build-tempo.sh"))
-		cmd.Dir = root
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			buildErr = fmt.Errorf("build Tempo with tools/build-tempo.sh: %v\n%s", err, tail(stderr.String(), 3000))
-			return
-		}
-		binary = strings.TrimSpace(string(out))
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	paths, err := buildtool.Paths("build-tempo.sh")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binary
-}
-
-func moduleRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
+	return paths[0]
 }
 
 const configTemplate = `target: all
@@ -218,7 +189,7 @@ func (s *Server) waitReady(t testing.TB, bound time.Duration) {
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
-			t.Fatalf("Tempo exited during start-up:\n%s", tail(s.log.String(), 4000))
+			t.Fatalf("Tempo exited during start-up:\n%s", buildtool.Tail(s.log.String(), 4000))
 		default:
 		}
 		resp, err := http.Get(s.HTTPURL + "/ready")
@@ -230,7 +201,7 @@ func (s *Server) waitReady(t testing.TB, bound time.Duration) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("Tempo not ready after %s:\n%s", bound, tail(s.log.String(), 4000))
+	t.Fatalf("Tempo not ready after %s:\n%s", bound, buildtool.Tail(s.log.String(), 4000))
 }
 
 // Stop ends Tempo: SIGTERM, then SIGKILL after a bound, since this Tempo
@@ -251,7 +222,7 @@ func (s *Server) Stop() {
 }
 
 // Log returns what Tempo printed, for failure messages.
-func (s *Server) Log() string { return tail(s.log.String(), 4000) }
+func (s *Server) Log() string { return buildtool.Tail(s.log.String(), 4000) }
 
 // Push sends traces over OTLP gRPC, in batches the receiver accepts.
 func (s *Server) Push(t testing.TB, td ptrace.Traces, tenant string) {
