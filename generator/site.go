@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"os"
@@ -65,6 +66,9 @@ type doc struct {
 	body                                                                string
 }
 
+// ErrNothingToPublish says the folders hold no runbook and no postmortem.
+var ErrNothingToPublish = errors.New("nothing to publish")
+
 // Publish renders the runbooks and postmortems into a static site, as
 // changes to write.
 func Publish(opt SiteOptions) ([]Change, error) {
@@ -77,7 +81,7 @@ func Publish(opt SiteOptions) ([]Change, error) {
 		return nil, err
 	}
 	if len(rbs) == 0 && len(pms) == 0 {
-		return nil, fmt.Errorf("nothing to publish: no RB-*.md in %s and no PM-*.md in %s", opt.RunbookDir, opt.PostmortemDir)
+		return nil, fmt.Errorf("%w: no RB-*.md in %s and no PM-*.md in %s", ErrNothingToPublish, opt.RunbookDir, opt.PostmortemDir)
 	}
 	g := loadGraph(opt.RunbookDir)
 	tmpl, err := template.New("page").ParseFS(siteFS, "site/page.html.tmpl")

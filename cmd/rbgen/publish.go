@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -36,8 +37,13 @@ sanitised, so hostile span names render as text.`,
 				return usagef("--out is required")
 			}
 			changes, err := generator.Publish(opt)
-			if err != nil {
+			// A folder that is missing or holds nothing is the user's to
+			// fix (exit 2); a file that cannot be read is a failure (1).
+			if errors.Is(err, generator.ErrNothingToPublish) || errors.Is(err, fs.ErrNotExist) {
 				return usageError{err}
+			}
+			if err != nil {
+				return err
 			}
 			if err := clearOldPages(opt.Out, changes); err != nil {
 				return err

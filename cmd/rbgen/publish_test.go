@@ -228,3 +228,27 @@ func checkMarkdownTables(t *testing.T, doc string) {
 		}
 	}
 }
+
+func TestPublishSaysWhatIsWrongWithExitCodes(t *testing.T) {
+	unreadable := t.TempDir()
+	// A runbook that links to itself: the folder is fine, the file cannot
+	// be read (tests run as root, so permissions would not stop it), which
+	// is a failure and not bad usage.
+	os.Symlink("RB-001-x.md", filepath.Join(unreadable, "RB-001-x.md"))
+	cases := []struct {
+		name     string
+		runbooks string
+		code     int
+		says     string
+	}{
+		{"a missing runbook folder is bad usage", filepath.Join(t.TempDir(), "nope"), exitUsage, "nope"},
+		{"an empty folder has nothing to publish", t.TempDir(), exitUsage, "nothing to publish"},
+		{"a runbook that cannot be read is a failure", unreadable, exitFail, "RB-001-x.md"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runCmd(t, "", "publish", "--runbooks", c.runbooks, "--postmortems", filepath.Join(t.TempDir(), "none"), "--out", t.TempDir())
+		if code != c.code || !strings.Contains(stderr, c.says) {
+			t.Errorf("%s: exit %d, want %d: %s", c.name, code, c.code, stderr)
+		}
+	}
+}
