@@ -19,6 +19,7 @@ import (
 	"github.com/rbgen/rbgen/demo"
 	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/incident"
+	"github.com/rbgen/rbgen/internal/linkcheck"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
 )
@@ -178,7 +179,7 @@ func publishWithPostmortem(t *testing.T) string {
 	if err := generator.WriteChanges(changes); err != nil {
 		t.Fatal(err)
 	}
-	if broken, _ := generator.CheckLinks(out); len(broken) > 0 {
+	if broken, _ := linkcheck.Broken(out); len(broken) > 0 {
 		t.Errorf("broken links: %v", broken)
 	}
 	return out

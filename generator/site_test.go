@@ -11,6 +11,7 @@ import (
 
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/internal/linkcheck"
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -63,7 +64,7 @@ func TestNodesWhoseNamesSlugAlikeGetAPageEach(t *testing.T) {
 	if !seen["a/b"] || !seen["a-b"] {
 		t.Errorf("service pages %v: a node shares a page or has none", titles)
 	}
-	if broken, err := generator.CheckLinks(out); err != nil || len(broken) > 0 {
+	if broken, err := linkcheck.Broken(out); err != nil || len(broken) > 0 {
 		t.Errorf("broken links %v (%v)", broken, err)
 	}
 }
@@ -80,7 +81,7 @@ func TestSiteOfTheDemoDay(t *testing.T) {
 			t.Errorf("%s differs between two runs", again[i].Path)
 		}
 	}
-	broken, err := generator.CheckLinks(out)
+	broken, err := linkcheck.Broken(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestHostileTraceDataIsInertOnTheSite(t *testing.T) {
 			t.Errorf("%s: the hostile tag survived unescaped", rel)
 		}
 	}
-	broken, _ := generator.CheckLinks(out)
+	broken, _ := linkcheck.Broken(out)
 	if len(broken) > 0 {
 		t.Errorf("hostile names broke links: %v", broken)
 	}

@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"golang.org/x/net/html"
 
-	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/internal/linkcheck"
 )
 
 // hostileTrace is a two-service trace whose names an attacker chose.
@@ -126,7 +126,7 @@ func checkInert(t *testing.T, site string) {
 			t.Errorf("%s: %d script elements, want %d (rbgen's own filter on the index only)", p, scripts, want)
 		}
 	}
-	if broken, _ := generator.CheckLinks(site); len(broken) > 0 {
+	if broken, _ := linkcheck.Broken(site); len(broken) > 0 {
 		t.Errorf("broken links: %v", broken)
 	}
 }

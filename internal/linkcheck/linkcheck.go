@@ -1,4 +1,6 @@
-package generator
+// Package linkcheck finds the broken internal links of a published site,
+// for the tests of publish: it never ships in the binary.
+package linkcheck
 
 import (
 	"bytes"
@@ -12,10 +14,10 @@ import (
 	"golang.org/x/net/html"
 )
 
-// CheckLinks walks every page of a site and returns each internal link that
+// Broken walks every page of a site and returns each internal link that
 // does not resolve to a file (and, with a fragment, to an element with that
 // id), as "page: href". External links are not followed.
-func CheckLinks(dir string) ([]string, error) {
+func Broken(dir string) ([]string, error) {
 	ids := map[string]map[string]bool{}
 	links := map[string][]string{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
