@@ -34,10 +34,16 @@ type Group struct {
 // Label and annotation values are written as given: pass any text from
 // trace data through Inert first.
 type Rule struct {
-	Alert       string            `yaml:"alert,omitempty"`
-	Record      string            `yaml:"record,omitempty"`
-	Expr        string            `yaml:"expr"`
-	For         string            `yaml:"for,omitempty"`
+	Alert  string `yaml:"alert,omitempty"`
+	Record string `yaml:"record,omitempty"`
+	Expr   string `yaml:"expr"`
+	For    string `yaml:"for,omitempty"`
+	Text   `yaml:",inline"`
+}
+
+// Text is what a rule attaches to its alerts or series. Prometheus expands
+// both maps' values as templates.
+type Text struct {
 	Labels      map[string]string `yaml:"labels,omitempty"`
 	Annotations map[string]string `yaml:"annotations,omitempty"`
 }

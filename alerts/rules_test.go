@@ -62,8 +62,8 @@ func FuzzInert(f *testing.F) {
 func TestMarshalKeepsNamesInsideTheirScalars(t *testing.T) {
 	f := File{Groups: []Group{{Name: "rbgen", Rules: []Rule{{
 		Alert: "X", Expr: "up == 0\n", For: "5m",
-		Labels:      map[string]string{"node": Inert("a\n  b: c # d"), "symptom": "s"},
-		Annotations: map[string]string{"summary": Inert("'\"{{ x }}")},
+		Text: Text{Labels: map[string]string{"node": Inert("a\n  b: c # d"), "symptom": "s"},
+			Annotations: map[string]string{"summary": Inert("'\"{{ x }}")}},
 	}}}}}
 	out, err := Marshal(f)
 	if err != nil {

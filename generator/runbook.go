@@ -352,13 +352,15 @@ func alertRule(n topology.Node, sc scenario, tr Trigger) string {
 		Alert: alertName(n.Name, sc.symptom),
 		Expr:  tr.Expr,
 		For:   promDuration(tr.For),
-		Labels: map[string]string{
-			"node":    alerts.Inert(Clean(n.Name)),
-			"symptom": sc.symptom,
-		},
-		Annotations: map[string]string{
-			"summary":     alerts.Inert(Clean(n.Name) + ": " + tr.Condition),
-			"runbook_url": alerts.Inert(Clean(tr.RunbookURL)),
+		Text: alerts.Text{
+			Labels: map[string]string{
+				"node":    alerts.Inert(Clean(n.Name)),
+				"symptom": sc.symptom,
+			},
+			Annotations: map[string]string{
+				"summary":     alerts.Inert(Clean(n.Name) + ": " + tr.Condition),
+				"runbook_url": alerts.Inert(Clean(tr.RunbookURL)),
+			},
 		},
 	}
 	out, err := alerts.Marshal(alerts.File{Groups: []alerts.Group{{Name: "rbgen", Rules: []alerts.Rule{rule}}}})

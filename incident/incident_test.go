@@ -11,6 +11,7 @@ import (
 
 	"github.com/rbgen/rbgen/demo"
 	"github.com/rbgen/rbgen/incident"
+	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
 )
@@ -122,4 +123,24 @@ func changeOf(a *incident.Analysis, kind, name string) *incident.Change {
 		}
 	}
 	return nil
+}
+
+// BenchmarkIncidentProfile is topology's BenchmarkDecodeAndBuild with the
+// baseline and window profiles a postmortem keeps (self times, wire times,
+// handler shapes) on top of the graph.
+func BenchmarkIncidentProfile(b *testing.B) {
+	day := spantest.DemoDay(b)
+	all := [2]time.Time{time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}
+	b.SetBytes(int64(len(day)))
+	var spans int64
+	start := time.Now()
+	for b.Loop() {
+		ib := incident.NewBuilder(topology.Options{}, &all, &all)
+		src := &tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(day)}
+		if err := src.Stream(context.Background(), func(batch topology.Batch) error { ib.Add(batch); return nil }); err != nil {
+			b.Fatal(err)
+		}
+		spans += ib.Finish().Spans
+	}
+	b.ReportMetric(float64(spans)/time.Since(start).Seconds(), "spans/s")
 }

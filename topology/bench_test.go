@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
 )
@@ -18,11 +19,8 @@ import (
 // BenchmarkDecodeAndBuild measures the whole path from OTLP JSON lines to
 // a graph: spans per second and allocations per span.
 func BenchmarkDecodeAndBuild(b *testing.B) {
-	var day bytes.Buffer
-	if _, err := demo.Write(&day, demo.Config{Days: 1}); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(day.Len()))
+	day := spantest.DemoDay(b)
+	b.SetBytes(int64(len(day)))
 	b.ResetTimer()
 	var spans int64
 	var before, after runtime.MemStats
@@ -30,7 +28,7 @@ func BenchmarkDecodeAndBuild(b *testing.B) {
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		g, err := topology.Build(context.Background(),
-			&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(day.Bytes())}, topology.Options{})
+			&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(day)}, topology.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

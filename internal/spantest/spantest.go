@@ -3,8 +3,13 @@
 package spantest
 
 import (
+	"bytes"
+	"testing"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/rbgen/rbgen/demo"
 )
 
 // Span describes one span for a test; times are milliseconds from an epoch.
@@ -76,12 +81,12 @@ func Batch(spans ...Span) ptrace.Traces {
 	return td
 }
 
-// The span kinds, short, for tables of spans.
-const (
-	Server   = ptrace.SpanKindServer
-	Client   = ptrace.SpanKindClient
-	Internal = ptrace.SpanKindInternal
-	Producer = ptrace.SpanKindProducer
-	Consumer = ptrace.SpanKindConsumer
-	None     = ptrace.SpanKindUnspecified
-)
+// DemoDay is one day of the demo shop as OTLP JSON lines, for benchmarks.
+func DemoDay(tb testing.TB) []byte {
+	tb.Helper()
+	var day bytes.Buffer
+	if _, err := demo.Write(&day, demo.Config{Days: 1}); err != nil {
+		tb.Fatal(err)
+	}
+	return day.Bytes()
+}
