@@ -85,3 +85,28 @@ func streamDemo(b *testing.B, days int) (peak uint64, spans int64) {
 	g := builder.Finish()
 	return max(peak, live()), g.Spans
 }
+
+// BenchmarkSharedSpanID folds one trace whose n client halves share a span
+// ID, each with a server child: finding a child's parent must not walk the
+// chain, so ns/span stays flat as n grows tenfold.
+func BenchmarkSharedSpanID(b *testing.B) {
+	for _, n := range []int{5_000, 50_000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			spans := []sp{{Trace: "t", ID: "r", Svc: "web", Name: "GET /", Kind: server, Dur: 1}}
+			for i := 0; i < n; i++ {
+				svc := fmt.Sprintf("s%d", i%50)
+				spans = append(spans,
+					sp{Trace: "t", ID: "x", Parent: "r", Svc: "web", Name: "call", Kind: client, Dur: 1},
+					sp{Trace: "t", ID: fmt.Sprintf("c%d", i), Parent: "x", Svc: svc, Name: "serve", Kind: server, Dur: 1})
+			}
+			td := batch(spans...)
+			b.ResetTimer()
+			for b.Loop() {
+				bl := topology.NewBuilder(topology.Options{})
+				bl.Add(topology.Batch{Traces: td, Whole: true})
+				bl.Finish()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(spans)), "ns/span")
+		})
+	}
+}

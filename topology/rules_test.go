@@ -444,3 +444,37 @@ func TestSharedSpanIDs(t *testing.T) {
 	})
 	edge(t, g, "guardian", "platformapi")
 }
+
+func TestASharedIDPutsAServerUnderTheCallerFromAnotherService(t *testing.T) {
+	// Three halves share ID x: a client of api, a client of web, an
+	// internal span of api. api's server span belongs under web's call
+	// (the first caller from another service), web's internal child under
+	// web's own half, api's internal child under api's last half.
+	spans := []sp{
+		{Trace: "t", ID: "r", Svc: "web", Name: "GET /", Kind: server, Dur: 20},
+		{Trace: "t", ID: "x", Parent: "r", Svc: "api", Name: "lookup", Kind: client, Dur: 5},
+		{Trace: "t", ID: "x", Parent: "r", Svc: "web", Name: "GET api", Kind: client, Dur: 10},
+		{Trace: "t", ID: "x", Parent: "r", Svc: "api", Name: "cache", Kind: internal, Dur: 5},
+		{Trace: "t", ID: "s", Parent: "x", Svc: "api", Name: "GET /api", Kind: server, Start: 1, Dur: 8},
+		{Trace: "t", ID: "w", Parent: "x", Svc: "web", Name: "decode", Kind: internal, Start: 2, Dur: 1},
+		{Trace: "t", ID: "a", Parent: "x", Svc: "api", Name: "parse", Kind: internal, Start: 3, Dur: 1},
+	}
+	parents := map[string]string{}
+	b := topology.NewBuilder(topology.Options{})
+	b.Observe(func(tr *topology.Trace) {
+		for i, s := range tr.Spans {
+			if p := tr.Parent[i]; p >= 0 {
+				parents[s.Op] = tr.Spans[p].Op
+			}
+		}
+	})
+	b.Add(topology.Batch{Traces: batch(spans...), Whole: true})
+	b.Finish()
+	want := map[string]string{"lookup": "GET /", "GET api": "GET /", "cache": "GET /",
+		"GET /api": "GET api", "decode": "GET api", "parse": "cache"}
+	for op, p := range want {
+		if parents[op] != p {
+			t.Errorf("%s is under %q, want %q", op, parents[op], p)
+		}
+	}
+}

@@ -29,6 +29,7 @@ type Trace struct {
 
 	kidStart []int // span i's children are kids[kidStart[i]:kidStart[i+1]]
 	kids     []int
+	fill     []int  // scratch for link
 	paired   []bool // an outgoing span with its callee (or a nested call) under it
 	idx      traceIndex
 }
@@ -129,13 +130,12 @@ func (t *Trace) link() {
 		t.kidStart[i] += t.kidStart[i-1]
 	}
 	t.kids = grow(t.kids, t.kidStart[n])
-	fill := grow(t.idx.fill, n)
-	copy(fill, t.kidStart[:n])
-	t.idx.fill = fill
+	t.fill = grow(t.fill, n)
+	copy(t.fill, t.kidStart[:n])
 	for i, p := range t.Parent {
 		if p >= 0 {
-			t.kids[fill[p]] = i
-			fill[p]++
+			t.kids[t.fill[p]] = i
+			t.fill[p]++
 		}
 	}
 	for i := 0; i < n; i++ {

@@ -12,7 +12,6 @@ type traceIndex struct {
 	spans  []Span
 	first  map[pcommon.SpanID]int
 	shared map[pcommon.SpanID]*sharedID
-	fill   []int // scratch for Trace.link
 }
 
 // sharedID summarises the spans that share one ID, in input order.
