@@ -3,7 +3,6 @@ package generator
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/rbgen/rbgen/incident"
 )
@@ -72,11 +71,4 @@ func describeItem(item string) string {
 }
 
 // clip shortens a name from trace data inside a sentence.
-func clip(s string) string {
-	const max = 60
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-1]) + "…"
-}
+func clip(s string) string { return cleanN(s, 60) }
