@@ -31,7 +31,7 @@ unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
 # Each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a longer run).
-FUZZ_TARGETS := tracefile:FuzzDecodeJSON tracefile:FuzzJSONStream tracefile:FuzzProtoStream tracefile:FuzzGzipStream alerts:FuzzInert
+FUZZ_TARGETS := tracefile:FuzzDecodeJSON tracefile:FuzzJSONStream tracefile:FuzzProtoStream tracefile:FuzzGzipStream alerts:FuzzInert document:FuzzFrontMatterRoundTrip
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \

@@ -56,7 +56,7 @@ func TestCorpusRunbooks(t *testing.T) {
 			byKey := map[string]string{}
 			for name, body := range readDir(t, dir) {
 				if strings.HasPrefix(name, "RB-") {
-					byKey[between(body, "key: \"", "\"\n")] = body
+					byKey[frontMatterOf(t, body).Key] = body
 				}
 			}
 			for _, n := range g.Nodes {

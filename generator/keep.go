@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+
+	"github.com/rbgen/rbgen/document"
 )
 
 // Keep blocks hold people's text inside generated files:
@@ -66,8 +68,8 @@ func carryOver(newDoc, oldDoc string) string {
 // hashLine and observedLine are front-matter lines left out of the content
 // hash: the hash itself, and the traces' dates, which change weekly.
 const (
-	hashKey     = "rbgen_hash: "
-	observedKey = "observed: "
+	hashKey     = document.KeyHash + ": "
+	observedKey = document.KeyObserved + ": "
 )
 
 // contentHash fingerprints what rbgen generated: the document without keep
@@ -89,65 +91,13 @@ func contentHash(doc string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// frontMatter splits "---\n…\n---\n" from the body; ok is false without it.
-func frontMatter(doc string) (fm, body string, ok bool) {
-	if !strings.HasPrefix(doc, "---\n") {
-		return "", doc, false
-	}
-	end := strings.Index(doc[4:], "\n---\n")
-	if end < 0 {
-		return "", doc, false
-	}
-	return doc[4 : 4+end+1], doc[4+end+5:], true
-}
-
-// fmValue reads a top-level scalar from front matter, unquoting JSON-style
-// strings.
-func fmValue(fm, key string) string {
-	for _, line := range strings.Split(fm, "\n") {
-		if v, ok := strings.CutPrefix(line, key+": "); ok {
-			if strings.HasPrefix(v, `"`) {
-				var s string
-				if err := jsonUnquote(v, &s); err == nil {
-					return s
-				}
-			}
-			return v
-		}
-	}
-	return ""
-}
-
-// setFMValue replaces or adds a top-level front-matter line.
-func setFMValue(doc, key, value string) string {
-	fm, body, ok := frontMatter(doc)
-	if !ok {
-		return doc
-	}
-	lines := strings.Split(strings.TrimSuffix(fm, "\n"), "\n")
-	found := false
-	for i, line := range lines {
-		if strings.HasPrefix(line, key+": ") {
-			lines[i], found = key+": "+value, true
-		}
-	}
-	if !found {
-		lines = append(lines, key+": "+value)
-	}
-	return "---\n" + strings.Join(lines, "\n") + "\n---\n" + body
-}
-
 // seal stamps a document with its content hash.
 func seal(doc string) string {
-	return setFMValue(doc, strings.TrimSuffix(hashKey, ": "), contentHash(doc))
+	return document.Set(doc, document.KeyHash, contentHash(doc))
 }
 
 // edited says whether a sealed document was changed outside keep blocks.
 func edited(doc string) bool {
-	fm, _, ok := frontMatter(doc)
-	if !ok {
-		return true
-	}
-	stored := fmValue(fm, strings.TrimSuffix(hashKey, ": "))
-	return stored == "" || stored != contentHash(doc)
+	fm, _, err := document.Read(doc)
+	return err != nil || fm.Hash == "" || fm.Hash != contentHash(doc)
 }

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/document"
 	"github.com/rbgen/rbgen/incident"
 )
 
@@ -41,6 +42,18 @@ type Postmortem struct {
 	// MoreChanges how many more the analysis found.
 	Changes     []ChangeRow
 	MoreChanges int
+}
+
+// FrontMatter is the draft's front matter: its suspects ranked, so an
+// index can name the first without reading the body.
+func (pm *Postmortem) FrontMatter() document.FrontMatter {
+	fm := document.FrontMatter{ID: pm.ID, Title: Clean(pm.ID + ": " + pm.Title),
+		Period:   document.Period{Start: pm.Start.Format(time.RFC3339), End: pm.End.Format(time.RFC3339)},
+		Severity: pm.Severity, Status: "draft", Generator: "rbgen"}
+	for _, s := range pm.Suspects {
+		fm.Suspects = append(fm.Suspects, Clean(s.Node))
+	}
+	return fm
 }
 
 // ChangeRow is one line of the table of what moved, Markdown-escaped.
@@ -111,7 +124,7 @@ func PlanPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Plan, error) 
 	if err := opt.Templates.ExecuteTemplate(&buf, "postmortem.md.tmpl", pm); err != nil {
 		return nil, fmt.Errorf("render %s: %w", pm.File, err)
 	}
-	if _, _, ok := frontMatter(buf.String()); !ok {
+	if _, _, ok := document.Split(buf.String()); !ok {
 		return nil, fmt.Errorf("render %s: postmortem.md.tmpl must start with YAML front matter (---)", pm.File)
 	}
 	p := &Plan{Dir: opt.Dir}
@@ -524,15 +537,16 @@ func planPostmortemIndex(dir string, overlay map[string][]byte) ([]Change, error
 				return nil, err
 			}
 		}
-		fm, _, _ := frontMatter(string(b))
-		suspect := ""
-		for _, line := range strings.Split(fm, "\n") {
-			if v, ok := strings.CutPrefix(line, "  - "); ok && suspect == "" {
-				json.Unmarshal([]byte(v), &suspect)
-			}
+		fm, _, err := document.Read(string(b))
+		if err != nil && !errors.Is(err, document.ErrNoFrontMatter) {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		fmt.Fprintf(&rows, "| [%s](%s) | %s – %s | %s | %s | %s |\n", MD(fmValue(fm, "title")), n,
-			MD(fmValue(fm, "start")), MD(fmValue(fm, "end")), MD(fmValue(fm, "severity")), MD(suspect), MD(fmValue(fm, "status")))
+		suspect := ""
+		if len(fm.Suspects) > 0 {
+			suspect = fm.Suspects[0]
+		}
+		fmt.Fprintf(&rows, "| [%s](%s) | %s – %s | %s | %s | %s |\n", MD(fm.Title), n,
+			MD(fm.Start), MD(fm.End), MD(fm.Severity), MD(suspect), MD(fm.Status))
 	}
 	path := filepath.Join(dir, IndexFile)
 	old, err := os.ReadFile(path)

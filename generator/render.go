@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/rbgen/rbgen/document"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -72,6 +73,8 @@ func funcs() template.FuncMap {
 		"ms":      Millis,
 		"count":   humanCount,
 		"slug":    Slug,
+		// frontmatter writes a document's front matter from its struct.
+		"frontmatter": document.Marshal,
 	}
 	for k, v := range ours {
 		f[k] = v
@@ -89,7 +92,7 @@ func renderRunbook(t *template.Template, rb *Runbook) (string, error) {
 		return "", fmt.Errorf("render %s: %w", rb.File, err)
 	}
 	doc := buf.String()
-	if _, _, ok := frontMatter(doc); !ok {
+	if _, _, ok := document.Split(doc); !ok {
 		return "", fmt.Errorf("render %s: %w", rb.File, ErrNoFrontMatter)
 	}
 	return doc, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rbgen/rbgen/alerts"
 	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/document"
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -45,6 +46,26 @@ type Runbook struct {
 	Verification []string
 	Escalation   []string
 	Picture      string // Mermaid flowchart of the neighbourhood
+}
+
+// FrontMatter is the runbook's front matter. Names from trace data are
+// cleaned (printable, bounded), as everywhere else.
+func (rb *Runbook) FrontMatter() document.FrontMatter {
+	owner := rb.Owner.Owner
+	if owner == "" {
+		owner = rb.Owner.Team
+	}
+	if owner == "" {
+		owner = "unowned"
+	}
+	tags := make([]string, len(rb.Tags))
+	for i, t := range rb.Tags {
+		tags[i] = Clean(t)
+	}
+	return document.FrontMatter{ID: rb.ID, Key: Clean(rb.Key), Slug: rb.Slug, Title: Clean(rb.ID + ": " + rb.Title),
+		Weight: rb.Num, SidebarPosition: rb.Num,
+		Subject: document.Subject{Service: Clean(rb.Node.Name), NodeKind: rb.Node.Kind, Symptom: rb.Symptom}, Severity: rb.Severity, Owner: Clean(owner), Tags: tags, Status: rb.Status,
+		Observed: rb.Window.Start.Format("2006-01-02") + "/" + rb.Window.End.Format("2006-01-02"), Generator: "rbgen"}
 }
 
 // Impact is the blast radius.

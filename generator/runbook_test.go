@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/document"
 	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
@@ -135,11 +136,20 @@ func ids(t *testing.T, dir string) map[string]string {
 	out := map[string]string{}
 	for name, body := range readDir(t, dir) {
 		if strings.HasPrefix(name, "RB-") {
-			key := between(body, "key: \"", "\"\n")
-			out[key] = name
+			out[frontMatterOf(t, body).Key] = name
 		}
 	}
 	return out
+}
+
+// frontMatterOf reads a generated document's front matter.
+func frontMatterOf(t *testing.T, doc string) document.FrontMatter {
+	t.Helper()
+	fm, _, err := document.Read(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fm
 }
 
 func between(s, a, b string) string {

@@ -22,6 +22,7 @@ import (
 	"github.com/gomarkdown/markdown/parser"
 	"github.com/microcosm-cc/bluemonday"
 
+	"github.com/rbgen/rbgen/document"
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -132,18 +133,12 @@ func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
 		if err != nil {
 			return nil, err
 		}
-		fm, body, _ := frontMatter(string(b))
-		d := doc{file: f, kind: kind, body: body, id: fmValue(fm, "id"), title: fmValue(fm, "title"),
-			node: fmValue(fm, "service"), symptom: fmValue(fm, "symptom"), severity: fmValue(fm, "severity"),
-			owner: fmValue(fm, "owner"), status: fmValue(fm, "status"), start: fmValue(fm, "start"), end: fmValue(fm, "end")}
-		for _, line := range strings.Split(fm, "\n") {
-			if v, ok := strings.CutPrefix(line, "  - "); ok {
-				var s string
-				if json.Unmarshal([]byte(v), &s) == nil {
-					d.suspects = append(d.suspects, s)
-				}
-			}
+		fm, body, err := document.Read(string(b))
+		if err != nil && !errors.Is(err, document.ErrNoFrontMatter) {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, f), err)
 		}
+		d := doc{file: f, kind: kind, body: body, id: fm.ID, title: fm.Title, node: fm.Service, symptom: fm.Symptom,
+			severity: fm.Severity, owner: fm.Owner, status: fm.Status, start: fm.Start, end: fm.End, suspects: fm.Suspects}
 		if d.title == "" {
 			d.title = f
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/renameio/v2"
 
 	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/document"
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -75,9 +76,9 @@ func adoptFiles(dir string, r *registry) error {
 		if err != nil {
 			return err
 		}
-		fm, _, ok := frontMatter(string(b))
-		num, key := fileNum(f), fmValue(fm, "key")
-		if ok && num > 0 && key != "" {
+		fm, _, err := document.Read(string(b))
+		num, key := fileNum(f), fm.Key
+		if err == nil && num > 0 && key != "" {
 			r.IDs[key] = registryEntry{Num: num, File: f}
 			r.Next = max(r.Next, num+1)
 		}
@@ -262,11 +263,9 @@ func (p *Plan) offer(path, doc string, force bool) error {
 	}
 	old := string(oldB)
 	doc = carryOver(doc, old)
-	if oldFM, _, ok := frontMatter(old); ok {
-		// The traces' dates alone are no reason to rewrite a file.
-		if obs := fmValue(oldFM, "observed"); obs != "" {
-			doc = setFMValue(doc, "observed", obs)
-		}
+	// The traces' dates alone are no reason to rewrite a file.
+	if oldFM, _, err := document.Read(old); err == nil && oldFM.Observed != "" {
+		doc = document.Set(doc, document.KeyObserved, oldFM.Observed)
 	}
 	sealed := seal(doc)
 	if sealed == old {
@@ -302,13 +301,12 @@ func (p *Plan) markStale(reg *registry, current map[string]bool, force bool) err
 			return err
 		}
 		doc := string(b)
-		fm, _, _ := frontMatter(doc)
-		if fmValue(fm, "status") == "stale" {
+		if fm, _, err := document.Read(doc); err == nil && fm.Status == "stale" {
 			p.Unchanged++
 			continue
 		}
 		p.Stale = append(p.Stale, path)
-		next := setFMValue(doc, "status", "stale")
+		next := document.Set(doc, document.KeyStatus, "stale")
 		if !edited(doc) {
 			next = seal(next)
 		}
@@ -364,5 +362,3 @@ func writeAll(changes []Change) error {
 	}
 	return nil
 }
-
-func jsonUnquote(s string, out *string) error { return json.Unmarshal([]byte(s), out) }

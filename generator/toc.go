@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+
+	"github.com/rbgen/rbgen/document"
 )
 
 // TOC markers delimit the generated table; text outside them is kept.
@@ -50,10 +52,12 @@ func readTOC(dir string, overlay map[string][]byte) ([]TOCEntry, error) {
 				return nil, err
 			}
 		}
-		fm, _, _ := frontMatter(string(b))
-		e := TOCEntry{Num: fileNum(f), File: f, ID: fmValue(fm, "id"), Title: fmValue(fm, "title"),
-			Service: fmValue(fm, "service"), Symptom: fmValue(fm, "symptom"), Severity: fmValue(fm, "severity"),
-			Owner: fmValue(fm, "owner"), Status: fmValue(fm, "status")}
+		fm, _, err := document.Read(string(b))
+		if err != nil && !errors.Is(err, document.ErrNoFrontMatter) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		e := TOCEntry{Num: fileNum(f), File: f, ID: fm.ID, Title: fm.Title,
+			Service: fm.Service, Symptom: fm.Symptom, Severity: fm.Severity, Owner: fm.Owner, Status: fm.Status}
 		if e.ID == "" {
 			e.ID = fmt.Sprintf("RB-%03d", e.Num)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/document"
 	"github.com/rbgen/rbgen/generator"
 )
 
@@ -63,7 +64,10 @@ func TestPostmortem(t *testing.T) {
 	}
 	doc := string(b)
 	golden(t, "testdata/PM-20261110-checkout-errors.md.golden", doc)
-	for _, want := range []string{"status: draft", "suspects:\n  - \"checkout\"", "## Summary", "## Impact", "## Root cause",
+	if fm, _, err := document.Read(doc); err != nil || fm.Status != "draft" || len(fm.Suspects) == 0 || fm.Suspects[0] != "checkout" {
+		t.Errorf("front matter: %+v (%v), want a draft with checkout first", fm, err)
+	}
+	for _, want := range []string{"## Summary", "## Impact", "## Root cause",
 		"## Trigger", "## Detection", "## Resolution", "## Timeline", "```mermaid", "## Related runbooks",
 		"RB-009-checkout-high-error-rate.md", "## Action items", "## Lessons learned", "payments-oncall"} {
 		if !strings.Contains(doc, want) {
