@@ -2,7 +2,6 @@ package generator
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -119,7 +118,10 @@ func PostmortemID(a *incident.Analysis, title string) string {
 
 // PlanPostmortem works out the postmortem file and the index, writing nothing.
 func PlanPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Plan, error) {
-	pm := buildPostmortem(a, opt)
+	pm, err := buildPostmortem(a, opt)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	if err := opt.Templates.ExecuteTemplate(&buf, "postmortem.md.tmpl", pm); err != nil {
 		return nil, fmt.Errorf("render %s: %w", pm.File, err)
@@ -143,7 +145,7 @@ func PlanPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Plan, error) 
 	return p, nil
 }
 
-func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) *Postmortem {
+func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, error) {
 	id := PostmortemID(a, opt.Title)
 	pm := &Postmortem{ID: id, File: id + ".md", A: a, Start: a.Window.Start.UTC(), End: a.Window.End.UTC()}
 	pm.Title = opt.Title
@@ -154,7 +156,10 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) *Postmortem {
 	pm.Severity = incidentSeverity(a.Impact)
 	pm.Baseline = fmt.Sprintf("%s to %s (%d traces)", a.Baseline.Start.UTC().Format("2006-01-02 15:04"),
 		a.Baseline.End.UTC().Format("2006-01-02 15:04"), a.BaselineTraces)
-	links := runbookLinks(opt.Dir, opt.RunbookDir)
+	links, err := runbookLinks(opt.Dir, opt.RunbookDir)
+	if err != nil {
+		return nil, err
+	}
 	for i, s := range a.Suspects {
 		if i == 5 {
 			break
@@ -173,7 +178,7 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) *Postmortem {
 	pm.Summary = summary(pm)
 	pm.Detection = detection(a, opt.Config)
 	pm.Actions = actions(pm, opt.Config)
-	return pm
+	return pm, nil
 }
 
 func autoTitle(a *incident.Analysis) string {
@@ -466,24 +471,22 @@ func actions(pm *Postmortem, cfg *config.Config) []string {
 	return out
 }
 
-// runbookLinks reads the runbook registry and links each node's runbooks,
-// relative to the postmortem folder.
-func runbookLinks(pmDir, rbDir string) map[string][]RunbookLink {
+// runbookLinks reads the runbook registry (as generate does: rebuilt from
+// the runbooks when the file is gone) and links each node's runbooks,
+// relative to the postmortem folder. A registry that does not parse is an
+// error, not an empty list.
+func runbookLinks(pmDir, rbDir string) (map[string][]RunbookLink, error) {
 	out := map[string][]RunbookLink{}
 	if rbDir == "" {
-		return out
+		return out, nil
 	}
-	b, err := os.ReadFile(filepath.Join(rbDir, RegistryFile))
+	reg, err := loadRegistry(rbDir)
 	if err != nil {
-		return out
-	}
-	var reg registry
-	if json.Unmarshal(b, &reg) != nil {
-		return out
+		return nil, err
 	}
 	prefix, err := linkPrefix(pmDir, rbDir)
 	if err != nil {
-		return out
+		return out, nil
 	}
 	keys := make([]string, 0, len(reg.IDs))
 	for k := range reg.IDs {
@@ -496,7 +499,7 @@ func runbookLinks(pmDir, rbDir string) map[string][]RunbookLink {
 		e := reg.IDs[k]
 		out[node] = append(out[node], RunbookLink{ID: fmt.Sprintf("RB-%03d", e.Num), Path: prefix + e.File, Symptom: symptom})
 	}
-	return out
+	return out, nil
 }
 
 // postmortemIntro opens the postmortems' index when it does not exist yet.

@@ -47,6 +47,10 @@ type identity struct {
 	num                 int
 }
 
+// ErrBadRegistry says the registry file does not parse: a person has to
+// mend it (or delete it, and rbgen rebuilds it from the runbooks).
+var ErrBadRegistry = errors.New("runbook registry does not parse")
+
 func loadRegistry(dir string) (*registry, error) {
 	r := &registry{Version: 1, Next: 1, IDs: map[string]registryEntry{}}
 	b, err := os.ReadFile(filepath.Join(dir, RegistryFile))
@@ -57,7 +61,7 @@ func loadRegistry(dir string) (*registry, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal(b, r); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, RegistryFile), err)
+		return nil, fmt.Errorf("%s: %w: %v", filepath.Join(dir, RegistryFile), ErrBadRegistry, err)
 	}
 	for _, e := range r.IDs {
 		r.Next = max(r.Next, e.Num+1)

@@ -170,3 +170,19 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s differs from the output (go test -update rewrites it); got:\n%s", path, got)
 	}
 }
+
+func TestPostmortemRefusesARegistryThatDoesNotParse(t *testing.T) {
+	in := incidentFile(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "runbooks"), 0o755)
+	os.WriteFile(filepath.Join(dir, "runbooks", generator.RegistryFile), []byte("{not json"), 0o644)
+	out := filepath.Join(dir, "postmortems")
+	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", "2026-11-10T14:00:00Z", "--end", "2026-11-10T14:30:00Z",
+		"--out", out, "--runbooks", filepath.Join(dir, "runbooks"))
+	if code != exitUsage || !strings.Contains(stderr, generator.RegistryFile) {
+		t.Errorf("exit %d, want %d naming the registry: %s", code, exitUsage, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a draft was written: %v", err)
+	}
+}

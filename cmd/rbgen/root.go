@@ -64,7 +64,7 @@ func exitCode(err error) int {
 		return exitEdited
 	case errors.As(err, &source):
 		return exitSource
-	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, tracefile.ErrNoInput):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, tracefile.ErrNoInput), errors.Is(err, generator.ErrBadRegistry):
 		return exitUsage
 	}
 	return exitFail
