@@ -9,35 +9,55 @@ import (
 	"github.com/rbgen/rbgen/incident"
 )
 
-func TestChartsOfMermaidSourceDrawWhatTheSourceHolds(t *testing.T) {
+func TestChartsDrawWhatTheyHold(t *testing.T) {
+	two := []string{"14:00", "14:01"}
 	cases := []struct {
-		name, src    string
+		name         string
+		c            Chart
 		rects, lines int
-		title        string
+		mermaid      string
 	}{
-		{"bars alone are bars", "xychart-beta\n  title \"Failed\"\n  x-axis [\"14:00\", \"14:01\"]\n  bar [1, 2]\n", 2, 0, "Failed"},
-		{"a line alone is a line", "xychart-beta\n  title \"p95\"\n  x-axis [\"14:00\", \"14:01\"]\n  line [10, 20]\n", 0, 1, "p95"},
-		{"a suspect's bars come with its baseline line", "xychart-beta\n  title \"db: ms; line: baseline\"\n  x-axis [\"14:00\", \"14:01\", \"14:02\"]\n  bar [3, 300, 0]\n  line [3, 3, 3]\n", 3, 1, "db: ms; line: baseline"},
-		{"a series that does not fit the axis draws nothing", "xychart-beta\n  x-axis [\"14:00\"]\n  bar [1, 2]\n", 0, 0, ""},
+		{"bars alone are bars", Chart{Title: "Failed", YAxis: "failed", Labels: two, Bars: []float64{1, 2}}, 2, 0,
+			"xychart-beta\n  title \"Failed\"\n  x-axis [\"14:00\", \"14:01\"]\n  y-axis \"failed\"\n  bar [1, 2]\n"},
+		{"a line alone is a line", Chart{Title: "p95", Labels: two, Line: []float64{10, 20}}, 0, 1,
+			"xychart-beta\n  title \"p95\"\n  x-axis [\"14:00\", \"14:01\"]\n  line [10, 20]\n"},
+		{"a suspect's bars come with its baseline line", Chart{Title: "db", Labels: []string{"14:00", "14:01", "14:02"},
+			Bars: []float64{3, 300, 0}, Line: []float64{3, 3, 3}}, 3, 1,
+			"xychart-beta\n  title \"db\"\n  x-axis [\"14:00\", \"14:01\", \"14:02\"]\n  bar [3, 300, 0]\n  line [3, 3, 3]\n"},
+		{"large values are written out, not in e-notation", Chart{Title: "x", Labels: []string{"14:00"}, Bars: []float64{sig3(12345)}}, 1, 0,
+			"xychart-beta\n  title \"x\"\n  x-axis [\"14:00\"]\n  bar [12300]\n"},
+		{"a series that does not fit the axis draws nothing", Chart{Labels: []string{"14:00"}, Bars: []float64{1, 2}}, 0, 0, ""},
 	}
 	for _, c := range cases {
-		svg := xyChart(c.src)
+		svg := c.c.SVG()
 		if n := strings.Count(svg, "<rect"); n != c.rects {
 			t.Errorf("%s: %d bars, want %d", c.name, n, c.rects)
 		}
 		if n := strings.Count(svg, "<polyline"); n != c.lines {
 			t.Errorf("%s: %d lines, want %d", c.name, n, c.lines)
 		}
-		if c.title != "" && !strings.Contains(svg, ">"+c.title+"</text>") {
-			t.Errorf("%s: no title %q in %s", c.name, c.title, svg)
+		if c.c.Title != "" && !strings.Contains(svg, ">"+c.c.Title+"</text>") {
+			t.Errorf("%s: no title %q in %s", c.name, c.c.Title, svg)
 		}
+		if c.mermaid != "" && c.c.Mermaid() != c.mermaid {
+			t.Errorf("%s: Mermaid\n%s\nwant\n%s", c.name, c.c.Mermaid(), c.mermaid)
+		}
+	}
+}
+
+func TestChartsFileRoundTrips(t *testing.T) {
+	in := []Chart{{Title: "a", YAxis: "ms", Labels: []string{"14:00"}, Line: []float64{1.5}}, {Title: "b", Labels: []string{"14:00"}, Bars: []float64{0}}}
+	out, err := decodeCharts(encodeCharts(in))
+	if err != nil || len(out) != 2 || out[0].Mermaid() != in[0].Mermaid() || out[1].Mermaid() != in[1].Mermaid() {
+		t.Errorf("got %+v (%v)", out, err)
 	}
 }
 
 func TestASuspectChartTitleCannotEndItsQuotes(t *testing.T) {
 	s := incident.Suspect{Node: "db\"]\n  bar [9", SeriesOf: incident.Signal{Kind: incident.SignalOwnErrors}, Series: []float64{1, math.NaN()}}
 	ms := []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}, {T: time.Date(2026, 11, 16, 14, 1, 0, 0, time.UTC)}}
-	src, _ := suspectChart(s, ms)
+	c, _ := suspectChart(s, ms)
+	src := c.Mermaid()
 	if strings.Count(src, `"`) != 2+2*len(ms) || strings.Count(src, "bar [") != 1 {
 		t.Errorf("the node name escaped its title:\n%s", src)
 	}
@@ -48,7 +68,8 @@ func TestASuspectChartTitleCannotEndItsQuotes(t *testing.T) {
 
 func TestANodeTheBaselineNeverSawIsChartedWithoutABaseline(t *testing.T) {
 	s := incident.Suspect{Node: "new-service", SeriesOf: incident.Signal{Kind: incident.SignalOwnErrors}, Series: []float64{50}, SeriesBaseline: math.NaN()}
-	src, note := suspectChart(s, []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}})
+	c, note := suspectChart(s, []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}})
+	src := c.Mermaid()
 	if strings.Contains(src, "line [") || strings.Contains(src, "NaN") || !strings.Contains(src, "bar [50]") ||
 		!strings.Contains(note, "the baseline never saw it") {
 		t.Errorf("chart (%s):\n%s", note, src)

@@ -30,11 +30,13 @@ type Postmortem struct {
 	Suspects        []SuspectView
 	Impact          []ImpactRow
 	Timeline        []Event
-	FailureChart    string
-	LatencyChart    string
-	Detection       string
-	Actions         []string // Markdown table rows
-	Baseline        string
+	FailureChart    string // Mermaid
+	LatencyChart    string // Mermaid
+	// Charts are every chart of the draft as data, for the charts file.
+	Charts    []Chart
+	Detection string
+	Actions   []string // Markdown table rows
+	Baseline  string
 	// RunbooksNote says why Related runbooks lists none, when it does not.
 	RunbooksNote string
 	// Changes are the largest changes by node, edge and operation, and
@@ -133,6 +135,8 @@ func PlanPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Plan, error) 
 	if err := p.offer(filepath.Join(opt.Dir, pm.File), buf.String(), opt.Force); err != nil {
 		return nil, err
 	}
+	// The charts as data, for the site; rewritten with the draft.
+	p.add(filepath.Join(opt.Dir, strings.TrimSuffix(pm.File, ".md")+ChartsSuffix), encodeCharts(pm.Charts), "charts")
 	overlay := map[string][]byte{}
 	for _, c := range p.Changes {
 		overlay[c.Path] = c.Content
@@ -166,7 +170,10 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 		}
 		v := suspectView(i, s, opt.Config, links)
 		if i < 3 {
-			v.Chart, v.ChartNote = suspectChart(s, a.Minutes)
+			if c, note := suspectChart(s, a.Minutes); c != nil {
+				v.Chart, v.ChartNote = c.Mermaid(), note
+				pm.Charts = append(pm.Charts, *c)
+			}
 		}
 		pm.Suspects = append(pm.Suspects, v)
 	}
@@ -174,7 +181,10 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 	pm.Impact = impactRows(a.Impact)
 	pm.Changes, pm.MoreChanges = changeRows(a.Changes)
 	pm.Timeline = timeline(a)
-	pm.FailureChart, pm.LatencyChart = charts(a.Minutes)
+	if fc, lc := charts(a.Minutes); fc != nil {
+		pm.FailureChart, pm.LatencyChart = fc.Mermaid(), lc.Mermaid()
+		pm.Charts = append(pm.Charts, *fc, *lc)
+	}
 	pm.Summary = summary(pm)
 	pm.Detection = detection(a, opt.Config)
 	pm.Actions = actions(pm, opt.Config)
@@ -330,13 +340,14 @@ func timeline(a *incident.Analysis) []Event {
 
 // suspectChart draws a suspect's own signal per minute as bars, with its
 // baseline as a line, so the deviation and its dates read at a glance,
-// and says how to read it. A step without traffic has no bar.
-func suspectChart(s incident.Suspect, ms []incident.Minute) (chart, note string) {
+// and says how to read it. A step without traffic has a bar of 0.
+func suspectChart(s incident.Suspect, ms []incident.Minute) (chart *Chart, note string) {
 	if len(s.Series) != len(ms) || len(ms) == 0 || s.SeriesOf.Kind == "" {
-		return "", ""
+		return nil, ""
 	}
 	step := chartStep(len(ms))
-	var labels, bars, base []string
+	c := &Chart{Title: chartText(s.Node + ": " + SignalName(s.SeriesOf))}
+	var base []float64
 	for i := 0; i < len(ms); i += step {
 		sum, n := 0.0, 0
 		for _, v := range s.Series[i:min(i+step, len(ms))] {
@@ -344,22 +355,19 @@ func suspectChart(s incident.Suspect, ms []incident.Minute) (chart, note string)
 				sum, n = sum+v, n+1
 			}
 		}
-		labels = append(labels, `"`+hm(ms[i].T)+`"`)
-		bars = append(bars, fmt.Sprintf("%.3g", sum/math.Max(float64(n), 1)))
-		base = append(base, fmt.Sprintf("%.3g", s.SeriesBaseline))
+		c.Labels = append(c.Labels, hm(ms[i].T))
+		c.Bars = append(c.Bars, sig3(sum/math.Max(float64(n), 1)))
+		base = append(base, sig3(s.SeriesBaseline))
 	}
 	per := "per minute"
 	if step > 1 {
 		per = fmt.Sprintf("per %d minutes (their mean)", step)
 	}
-	title := chartText(s.Node + ": " + SignalName(s.SeriesOf))
-	src := "xychart-beta\n  title \"" + title + "\"\n  x-axis [" + strings.Join(labels, ", ") + "]\n" +
-		"  bar [" + strings.Join(bars, ", ") + "]\n"
 	if math.IsNaN(s.SeriesBaseline) {
-		return src, "Its own signal " + per + " (bars; none where it had no traffic); the baseline never saw it:"
+		return c, "Its own signal " + per + " (bars; none where it had no traffic); the baseline never saw it:"
 	}
-	return src + "  line [" + strings.Join(base, ", ") + "]\n",
-		"Its own signal " + per + " (bars; none where it had no traffic) against the baseline (line):"
+	c.Line = base
+	return c, "Its own signal " + per + " (bars; none where it had no traffic) against the baseline (line):"
 }
 
 // chartStep is how many minutes one point of a chart covers: long windows
@@ -377,14 +385,19 @@ func chartText(s string) string {
 	}, Clean(s))
 }
 
-// charts draws the entry points' failures and p95 per minute as Mermaid
-// xy charts, which GitHub, GitLab and the rbgen site render.
-func charts(ms []incident.Minute) (string, string) {
+// charts draws the entry points' failures and p95 per minute as xy
+// charts, which GitHub, GitLab and the rbgen site render.
+func charts(ms []incident.Minute) (failures, latency *Chart) {
 	if len(ms) == 0 {
-		return "", ""
+		return nil, nil
 	}
 	step := chartStep(len(ms))
-	var labels, failed, p95 []string
+	failures = &Chart{Title: "Failed requests per minute", YAxis: "failed", Bars: []float64{}}
+	latency = &Chart{Title: "p95 latency per minute (ms)", YAxis: "ms", Line: []float64{}}
+	if step > 1 {
+		failures.Title = fmt.Sprintf("Failed requests per %d minutes", step)
+		latency.Title = fmt.Sprintf("p95 latency, worst minute of each %d (ms)", step)
+	}
 	for i := 0; i < len(ms); i += step {
 		var f int64
 		var p float64
@@ -392,18 +405,15 @@ func charts(ms []incident.Minute) (string, string) {
 			f += m.Failed
 			p = max(p, m.P95MS)
 		}
-		labels = append(labels, `"`+hm(ms[i].T)+`"`)
-		failed = append(failed, fmt.Sprint(f))
-		p95 = append(p95, fmt.Sprintf("%.0f", p))
+		failures.Bars = append(failures.Bars, float64(f))
+		latency.Line = append(latency.Line, math.Round(p))
 	}
-	failTitle, p95Title := "Failed requests per minute", "p95 latency per minute (ms)"
-	if step > 1 {
-		failTitle = fmt.Sprintf("Failed requests per %d minutes", step)
-		p95Title = fmt.Sprintf("p95 latency, worst minute of each %d (ms)", step)
+	for _, c := range []*Chart{failures, latency} {
+		for i := 0; i < len(ms); i += step {
+			c.Labels = append(c.Labels, hm(ms[i].T))
+		}
 	}
-	axis := "  x-axis [" + strings.Join(labels, ", ") + "]\n"
-	return "xychart-beta\n  title \"" + failTitle + "\"\n" + axis + "  y-axis \"failed\"\n  bar [" + strings.Join(failed, ", ") + "]\n",
-		"xychart-beta\n  title \"" + p95Title + "\"\n" + axis + "  y-axis \"ms\"\n  line [" + strings.Join(p95, ", ") + "]\n"
+	return failures, latency
 }
 
 func summary(pm *Postmortem) string {

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/gomarkdown/markdown"
@@ -65,6 +64,7 @@ type doc struct {
 	kind                                                                string // runbook or postmortem
 	suspects                                                            []string
 	body                                                                string
+	charts                                                              []Chart // a postmortem's, from its charts file
 }
 
 // ErrNothingToPublish says the folders hold no runbook and no postmortem.
@@ -139,6 +139,11 @@ func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
 		}
 		d := doc{file: f, kind: kind, body: body, id: fm.ID, title: fm.Title, node: fm.Service, symptom: fm.Symptom,
 			severity: fm.Severity, owner: fm.Owner, status: fm.Status, start: fm.Start, end: fm.End, suspects: fm.Suspects}
+		if kind == "postmortem" {
+			if d.charts, err = readCharts(filepath.Join(dir, strings.TrimSuffix(f, ".md")+ChartsSuffix)); err != nil {
+				return nil, err
+			}
+		}
 		if d.title == "" {
 			d.title = f
 		}
@@ -207,10 +212,17 @@ var h1RE = regexp.MustCompile(`(?m)\A\s*# .*\n`)
 var mdLinkRE = regexp.MustCompile(`href="([^"#:]+?)\.md(#[^"]*)?"`)
 
 // figure draws a Mermaid block's content with rbgen's own SVG: the
-// dependency picture of a runbook's node, or a postmortem's chart.
+// dependency picture of a runbook's node, or a postmortem's chart from its
+// charts file (the block names which by being that chart's Mermaid).
 func (s *site) figure(d doc, mermaid string) string {
 	if strings.HasPrefix(mermaid, "xychart-beta") {
-		return xyChart(mermaid)
+		for _, c := range d.charts {
+			if strings.TrimSpace(c.Mermaid()) == strings.TrimSpace(mermaid) {
+				return c.SVG()
+			}
+		}
+		return `<p class="note">This chart is not in the draft's charts file (` + template.HTMLEscapeString(strings.TrimSuffix(d.file, ".md")+ChartsSuffix) +
+			`, which rbgen postmortem writes); the Markdown holds it as Mermaid.</p>`
 	}
 	if d.node != "" {
 		if _, ok := s.g.Node(d.node); ok {
@@ -220,37 +232,20 @@ func (s *site) figure(d doc, mermaid string) string {
 	return `<p class="note">The picture needs the graph snapshot (` + GraphFile + `) that rbgen generate writes.</p>`
 }
 
-var xyRE = regexp.MustCompile(`(?m)^\s*(title|x-axis|bar|line)\s+(.*)$`)
-
-func xyChart(src string) string {
-	var title string
-	var labels []string
-	var bars, line []float64
-	for _, m := range xyRE.FindAllStringSubmatch(src, -1) {
-		switch m[1] {
-		case "title":
-			title = strings.Trim(m[2], `"`)
-		case "x-axis":
-			for _, l := range strings.Split(strings.Trim(m[2], "[]"), ",") {
-				labels = append(labels, strings.Trim(strings.TrimSpace(l), `"`))
-			}
-		case "bar", "line":
-			var values []float64
-			for _, v := range strings.Split(strings.Trim(m[2], "[]"), ",") {
-				f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				values = append(values, f)
-			}
-			if m[1] == "bar" {
-				bars = values
-			} else {
-				line = values
-			}
-		}
+// readCharts reads a postmortem's charts file; none is no charts.
+func readCharts(path string) ([]Chart, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
 	}
-	if bars != nil && len(bars) != len(labels) || line != nil && len(line) != len(labels) {
-		return ""
+	if err != nil {
+		return nil, err
 	}
-	return chartSVG(title, labels, bars, line)
+	cs, err := decodeCharts(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cs, nil
 }
 
 func headings(tree ast.Node) []tocItem {

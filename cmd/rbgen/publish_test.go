@@ -207,6 +207,11 @@ func TestHostileTraceThroughPostmortemAndPublish(t *testing.T) {
 		t.Fatalf("publish: %d %s", code, stderr)
 	}
 	checkInert(t, site)
+	// Every chart of the draft is drawn on its page, from the charts file.
+	page, _ := os.ReadFile(filepath.Join(site, "postmortems", strings.TrimSuffix(filepath.Base(drafts[0]), ".md")+".html"))
+	if want, got := strings.Count(doc, "xychart-beta"), strings.Count(string(page), `class="chart"`); got != want || want == 0 {
+		t.Errorf("%d charts drawn on the page, %d in the draft", got, want)
+	}
 }
 
 // checkMarkdownTables fails on a table row with more or fewer cells than
