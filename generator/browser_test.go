@@ -18,6 +18,7 @@ import (
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/demo"
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/generator/site"
 	"github.com/rbgen/rbgen/incident"
 	"github.com/rbgen/rbgen/internal/linkcheck"
 	"github.com/rbgen/rbgen/topology"
@@ -169,14 +170,14 @@ func publishWithPostmortem(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := generator.WriteChanges(plan.Changes); err != nil {
+	if err := (&generator.Plan{Changes: plan.Changes}).Apply(false); err != nil {
 		t.Fatal(err)
 	}
-	changes, err := generator.Publish(generator.SiteOptions{RunbookDir: filepath.Join(root, "runbooks"), PostmortemDir: pmDir, Out: out})
+	changes, err := site.Publish(site.Options{RunbookDir: filepath.Join(root, "runbooks"), PostmortemDir: pmDir, Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := generator.WriteChanges(changes); err != nil {
+	if err := (&generator.Plan{Changes: changes}).Apply(false); err != nil {
 		t.Fatal(err)
 	}
 	if broken, _ := linkcheck.Broken(out); len(broken) > 0 {

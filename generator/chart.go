@@ -9,8 +9,8 @@ import (
 
 // Chart is an xy chart as data. A postmortem draws it as Mermaid in its
 // Markdown, and keeps every chart in PM-….charts.json beside the draft,
-// from which the site draws the same numbers as SVG: no page reads a
-// number back out of Mermaid.
+// from which the site (generator/site) draws the same numbers as SVG: no
+// page reads a number back out of Mermaid.
 type Chart struct {
 	Title  string    `json:"title"`
 	YAxis  string    `json:"y_axis,omitempty"`
@@ -43,14 +43,6 @@ func (c Chart) Mermaid() string {
 	return b.String()
 }
 
-// SVG draws the chart for the site.
-func (c Chart) SVG() string {
-	if c.Bars != nil && len(c.Bars) != len(c.Labels) || c.Line != nil && len(c.Line) != len(c.Labels) {
-		return "" // a charts file edited by hand, or cut short
-	}
-	return chartSVG(c.Title, c.Labels, c.Bars, c.Line)
-}
-
 func numbers(vs []float64) string {
 	s := make([]string, len(vs))
 	for i, v := range vs {
@@ -78,8 +70,8 @@ func encodeCharts(cs []Chart) []byte {
 	return append(b, '\n')
 }
 
-// decodeCharts reads a charts file.
-func decodeCharts(b []byte) ([]Chart, error) {
+// DecodeCharts reads a charts file.
+func DecodeCharts(b []byte) ([]Chart, error) {
 	var f struct {
 		Charts []Chart `json:"charts"`
 	}

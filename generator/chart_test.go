@@ -9,36 +9,24 @@ import (
 	"github.com/rbgen/rbgen/incident"
 )
 
-func TestChartsDrawWhatTheyHold(t *testing.T) {
+func TestChartsAreWrittenAsMermaid(t *testing.T) {
 	two := []string{"14:00", "14:01"}
 	cases := []struct {
-		name         string
-		c            Chart
-		rects, lines int
-		mermaid      string
+		name    string
+		c       Chart
+		mermaid string
 	}{
-		{"bars alone are bars", Chart{Title: "Failed", YAxis: "failed", Labels: two, Bars: []float64{1, 2}}, 2, 0,
+		{"bars alone are bars", Chart{Title: "Failed", YAxis: "failed", Labels: two, Bars: []float64{1, 2}},
 			"xychart-beta\n  title \"Failed\"\n  x-axis [\"14:00\", \"14:01\"]\n  y-axis \"failed\"\n  bar [1, 2]\n"},
-		{"a line alone is a line", Chart{Title: "p95", Labels: two, Line: []float64{10, 20}}, 0, 1,
+		{"a line alone is a line", Chart{Title: "p95", Labels: two, Line: []float64{10, 20}},
 			"xychart-beta\n  title \"p95\"\n  x-axis [\"14:00\", \"14:01\"]\n  line [10, 20]\n"},
 		{"a suspect's bars come with its baseline line", Chart{Title: "db", Labels: []string{"14:00", "14:01", "14:02"},
-			Bars: []float64{3, 300, 0}, Line: []float64{3, 3, 3}}, 3, 1,
+			Bars: []float64{3, 300, 0}, Line: []float64{3, 3, 3}},
 			"xychart-beta\n  title \"db\"\n  x-axis [\"14:00\", \"14:01\", \"14:02\"]\n  bar [3, 300, 0]\n  line [3, 3, 3]\n"},
-		{"large values are written out, not in e-notation", Chart{Title: "x", Labels: []string{"14:00"}, Bars: []float64{sig3(12345)}}, 1, 0,
+		{"large values are written out, not in e-notation", Chart{Title: "x", Labels: []string{"14:00"}, Bars: []float64{sig3(12345)}},
 			"xychart-beta\n  title \"x\"\n  x-axis [\"14:00\"]\n  bar [12300]\n"},
-		{"a series that does not fit the axis draws nothing", Chart{Labels: []string{"14:00"}, Bars: []float64{1, 2}}, 0, 0, ""},
 	}
 	for _, c := range cases {
-		svg := c.c.SVG()
-		if n := strings.Count(svg, "<rect"); n != c.rects {
-			t.Errorf("%s: %d bars, want %d", c.name, n, c.rects)
-		}
-		if n := strings.Count(svg, "<polyline"); n != c.lines {
-			t.Errorf("%s: %d lines, want %d", c.name, n, c.lines)
-		}
-		if c.c.Title != "" && !strings.Contains(svg, ">"+c.c.Title+"</text>") {
-			t.Errorf("%s: no title %q in %s", c.name, c.c.Title, svg)
-		}
 		if c.mermaid != "" && c.c.Mermaid() != c.mermaid {
 			t.Errorf("%s: Mermaid\n%s\nwant\n%s", c.name, c.c.Mermaid(), c.mermaid)
 		}
@@ -47,7 +35,7 @@ func TestChartsDrawWhatTheyHold(t *testing.T) {
 
 func TestChartsFileRoundTrips(t *testing.T) {
 	in := []Chart{{Title: "a", YAxis: "ms", Labels: []string{"14:00"}, Line: []float64{1.5}}, {Title: "b", Labels: []string{"14:00"}, Bars: []float64{0}}}
-	out, err := decodeCharts(encodeCharts(in))
+	out, err := DecodeCharts(encodeCharts(in))
 	if err != nil || len(out) != 2 || out[0].Mermaid() != in[0].Mermaid() || out[1].Mermaid() != in[1].Mermaid() {
 		t.Errorf("got %+v (%v)", out, err)
 	}

@@ -87,7 +87,7 @@ func callersStep(g *topology.Graph, n topology.Node, refs map[string]string) Ste
 		if i == maxItems {
 			break
 		}
-		items = append(items, fmt.Sprintf("%s: %s calls last week, error ratio %s, p99 %s", nodeLink(e.From, refs), humanCount(e.Calls), Percent(e.ErrorRatio()), Millis(e.P99MS)))
+		items = append(items, fmt.Sprintf("%s: %s calls last week, error ratio %s, p99 %s", nodeLink(e.From, refs), HumanCount(e.Calls), Percent(e.ErrorRatio()), Millis(e.P99MS)))
 	}
 	return Step{
 		Title:  "See which callers are affected",
@@ -130,7 +130,7 @@ func operationsStep(n topology.Node, symptom string, tr Trigger) Step {
 			}
 		}
 		item := fmt.Sprintf("%s: %s%s calls, error ratio %s, p50 %s, p99 %s", Code(o.Name), lead,
-			humanCount(o.Calls), Percent(o.ErrorRatio()), Millis(o.P50MS), Millis(o.P99MS))
+			HumanCount(o.Calls), Percent(o.ErrorRatio()), Millis(o.P50MS), Millis(o.P99MS))
 		if len(o.Match) > 0 {
 			item += " — " + Code(TraceQLOperation(n, o, symptom, tr.LatencyMS))
 		}

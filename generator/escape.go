@@ -93,7 +93,7 @@ func Millis(ms float64) string {
 	return strconv.FormatFloat(ms*1000, 'g', 3, 64) + "µs"
 }
 
-func humanCount(n int64) string {
+func HumanCount(n int64) string {
 	switch {
 	case n >= 1_000_000:
 		return strconv.FormatFloat(float64(n)/1e6, 'g', 3, 64) + "M"

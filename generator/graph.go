@@ -50,9 +50,9 @@ func nodeIDs(g *topology.Graph) map[string]string {
 	return ids
 }
 
-// edgeLabel is the text on an edge: kind, calls, error ratio, p99.
-func edgeLabel(e topology.Edge) string {
-	parts := []string{e.Kind, humanCount(e.Calls) + " calls"}
+// EdgeLabel is the text on an edge: kind, calls, error ratio, p99.
+func EdgeLabel(e topology.Edge) string {
+	parts := []string{e.Kind, HumanCount(e.Calls) + " calls"}
 	if e.Errors > 0 {
 		parts = append(parts, Percent(e.ErrorRatio())+" err")
 	}
@@ -68,7 +68,7 @@ func writeMermaid(w io.Writer, g *topology.Graph) error {
 		fmt.Fprintf(w, "  %s%s\"%s\"%s\n", ids[n.Name], open, MermaidText(n.Name), shut)
 	}
 	for _, e := range g.Edges {
-		fmt.Fprintf(w, "  %s -->|\"%s\"| %s\n", ids[e.From], MermaidText(edgeLabel(e)), ids[e.To])
+		fmt.Fprintf(w, "  %s -->|\"%s\"| %s\n", ids[e.From], MermaidText(EdgeLabel(e)), ids[e.To])
 	}
 	_, err := fmt.Fprintf(w, "%s", mermaidClasses(g, ids))
 	return err
@@ -88,8 +88,8 @@ func mermaidShape(kind string) (string, string) {
 	return "[", "]"
 }
 
-// kindColours fill nodes by kind, the same in every picture rbgen draws.
-var kindColours = map[string]string{
+// KindColours fill nodes by kind, the same in every picture rbgen draws.
+var KindColours = map[string]string{
 	topology.KindService:   "#dbeafe",
 	topology.KindDatabase:  "#fde68a",
 	topology.KindCache:     "#fed7aa",
@@ -105,7 +105,7 @@ func mermaidClasses(g *topology.Graph, ids map[string]string) string {
 		byKind[n.Kind] = append(byKind[n.Kind], ids[n.Name])
 	}
 	for _, kind := range sortedKeys(byKind) {
-		colour, ok := kindColours[kind]
+		colour, ok := KindColours[kind]
 		if !ok {
 			continue
 		}
@@ -123,10 +123,10 @@ func writeDOT(w io.Writer, g *topology.Graph) error {
 	fmt.Fprintln(w, `  edge [fontname="Helvetica", fontsize=10];`)
 	for _, n := range g.Nodes {
 		fmt.Fprintf(w, "  %s [label=%s, shape=%s, fillcolor=%q];\n",
-			ids[n.Name], DOTString(n.Name), dotShape(n.Kind), kindColours[n.Kind])
+			ids[n.Name], DOTString(n.Name), dotShape(n.Kind), KindColours[n.Kind])
 	}
 	for _, e := range g.Edges {
-		fmt.Fprintf(w, "  %s -> %s [label=%s];\n", ids[e.From], ids[e.To], DOTString(edgeLabel(e)))
+		fmt.Fprintf(w, "  %s -> %s [label=%s];\n", ids[e.From], ids[e.To], DOTString(EdgeLabel(e)))
 	}
 	_, err := fmt.Fprintln(w, "}")
 	return err

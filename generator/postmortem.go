@@ -421,7 +421,7 @@ func summary(pm *Postmortem) string {
 	im := a.Impact
 	var b strings.Builder
 	fmt.Fprintf(&b, "Between %s and %s UTC on %s, %s requests reached the traced entry points; %s failed and %s were slower than their usual p99.",
-		hm(pm.Start), hm(pm.End), pm.Start.Format("2006-01-02"), humanCount(im.Requests), pct(im.Failed, im.Requests), pct(im.Slow, im.Requests))
+		hm(pm.Start), hm(pm.End), pm.Start.Format("2006-01-02"), HumanCount(im.Requests), pct(im.Failed, im.Requests), pct(im.Slow, im.Requests))
 	if len(pm.Suspects) > 0 {
 		s := pm.Suspects[0]
 		fmt.Fprintf(&b, " The traces point at %s first (%s of the evidence)", Code(s.Node), s.Share)
@@ -439,7 +439,7 @@ func pct(n, total int64) string {
 	if total == 0 {
 		return "0"
 	}
-	return fmt.Sprintf("%s (%s)", humanCount(n), Percent(float64(n)/float64(total)))
+	return fmt.Sprintf("%s (%s)", HumanCount(n), Percent(float64(n)/float64(total)))
 }
 
 func detection(a *incident.Analysis, cfg *config.Config) string {
@@ -522,11 +522,11 @@ freely, rbgen carries them over when it regenerates a draft.
 
 `
 
-var pmName = regexp.MustCompile(`^PM-\d{8}-.*\.md$`)
+var PostmortemName = regexp.MustCompile(`^PM-\d{8}-.*\.md$`)
 
 func planPostmortemIndex(dir string, overlay map[string][]byte) ([]Change, error) {
 	seen := map[string]bool{}
-	files, err := filesMatching(dir, pmName)
+	files, err := FilesMatching(dir, PostmortemName)
 	if err != nil {
 		return nil, err
 	}
@@ -534,7 +534,7 @@ func planPostmortemIndex(dir string, overlay map[string][]byte) ([]Change, error
 		seen[f] = true
 	}
 	for path := range overlay {
-		if pmName.MatchString(filepath.Base(path)) {
+		if PostmortemName.MatchString(filepath.Base(path)) {
 			seen[filepath.Base(path)] = true
 		}
 	}

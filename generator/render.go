@@ -71,7 +71,7 @@ func funcs() template.FuncMap {
 		"yamlstr": yamlQuote,
 		"pct":     Percent,
 		"ms":      Millis,
-		"count":   humanCount,
+		"count":   HumanCount,
 		"slug":    Slug,
 		// frontmatter writes a document's front matter from its struct.
 		"frontmatter": document.Marshal,

@@ -290,7 +290,7 @@ func trigger(n topology.Node, sc scenario, cfg *config.Config, file string) Trig
 	errT, latT := Thresholds(n, cfg.Thresholds)
 	tr := Trigger{For: cfg.Thresholds.For.Duration, RunbookURL: runbookURL(cfg.BaseURL, file)}
 	base := fmt.Sprintf("error ratio %s and p99 %s over %s calls last week",
-		Percent(n.ErrorRatio()), Millis(n.P99MS), humanCount(n.Calls))
+		Percent(n.ErrorRatio()), Millis(n.P99MS), HumanCount(n.Calls))
 	forText := humanDuration(tr.For)
 	switch {
 	case sc.extra != nil:

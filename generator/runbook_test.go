@@ -61,7 +61,7 @@ func generate(t *testing.T, g *topology.Graph, dir string, forceOpt ...bool) *ge
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := generator.WriteChanges(toc); err != nil {
+	if err := (&generator.Plan{Changes: toc}).Apply(false); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -150,15 +150,6 @@ func frontMatterOf(t *testing.T, doc string) document.FrontMatter {
 		t.Fatal(err)
 	}
 	return fm
-}
-
-func between(s, a, b string) string {
-	i := strings.Index(s, a)
-	if i < 0 {
-		return ""
-	}
-	s = s[i+len(a):]
-	return s[:strings.Index(s, b)]
 }
 
 func TestAddingAServiceKeepsEveryNumber(t *testing.T) {
@@ -288,7 +279,7 @@ func TestUpdateTOCFromFilesAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := generator.WriteChanges(changes); err != nil {
+	if err := (&generator.Plan{Changes: changes}).Apply(false); err != nil {
 		t.Fatal(err)
 	}
 	b, _ = os.ReadFile(readme)

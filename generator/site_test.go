@@ -11,6 +11,7 @@ import (
 
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/generator/site"
 	"github.com/rbgen/rbgen/internal/linkcheck"
 	"github.com/rbgen/rbgen/topology"
 )
@@ -31,11 +32,11 @@ func publish(t *testing.T, g *topology.Graph) (string, []generator.Change) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "site")
-	changes, err := generator.Publish(generator.SiteOptions{RunbookDir: rb, PostmortemDir: filepath.Join(dir, "none"), Out: out})
+	changes, err := site.Publish(site.Options{RunbookDir: rb, PostmortemDir: filepath.Join(dir, "none"), Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := generator.WriteChanges(changes); err != nil {
+	if err := (&generator.Plan{Changes: changes}).Apply(false); err != nil {
 		t.Fatal(err)
 	}
 	return out, changes
@@ -71,7 +72,7 @@ func TestNodesWhoseNamesSlugAlikeGetAPageEach(t *testing.T) {
 
 func TestSiteOfTheDemoDay(t *testing.T) {
 	out, changes := publish(t, smallDemo(t))
-	again, err := generator.Publish(generator.SiteOptions{RunbookDir: filepath.Join(filepath.Dir(out), "runbooks"),
+	again, err := site.Publish(site.Options{RunbookDir: filepath.Join(filepath.Dir(out), "runbooks"),
 		PostmortemDir: filepath.Join(filepath.Dir(out), "none"), Out: out})
 	if err != nil || len(again) != len(changes) {
 		t.Fatalf("second publish: %v, %d pages vs %d", err, len(again), len(changes))

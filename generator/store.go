@@ -81,7 +81,7 @@ func adoptFiles(dir string, r *registry) error {
 			return err
 		}
 		fm, _, err := document.Read(string(b))
-		num, key := fileNum(f), fm.Key
+		num, key := FileNum(f), fm.Key
 		if err == nil && num > 0 && key != "" {
 			r.IDs[key] = registryEntry{Num: num, File: f}
 			r.Next = max(r.Next, num+1)
@@ -90,18 +90,18 @@ func adoptFiles(dir string, r *registry) error {
 	return nil
 }
 
-var runbookName = regexp.MustCompile(`^RB-(\d{3,})-(.*)\.md$`)
+var RunbookName = regexp.MustCompile(`^RB-(\d{3,})-(.*)\.md$`)
 
 // slugOf is the slug part of a runbook file name.
 func slugOf(file string) string {
-	if m := runbookName.FindStringSubmatch(file); m != nil {
+	if m := RunbookName.FindStringSubmatch(file); m != nil {
 		return m[2]
 	}
 	return ""
 }
 
-func fileNum(name string) int {
-	m := runbookName.FindStringSubmatch(name)
+func FileNum(name string) int {
+	m := RunbookName.FindStringSubmatch(name)
 	if m == nil {
 		return 0
 	}
@@ -109,9 +109,9 @@ func fileNum(name string) int {
 	return n
 }
 
-// filesMatching lists the names of the files in dir that match name; a
+// FilesMatching lists the names of the files in dir that match name; a
 // folder that does not exist holds none.
-func filesMatching(dir string, name *regexp.Regexp) ([]string, error) {
+func FilesMatching(dir string, name *regexp.Regexp) ([]string, error) {
 	if dir == "" {
 		return nil, nil
 	}
@@ -133,12 +133,12 @@ func filesMatching(dir string, name *regexp.Regexp) ([]string, error) {
 
 // runbookFiles lists RB-NNN-*.md files in dir, by number.
 func runbookFiles(dir string) ([]string, error) {
-	out, err := filesMatching(dir, runbookName)
+	out, err := FilesMatching(dir, RunbookName)
 	if err != nil {
 		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if a, b := fileNum(out[i]), fileNum(out[j]); a != b {
+		if a, b := FileNum(out[i]), FileNum(out[j]); a != b {
 			return a < b
 		}
 		return out[i] < out[j]
@@ -187,6 +187,26 @@ type Plan struct {
 	// overwrite; Apply fails while there are any, unless forced.
 	Refused []string
 	Stale   []string
+	// Remove are files of an earlier run that this one no longer writes
+	// (old site pages); Apply removes them only after every change is in
+	// place, so a failed write loses nothing.
+	Remove []string
+}
+
+// Summary counts the plan's files by why they change, then the unchanged:
+// "27 updated, 2 new, 0 unchanged".
+func (p *Plan) Summary() string {
+	count := map[string]int{}
+	for _, ch := range p.Changes {
+		count[ch.Reason]++
+	}
+	var parts []string
+	for _, k := range []string{"table of contents", "stale", "updated", "new"} {
+		if count[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[k], k))
+		}
+	}
+	return strings.Join(append(parts, fmt.Sprintf("%d unchanged", p.Unchanged)), ", ")
 }
 
 // EditedError lists hand-edited runbooks that regeneration would overwrite.
@@ -336,7 +356,15 @@ func (p *Plan) Apply(force bool) error {
 	if len(p.Refused) > 0 && !force {
 		return &EditedError{Files: p.Refused}
 	}
-	return writeAll(p.Changes)
+	if err := writeAll(p.Changes); err != nil {
+		return err
+	}
+	for _, path := range p.Remove {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 func writeAll(changes []Change) error {

@@ -39,7 +39,7 @@ func readTOC(dir string, overlay map[string][]byte) ([]TOCEntry, error) {
 		seen[f] = true
 	}
 	for path := range overlay {
-		if filepath.Dir(path) == filepath.Clean(dir) && runbookName.MatchString(filepath.Base(path)) && !seen[filepath.Base(path)] {
+		if filepath.Dir(path) == filepath.Clean(dir) && RunbookName.MatchString(filepath.Base(path)) && !seen[filepath.Base(path)] {
 			files = append(files, filepath.Base(path))
 		}
 	}
@@ -56,7 +56,7 @@ func readTOC(dir string, overlay map[string][]byte) ([]TOCEntry, error) {
 		if err != nil && !errors.Is(err, document.ErrNoFrontMatter) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		e := TOCEntry{Num: fileNum(f), File: f, ID: fm.ID, Title: fm.Title,
+		e := TOCEntry{Num: FileNum(f), File: f, ID: fm.ID, Title: fm.Title,
 			Service: fm.Service, Symptom: fm.Symptom, Severity: fm.Severity, Owner: fm.Owner, Status: fm.Status}
 		if e.ID == "" {
 			e.ID = fmt.Sprintf("RB-%03d", e.Num)
@@ -176,6 +176,3 @@ func linkPrefix(from, dir string) (string, error) {
 	}
 	return filepath.ToSlash(rel) + "/", nil
 }
-
-// WriteChanges writes files atomically, all or nothing before the renames.
-func WriteChanges(changes []Change) error { return writeAll(changes) }

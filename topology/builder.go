@@ -172,9 +172,8 @@ func (b *Builder) Finish() *Graph {
 	return b.acc.graph()
 }
 
-// Build reads a whole source into a graph.
-func Build(ctx context.Context, src Source, opt Options) (*Graph, error) {
-	b := NewBuilder(opt)
+// Read streams a whole source into the builder and returns the graph.
+func (b *Builder) Read(ctx context.Context, src Source) (*Graph, error) {
 	err := src.Stream(ctx, func(batch Batch) error {
 		b.Add(batch)
 		return nil
@@ -183,4 +182,9 @@ func Build(ctx context.Context, src Source, opt Options) (*Graph, error) {
 		return nil, err
 	}
 	return b.Finish(), nil
+}
+
+// Build reads a whole source into a new builder's graph.
+func Build(ctx context.Context, src Source, opt Options) (*Graph, error) {
+	return NewBuilder(opt).Read(ctx, src)
 }

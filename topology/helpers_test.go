@@ -3,7 +3,6 @@ package topology_test
 import (
 	"testing"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/rbgen/rbgen/internal/spantest"
@@ -14,10 +13,6 @@ import (
 type sp = spantest.Span
 
 func batch(spans ...sp) ptrace.Traces { return spantest.Batch(spans...) }
-
-func traceID(s string) pcommon.TraceID { return spantest.TraceID(s) }
-
-func spanID(s string) pcommon.SpanID { return spantest.SpanID(s) }
 
 // build folds batches (each a slice of spans) into a graph.
 func build(t *testing.T, opt topology.Options, batches ...[]sp) *topology.Graph {

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"compress/gzip"
-	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/internal/app"
 )
 
 func newDemoCmd(e *env) *cobra.Command {
@@ -50,7 +46,7 @@ bundled into rbgen.`,
 				}
 				cfg.Faults = append(cfg.Faults, fault)
 			}
-			st, err := writeDemo(e, out, cfg)
+			st, err := app.Demo(out, e.stdout, cfg)
 			if err != nil {
 				return err
 			}
@@ -69,41 +65,4 @@ bundled into rbgen.`,
 		"A service's requests fail, slow down or return at once without their work;\n"+
 		"a database's or external API's calls fail or slow down")
 	return c
-}
-
-func writeDemo(e *env, out string, cfg demo.Config) (demo.Stats, error) {
-	write := func(w io.Writer) (demo.Stats, error) {
-		if !strings.HasSuffix(out, ".gz") {
-			return demo.Write(w, cfg)
-		}
-		zw := gzip.NewWriter(w)
-		st, err := demo.Write(zw, cfg)
-		if err != nil {
-			return st, err
-		}
-		return st, zw.Close()
-	}
-	if out == "-" {
-		st, err := write(e.stdout)
-		if errors.Is(err, demo.ErrIdleFault) {
-			err = usageError{err}
-		}
-		return st, err
-	}
-	f, err := renameio.NewPendingFile(out, renameio.WithPermissions(0o644))
-	if err != nil {
-		return demo.Stats{}, fmt.Errorf("write %s: %w", out, err)
-	}
-	defer f.Cleanup()
-	st, err := write(f)
-	if errors.Is(err, demo.ErrIdleFault) {
-		return st, usageError{err}
-	}
-	if err != nil {
-		return st, fmt.Errorf("write %s: %w", out, err)
-	}
-	if err := f.CloseAtomicallyReplace(); err != nil {
-		return st, fmt.Errorf("write %s: %w", out, err)
-	}
-	return st, nil
 }

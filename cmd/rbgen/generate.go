@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/internal/app"
 )
 
 // docFlags are shared by the commands that write documents.
@@ -71,29 +72,18 @@ changes or a write failed, 2 bad flags, input, config or template,
 			if err != nil {
 				return err
 			}
-			plan, err := generator.PlanRunbooks(g, generator.GenerateOptions{Dir: docs.out, Config: cfg, Templates: tmpl, Force: force})
+			plan, err := app.Generate(app.GenerateInput{Graph: g, TOCFiles: docs.tocFiles,
+				Options: generator.GenerateOptions{Dir: docs.out, Config: cfg, Templates: tmpl, Force: force}})
 			if err != nil {
 				return err
 			}
-			overlay := map[string][]byte{}
-			for _, ch := range plan.Changes {
-				overlay[ch.Path] = ch.Content
-			}
-			toc, err := generator.PlanTOC(tmpl, docs.out, docs.tocFiles, overlay)
-			if err != nil {
-				return err
-			}
-			changes := append(plan.Changes, toc...)
 			if check {
-				return reportCheck(e, plan, changes)
+				return reportCheck(e, plan)
 			}
-			if len(plan.Refused) > 0 && !force {
-				return &generator.EditedError{Files: plan.Refused}
-			}
-			if err := generator.WriteChanges(changes); err != nil {
+			if err := plan.Apply(force); err != nil {
 				return err
 			}
-			reportGenerate(e, plan, changes)
+			reportGenerate(e, plan)
 			return nil
 		},
 	}
@@ -104,7 +94,8 @@ changes or a write failed, 2 bad flags, input, config or template,
 	return c
 }
 
-func reportCheck(e *env, plan *generator.Plan, changes []generator.Change) error {
+func reportCheck(e *env, plan *generator.Plan) error {
+	changes := plan.Changes
 	for _, path := range plan.Refused {
 		fmt.Fprintf(e.stdout, "edited by hand (would be refused): %s\n", path)
 	}
@@ -120,20 +111,6 @@ func reportCheck(e *env, plan *generator.Plan, changes []generator.Change) error
 
 var errCheckFailed = errors.New("runbooks are not up to date: run rbgen generate without --check")
 
-func reportGenerate(e *env, plan *generator.Plan, changes []generator.Change) {
-	count := map[string]int{}
-	for _, ch := range changes {
-		count[ch.Reason]++
-	}
-	var parts []string
-	for _, k := range []string{"new", "updated", "stale", "table of contents"} {
-		if count[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", count[k], k))
-		}
-	}
-	summary := fmt.Sprintf("%d unchanged", plan.Unchanged)
-	for _, p := range parts {
-		summary = p + ", " + summary
-	}
-	fmt.Fprintf(e.stderr, "rbgen: runbooks in %s: %s\n", filepath.Clean(plan.Dir), summary)
+func reportGenerate(e *env, plan *generator.Plan) {
+	fmt.Fprintf(e.stderr, "rbgen: runbooks in %s: %s\n", filepath.Clean(plan.Dir), plan.Summary())
 }

@@ -4,19 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rbgen/rbgen/generator"
-	"github.com/rbgen/rbgen/incident"
+	"github.com/rbgen/rbgen/internal/app"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
 )
-
-// leadIn is how much before and after the window the timeline shows.
-const leadIn = 15 * time.Minute
 
 type postmortemFlags struct {
 	start, end, baseStart, baseEnd string
@@ -65,61 +61,9 @@ Sections for people live in keep blocks and survive regeneration.`,
 	return c
 }
 
-// parseTime reads RFC 3339 or a duration relative to now.
-func parseTime(flag, v string, now time.Time) (time.Time, error) {
-	if strings.HasPrefix(v, "-") || strings.HasPrefix(v, "+") {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return time.Time{}, usagef("--%s %q: want RFC 3339 or a relative duration such as -2h", flag, v)
-		}
-		return now.Add(d).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return time.Time{}, usagef("--%s %q: want RFC 3339 (2026-11-12T14:00:00Z) or a relative duration such as -2h", flag, v)
-	}
-	return t.UTC(), nil
-}
-
-type window struct{ start, end, baseStart, baseEnd time.Time }
-
-func (f *postmortemFlags) window(now time.Time) (window, error) {
-	var w window
-	if f.start == "" || f.end == "" {
-		return w, usagef("give the incident window: --start and --end")
-	}
-	var err error
-	if w.start, err = parseTime("start", f.start, now); err != nil {
-		return w, err
-	}
-	if w.end, err = parseTime("end", f.end, now); err != nil {
-		return w, err
-	}
-	if !w.end.After(w.start) {
-		return w, usagef("--end %s is not after --start %s", w.end.Format(time.RFC3339), w.start.Format(time.RFC3339))
-	}
-	w.baseStart, w.baseEnd = w.start.Add(-7*24*time.Hour), w.start
-	if len(f.baselineInputs) > 0 {
-		w.baseStart, w.baseEnd = time.Unix(0, 0).UTC(), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
-	}
-	if f.baseStart != "" {
-		if w.baseStart, err = parseTime("baseline-start", f.baseStart, now); err != nil {
-			return w, err
-		}
-	}
-	if f.baseEnd != "" {
-		if w.baseEnd, err = parseTime("baseline-end", f.baseEnd, now); err != nil {
-			return w, err
-		}
-	}
-	if !w.baseEnd.After(w.baseStart) {
-		return w, usagef("the baseline ends before it starts")
-	}
-	return w, nil
-}
-
 func runPostmortem(ctx context.Context, e *env, src *sourceFlags, f *postmortemFlags, args []string) error {
-	w, err := f.window(e.now())
+	w, err := app.ResolveWindow(app.WindowRequest{Start: f.start, End: f.end, BaselineStart: f.baseStart,
+		BaselineEnd: f.baseEnd, Now: e.now(), SeparateBaseline: len(f.baselineInputs) > 0})
 	if err != nil {
 		return err
 	}
@@ -132,53 +76,35 @@ func runPostmortem(ctx context.Context, e *env, src *sourceFlags, f *postmortemF
 		return usageError{err}
 	}
 	// A Tempo pull must cover the baseline as well as the window.
-	if src.end == "" {
-		src.end = w.end.Add(leadIn).Format(time.RFC3339)
+	if src.tempo.End == "" {
+		src.tempo.End = w.End.Add(app.LeadIn).Format(time.RFC3339)
 	}
-	if len(f.baselineInputs) == 0 && w.end.Add(leadIn).Sub(w.baseStart) > src.lookback {
-		src.lookback = w.end.Add(leadIn).Sub(w.baseStart)
+	if len(f.baselineInputs) == 0 && w.End.Add(app.LeadIn).Sub(w.BaselineStart) > src.tempo.Lookback {
+		src.tempo.Lookback = w.End.Add(app.LeadIn).Sub(w.BaselineStart)
 	}
-	var baseline *[2]time.Time
-	if len(f.baselineInputs) == 0 {
-		baseline = &[2]time.Time{w.baseStart, w.baseEnd}
-	}
-	ib := incident.NewBuilder(topology.Options{Horizon: src.horizon, MaxOpenSpans: src.maxOpenSpans},
-		baseline, &[2]time.Time{w.start.Add(-leadIn), w.end.Add(leadIn)})
-	g, err := src.buildWith(ctx, e, args, cfg, ib.Builder)
-	if err != nil {
-		return err
-	}
-	base := ib.Baseline
+	in := app.PostmortemInput{Window: w,
+		Builder: topology.Options{Horizon: src.horizon, MaxOpenSpans: src.maxOpenSpans},
+		Fill: func(ctx context.Context, b *topology.Builder) (*topology.Graph, error) {
+			return src.buildWith(ctx, e, args, cfg, b)
+		},
+		Document: generator.PostmortemOptions{Dir: f.out, RunbookDir: f.runbooks, Title: f.title,
+			Config: cfg, Templates: tmpl, Force: f.force}}
 	if len(f.baselineInputs) > 0 {
-		bb := incident.NewBuilder(topology.Options{Horizon: src.horizon, MaxOpenSpans: src.maxOpenSpans},
-			&[2]time.Time{w.baseStart, w.baseEnd}, nil)
-		r := &tracefile.Reader{Paths: f.baselineInputs, Stdin: e.stdin, SkipBad: src.skipBad}
-		if err := r.Stream(ctx, func(b topology.Batch) error { bb.Add(b); return nil }); err != nil {
-			return err
-		}
-		bb.Finish()
-		base = bb.Baseline
+		in.Baseline = &tracefile.Reader{Paths: f.baselineInputs, Stdin: e.stdin, SkipBad: src.skipBad}
 	}
-	a, err := incident.Analyze(base, ib.Window, w.start, w.end)
-	if errors.Is(err, incident.ErrEmptyProfile) {
-		return usagef("%v in the input (it covers %s to %s); check --start/--end%s", err,
-			g.Window.Start.Format(time.RFC3339), g.Window.End.Format(time.RFC3339), baselineHint(f))
+	res, err := app.Postmortem(ctx, in)
+	var empty *app.EmptyError
+	if errors.As(err, &empty) {
+		return usagef("%v; check --start/--end%s", err, baselineHint(f))
 	}
 	if err != nil {
 		return err
 	}
-	plan, err := generator.PlanPostmortem(a, generator.PostmortemOptions{Dir: f.out, RunbookDir: f.runbooks, Title: f.title,
-		Config: cfg, Templates: tmpl, Force: f.force})
-	if err != nil {
-		return err
-	}
+	a, plan := res.Analysis, res.Plan
 	if f.check {
-		return reportCheck(e, plan, plan.Changes)
+		return reportCheck(e, plan)
 	}
-	if len(plan.Refused) > 0 && !f.force {
-		return &generator.EditedError{Files: plan.Refused}
-	}
-	if err := generator.WriteChanges(plan.Changes); err != nil {
+	if err := plan.Apply(f.force); err != nil {
 		return err
 	}
 	top := "no clear suspect"

@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rbgen/rbgen/demo"
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/internal/app"
 	"github.com/rbgen/rbgen/tempo"
 	"github.com/rbgen/rbgen/tracefile"
 )
@@ -56,6 +58,7 @@ func run(ctx context.Context, args []string, e *env) int {
 
 func exitCode(err error) int {
 	var ue usageError
+	var appInput *app.InputError
 	var ie *tracefile.InputError
 	var edited *generator.EditedError
 	var source *tempo.SourceError
@@ -64,7 +67,7 @@ func exitCode(err error) int {
 		return exitEdited
 	case errors.As(err, &source):
 		return exitSource
-	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, tracefile.ErrNoInput), errors.Is(err, generator.ErrBadRegistry):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &appInput), errors.Is(err, demo.ErrIdleFault), errors.Is(err, tracefile.ErrNoInput), errors.Is(err, generator.ErrBadRegistry):
 		return exitUsage
 	}
 	return exitFail

@@ -19,7 +19,7 @@ func runUpdateTOC(e *env, docs *docFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := generator.WriteChanges(changes); err != nil {
+	if err := (&generator.Plan{Changes: changes}).Apply(false); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "rbgen: table of contents: %d file(s) updated\n", len(changes))

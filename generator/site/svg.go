@@ -1,4 +1,4 @@
-package generator
+package site
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -61,7 +62,7 @@ func GraphSVG(g *topology.Graph, highlight string, perMinute time.Duration) stri
 			path = fmt.Sprintf("M %.0f %.0f C %.0f %.0f, %.0f %.0f, %.0f %.0f", x1, y1-8, x1+50, y1-50, from.x-50, y1-50, from.x, y1-8)
 		}
 		fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="1.4" marker-end="url(#arrow)"><title>%s</title></path>`,
-			path, colour, esc(e.From+" → "+e.To+": "+edgeLabel(e)))
+			path, colour, esc(e.From+" → "+e.To+": "+generator.EdgeLabel(e)))
 		// Near the callee: a fan-out's labels would all sit on top of each
 		// other next to the caller.
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="edge-label">%s</text>`, x1+(x2-x1)*0.68, y1+(y2-y1)*0.8-4, esc(rateLabel(e, g, perMinute)))
@@ -78,7 +79,7 @@ func GraphSVG(g *topology.Graph, highlight string, perMinute time.Duration) stri
 			stroke, width = "#dc2626", 3
 		}
 		fmt.Fprintf(&b, `<g class="node node-%s"><rect x="%.0f" y="%.0f" width="%d" height="%d" rx="8" fill="%s" stroke="%s" stroke-width="%.0f"/>`,
-			p.node.Kind, p.x, p.y, boxW, boxH, kindColours[p.node.Kind], stroke, width)
+			p.node.Kind, p.x, p.y, boxW, boxH, generator.KindColours[p.node.Kind], stroke, width)
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="node-label">%s</text><title>%s (%s)</title></g>`,
 			p.x+boxW/2, p.y+boxH/2+4, esc(shorten(n)), esc(n), esc(p.node.Kind))
 	}
@@ -86,10 +87,10 @@ func GraphSVG(g *topology.Graph, highlight string, perMinute time.Duration) stri
 	return b.String()
 }
 
-func esc(s string) string { return html.EscapeString(Clean(s)) }
+func esc(s string) string { return html.EscapeString(generator.Clean(s)) }
 
 func shorten(s string) string {
-	r := []rune(Clean(s))
+	r := []rune(generator.Clean(s))
 	if len(r) > maxLabelLength {
 		return string(r[:maxLabelLength-1]) + "…"
 	}
@@ -102,7 +103,7 @@ func rateLabel(e topology.Edge, g *topology.Graph, perMinute time.Duration) stri
 	if perMinute > 0 {
 		minutes = perMinute.Minutes()
 	}
-	label := humanCount(e.Calls) + " calls"
+	label := generator.HumanCount(e.Calls) + " calls"
 	switch rate := float64(e.Calls) / minutes; {
 	case minutes < 1:
 	case rate >= 1:
@@ -111,7 +112,7 @@ func rateLabel(e topology.Edge, g *topology.Graph, perMinute time.Duration) stri
 		label = fmt.Sprintf("%.2g/h", rate*60)
 	}
 	if e.Errors > 0 {
-		label += " · " + Percent(e.ErrorRatio()) + " err"
+		label += " · " + generator.Percent(e.ErrorRatio()) + " err"
 	}
 	return label
 }

@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -13,13 +13,12 @@ func TestProgressOffATerminalIsALineEveryFewSeconds(t *testing.T) {
 	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	for _, quiet := range []bool{false, true} {
 		var stderr bytes.Buffer
-		e := &env{stderr: &stderr, now: func() time.Time { return now }}
-		p := (&sourceFlags{quiet: quiet}).progress(e)
+		p := New(&stderr, func() time.Time { return now }, false, quiet)
 		for i := 1; i <= 40; i++ {
 			now = now.Add(time.Second) // one update a second for 40 seconds
-			p.update(tempo.Coverage{Windows: 168, WindowsSearched: i, TracesFetched: 20 * i})
+			p.Update(tempo.Coverage{Windows: 168, WindowsSearched: i, TracesFetched: 20 * i})
 		}
-		p.done()
+		p.Done()
 		lines := strings.Count(stderr.String(), "\n")
 		switch {
 		case quiet && lines != 0:
@@ -32,12 +31,11 @@ func TestProgressOffATerminalIsALineEveryFewSeconds(t *testing.T) {
 
 func TestProgressBarOnATerminal(t *testing.T) {
 	var stderr bytes.Buffer
-	e := &env{stderr: &stderr, now: time.Now, isTTY: true}
-	p := (&sourceFlags{}).progress(e)
-	p.update(tempo.Coverage{Windows: 168, WindowsSearched: 84, TracesFetched: 1680})
+	p := New(&stderr, time.Now, true, false)
+	p.Update(tempo.Coverage{Windows: 168, WindowsSearched: 84, TracesFetched: 1680})
 	time.Sleep(150 * time.Millisecond)
-	p.update(tempo.Coverage{Windows: 168, WindowsSearched: 168, TracesFetched: 3360})
-	p.done()
+	p.Update(tempo.Coverage{Windows: 168, WindowsSearched: 168, TracesFetched: 3360})
+	p.Done()
 	if !strings.Contains(stderr.String(), "(84/168)") || !strings.Contains(stderr.String(), "1680 traces fetched") {
 		t.Errorf("no progress bar drawn: %q", stderr.String())
 	}

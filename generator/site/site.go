@@ -1,4 +1,4 @@
-package generator
+package site
 
 import (
 	"bytes"
@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,14 +24,15 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/rbgen/rbgen/document"
+	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/topology"
 )
 
-//go:embed site/*
+//go:embed page.html.tmpl site.css filter.js
 var siteFS embed.FS
 
-// SiteOptions say what to publish and where.
-type SiteOptions struct {
+// Options say what to publish and where.
+type Options struct {
 	RunbookDir, PostmortemDir, Out string
 	// BaseURL is where the site will be served, for the canonical link
 	// only: every link inside the site is relative, so it works from any
@@ -64,7 +67,7 @@ type doc struct {
 	kind                                                                string // runbook or postmortem
 	suspects                                                            []string
 	body                                                                string
-	charts                                                              []Chart // a postmortem's, from its charts file
+	charts                                                              []generator.Chart // a postmortem's, from its charts file
 }
 
 // ErrNothingToPublish says the folders hold no runbook and no postmortem.
@@ -72,12 +75,12 @@ var ErrNothingToPublish = errors.New("nothing to publish")
 
 // Publish renders the runbooks and postmortems into a static site, as
 // changes to write.
-func Publish(opt SiteOptions) ([]Change, error) {
-	rbs, err := readDocs(opt.RunbookDir, runbookName, "runbook")
+func Publish(opt Options) ([]generator.Change, error) {
+	rbs, err := readDocs(opt.RunbookDir, generator.RunbookName, "runbook")
 	if err != nil {
 		return nil, err
 	}
-	pms, err := readDocs(opt.PostmortemDir, pmName, "postmortem")
+	pms, err := readDocs(opt.PostmortemDir, generator.PostmortemName, "postmortem")
 	if err != nil {
 		return nil, err
 	}
@@ -85,12 +88,12 @@ func Publish(opt SiteOptions) ([]Change, error) {
 		return nil, fmt.Errorf("%w: no RB-*.md in %s and no PM-*.md in %s", ErrNothingToPublish, opt.RunbookDir, opt.PostmortemDir)
 	}
 	g := loadGraph(opt.RunbookDir)
-	tmpl, err := template.New("page").ParseFS(siteFS, "site/page.html.tmpl")
+	tmpl, err := template.New("page").ParseFS(siteFS, "page.html.tmpl")
 	if err != nil {
 		return nil, err
 	}
-	css, _ := siteFS.ReadFile("site/site.css")
-	js, _ := siteFS.ReadFile("site/filter.js")
+	css, _ := siteFS.ReadFile("site.css")
+	js, _ := siteFS.ReadFile("filter.js")
 	s := &site{opt: opt, g: g, tmpl: tmpl, css: template.CSS(css), js: template.JS(js), policy: sanitizer()}
 	var nodes []string
 	for _, d := range rbs {
@@ -109,13 +112,13 @@ func Publish(opt SiteOptions) ([]Change, error) {
 }
 
 type site struct {
-	opt     SiteOptions
+	opt     Options
 	g       *topology.Graph
 	tmpl    *template.Template
 	css     template.CSS
 	js      template.JS
 	policy  *bluemonday.Policy
-	changes []Change
+	changes []generator.Change
 	err     error
 	// slugUsers and servicePage name the service pages (see serviceHref).
 	slugUsers   map[string]int
@@ -123,7 +126,7 @@ type site struct {
 }
 
 func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
-	files, err := filesMatching(dir, name)
+	files, err := generator.FilesMatching(dir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +143,7 @@ func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
 		d := doc{file: f, kind: kind, body: body, id: fm.ID, title: fm.Title, node: fm.Service, symptom: fm.Symptom,
 			severity: fm.Severity, owner: fm.Owner, status: fm.Status, start: fm.Start, end: fm.End, suspects: fm.Suspects}
 		if kind == "postmortem" {
-			if d.charts, err = readCharts(filepath.Join(dir, strings.TrimSuffix(f, ".md")+ChartsSuffix)); err != nil {
+			if d.charts, err = readCharts(filepath.Join(dir, strings.TrimSuffix(f, ".md")+generator.ChartsSuffix)); err != nil {
 				return nil, err
 			}
 		}
@@ -153,13 +156,13 @@ func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
 		if kind == "postmortem" {
 			return out[i].file > out[j].file
 		}
-		return fileNum(out[i].file) < fileNum(out[j].file)
+		return generator.FileNum(out[i].file) < generator.FileNum(out[j].file)
 	})
 	return out, nil
 }
 
 func loadGraph(dir string) *topology.Graph {
-	b, err := os.ReadFile(filepath.Join(dir, GraphFile))
+	b, err := os.ReadFile(filepath.Join(dir, generator.GraphFile))
 	if err != nil {
 		return &topology.Graph{}
 	}
@@ -218,10 +221,10 @@ func (s *site) figure(d doc, mermaid string) string {
 	if strings.HasPrefix(mermaid, "xychart-beta") {
 		for _, c := range d.charts {
 			if strings.TrimSpace(c.Mermaid()) == strings.TrimSpace(mermaid) {
-				return c.SVG()
+				return chartFigure(c)
 			}
 		}
-		return `<p class="note">This chart is not in the draft's charts file (` + template.HTMLEscapeString(strings.TrimSuffix(d.file, ".md")+ChartsSuffix) +
+		return `<p class="note">This chart is not in the draft's charts file (` + template.HTMLEscapeString(strings.TrimSuffix(d.file, ".md")+generator.ChartsSuffix) +
 			`, which rbgen postmortem writes); the Markdown holds it as Mermaid.</p>`
 	}
 	if d.node != "" {
@@ -229,11 +232,20 @@ func (s *site) figure(d doc, mermaid string) string {
 			return GraphSVG(Neighbourhood(s.g, d.node), d.node, 0)
 		}
 	}
-	return `<p class="note">The picture needs the graph snapshot (` + GraphFile + `) that rbgen generate writes.</p>`
+	return `<p class="note">The picture needs the graph snapshot (` + generator.GraphFile + `) that rbgen generate writes.</p>`
+}
+
+// chartFigure draws a chart from a charts file as SVG; nothing when its
+// series do not fit its labels (a file edited by hand, or cut short).
+func chartFigure(c generator.Chart) string {
+	if c.Bars != nil && len(c.Bars) != len(c.Labels) || c.Line != nil && len(c.Line) != len(c.Labels) {
+		return ""
+	}
+	return chartSVG(c.Title, c.Labels, c.Bars, c.Line)
 }
 
 // readCharts reads a postmortem's charts file; none is no charts.
-func readCharts(path string) ([]Chart, error) {
+func readCharts(path string) ([]generator.Chart, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -241,7 +253,7 @@ func readCharts(path string) ([]Chart, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := decodeCharts(b)
+	cs, err := generator.DecodeCharts(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -277,7 +289,7 @@ func (s *site) write(pg *page) {
 	if err := s.tmpl.ExecuteTemplate(&buf, "page.html.tmpl", pg); err != nil && s.err == nil {
 		s.err = fmt.Errorf("render %s: %w", pg.Path, err)
 	}
-	s.changes = append(s.changes, Change{Path: filepath.Join(s.opt.Out, filepath.FromSlash(pg.Path)), Content: buf.Bytes(), Reason: "page"})
+	s.changes = append(s.changes, generator.Change{Path: filepath.Join(s.opt.Out, filepath.FromSlash(pg.Path)), Content: buf.Bytes(), Reason: "page"})
 }
 
 func htmlName(file string) string { return strings.TrimSuffix(file, ".md") + ".html" }
@@ -292,7 +304,7 @@ func (s *site) serviceHref(node string) string {
 	if p, ok := s.servicePage[node]; ok {
 		return p
 	}
-	slug := Slug(node)
+	slug := generator.Slug(node)
 	if s.slugUsers[slug] > 1 {
 		sum := sha256.Sum256([]byte(node))
 		slug += "-" + hex.EncodeToString(sum[:3])
@@ -309,7 +321,7 @@ func (s *site) countSlugs(nodes []string) {
 	for _, n := range nodes {
 		if !seen[n] {
 			seen[n] = true
-			s.slugUsers[Slug(n)]++
+			s.slugUsers[generator.Slug(n)]++
 		}
 	}
 }
@@ -361,11 +373,11 @@ func (s *site) servicePages(rbs []doc, pms []doc) {
 			byNode[n.Name] = nil
 		}
 	}
-	for _, node := range sortedKeys(byNode) {
+	for _, node := range slices.Sorted(maps.Keys(byNode)) {
 		var b strings.Builder
 		if n, ok := s.g.Node(node); ok {
-			fmt.Fprintf(&b, `<p>%s · %s calls · error ratio %s · p99 %s</p>`, esc(n.Kind), esc(humanCount(n.Calls)),
-				esc(Percent(n.ErrorRatio())), esc(Millis(n.P99MS)))
+			fmt.Fprintf(&b, `<p>%s · %s calls · error ratio %s · p99 %s</p>`, esc(n.Kind), esc(generator.HumanCount(n.Calls)),
+				esc(generator.Percent(n.ErrorRatio())), esc(generator.Millis(n.P99MS)))
 			b.WriteString(`<figure>` + GraphSVG(Neighbourhood(s.g, node), node, 0) + `</figure>`)
 		}
 		b.WriteString(`<h2 id="runbooks">Runbooks</h2><ul>`)
@@ -418,7 +430,7 @@ func (s *site) indexPage(rbs, pms []doc) {
 			values[field(d, f.key)] = true
 		}
 		fmt.Fprintf(&b, `<label>%s <select data-filter="%s"><option value="">all</option>`, f.label, f.key)
-		for _, v := range sortedKeys(values) {
+		for _, v := range slices.Sorted(maps.Keys(values)) {
 			fmt.Fprintf(&b, `<option>%s</option>`, esc(v))
 		}
 		b.WriteString(`</select></label>`)
