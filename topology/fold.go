@@ -26,7 +26,7 @@ func (a *accumulator) fold(t *Trace, mark uint64) {
 		if p < 0 {
 			a.orphans++
 		} else if enters {
-			a.foldCall(&spans[p], s)
+			a.foldCall(&spans[p], s, &spans[t.TimedBy(i)])
 		}
 		if enters {
 			a.foldInbound(s)
@@ -82,13 +82,12 @@ func (a *accumulator) foldRoot(trace pcommon.TraceID, s *Span) {
 	}
 }
 
-// foldCall records the call from parent p to child s in another service.
-// The caller's CLIENT span, when there is one, measures the call as the
-// caller saw it (network included); otherwise the callee's span does.
-func (a *accumulator) foldCall(p, s *Span) {
-	kind, ms, failed := "", s.DurationMS(), s.Failed
-	if calls(p.Kind) {
-		kind, ms, failed = p.proto, p.DurationMS(), p.Failed || s.Failed
+// foldCall records the call from parent p to child s in another service,
+// timed by the span the trace view names (Trace.TimedBy).
+func (a *accumulator) foldCall(p, s, timer *Span) {
+	kind, ms, failed := "", timer.DurationMS(), s.Failed
+	if timer == p {
+		kind, failed = p.proto, p.Failed || s.Failed
 	}
 	if kind == "" {
 		kind = s.proto

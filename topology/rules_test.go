@@ -478,3 +478,47 @@ func TestASharedIDPutsAServerUnderTheCallerFromAnotherService(t *testing.T) {
 		}
 	}
 }
+
+func TestTheTraceViewSaysWhoServesWhoCallsAndWhoTimesACall(t *testing.T) {
+	spans := []sp{
+		{Trace: "v", ID: "r", Svc: "web", Name: "GET /", Kind: server, Dur: 30},
+		{Trace: "v", ID: "c", Parent: "r", Svc: "web", Name: "GET cart", Kind: client, Start: 1, Dur: 10},
+		{Trace: "v", ID: "s", Parent: "c", Svc: "cart", Name: "GET /cart", Kind: server, Start: 2, Dur: 8},
+		{Trace: "v", ID: "d", Parent: "s", Svc: "cart", Name: "SELECT", Kind: client, Start: 3, Dur: 2,
+			Attrs: map[string]any{"db.system": "postgresql", "server.address": "cart-db"}},
+		{Trace: "v", ID: "i", Parent: "r", Svc: "web", Name: "render", Kind: internal, Start: 20, Dur: 5},
+		{Trace: "v", ID: "o", Parent: "gone", Svc: "mail", Name: "send", Kind: consumer, Start: 40, Dur: 1},
+	}
+	type row struct {
+		enters, orphan bool
+		callee         string
+		timedBy        string
+	}
+	want := map[string]row{
+		"GET /":     {enters: true, timedBy: "GET /"},
+		"GET cart":  {timedBy: "GET cart"},
+		"GET /cart": {enters: true, timedBy: "GET cart"},
+		"SELECT":    {callee: "cart-db", timedBy: "SELECT"},
+		"render":    {timedBy: "render"},
+		"send":      {enters: true, orphan: true, timedBy: "send"},
+	}
+	got := map[string]row{}
+	b := topology.NewBuilder(topology.Options{})
+	b.Observe(func(tr *topology.Trace) {
+		for i, s := range tr.Spans {
+			r := row{enters: tr.Enters(i), orphan: tr.Orphan(i), timedBy: tr.Spans[tr.TimedBy(i)].Op}
+			if c := tr.Callee(i); c != nil {
+				r.callee = c.Name
+			}
+			got[s.Op] = r
+		}
+	})
+	b.Add(topology.Batch{Traces: batch(spans...), Whole: true})
+	b.Finish()
+	for op, w := range want {
+		g := got[op]
+		if g != w {
+			t.Errorf("%s: %+v, want %+v", op, g, w)
+		}
+	}
+}

@@ -59,6 +59,17 @@ func (t *Trace) Enters(i int) bool {
 	return receives(s.Kind)
 }
 
+// TimedBy is the span whose duration measures the call that span i
+// serves: its caller's CLIENT or PRODUCER span when the parent made the
+// call (the wait as the caller saw it, network included), else span i
+// itself. Only meaningful where Enters(i) holds.
+func (t *Trace) TimedBy(i int) int {
+	if p := t.Parent[i]; p >= 0 && calls(t.Spans[p].Kind) {
+		return p
+	}
+	return i
+}
+
 // Callee is the uninstrumented node a CLIENT span called (a database, a
 // cache, an external API), or nil: the span has the callee's span or a
 // nested call of its own under it, names no peer, or names its own service.
