@@ -18,8 +18,23 @@ const maxName = 200
 // operations (each already cut short) among its words.
 const maxSentence = 500
 
-// Clean makes a string from trace data printable: invalid UTF-8 and control
-// characters become U+FFFD, and very long strings are cut with an ellipsis.
+// spoofs says r changes how the text around it displays without being
+// seen: bidirectional overrides, embeddings, isolates and marks (a name
+// with U+202E reads backwards, hiding what follows) and the line and
+// paragraph separators that some renderers break lines at.
+func spoofs(r rune) bool {
+	switch {
+	case r == '\u061C', r == '\u200E', r == '\u200F',
+		r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069',
+		r == '\u2028', r == '\u2029':
+		return true
+	}
+	return false
+}
+
+// Clean makes a string from trace data printable: invalid UTF-8, control
+// characters and the invisible characters that reorder or break text
+// (spoofs) become U+FFFD, and very long strings are cut with an ellipsis.
 func Clean(s string) string { return cleanN(s, maxName) }
 
 func cleanN(s string, maxName int) string {
@@ -30,7 +45,7 @@ func cleanN(s string, maxName int) string {
 			b.WriteString("…")
 			break
 		}
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || spoofs(r) {
 			r = '\uFFFD'
 		}
 		b.WriteRune(r)

@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/generator/site"
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -99,5 +101,58 @@ func TestHostileNamesStayInert(t *testing.T) {
 	p, err = generator.PlanRunbooks(hostileRunbookGraph(), generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
 	if err != nil || len(p.Changes) != 0 || len(p.Refused) != 0 {
 		t.Errorf("second run: %v, %d changes, refused %v", err, len(p.Changes), p.Refused)
+	}
+}
+
+// spoofers reorder or break the text around them without being seen.
+var spoofers = []string{"\u202E", "\u2066", "\u2067", "\u2068", "\u2069", "\u202A", "\u200F", "\u2028", "\u2029"}
+
+func TestNamesCannotReorderOrBreakTheText(t *testing.T) {
+	names := []string{"pay\u202Etnemyap", "a\u2066b\u2069c", "line\u2028break", "para\u2029graph"}
+	dir, siteDir := t.TempDir(), t.TempDir()
+	tmpl, _ := generator.LoadTemplates("")
+	cfg := &config.Config{}
+	cfg.FillDefaults()
+	g := chainGraph(names...)
+	p, err := generator.PlanRunbooks(g, generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Apply(false); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := site.Publish(site.Options{RunbookDir: dir, PostmortemDir: filepath.Join(dir, "none"), Out: siteDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&generator.Plan{Changes: pages}).Apply(false); err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string]string{}
+	for _, format := range []string{"mermaid", "dot"} {
+		var b strings.Builder
+		if err := generator.WriteGraph(&b, g, format); err != nil {
+			t.Fatal(err)
+		}
+		outputs["graph."+format] = b.String()
+	}
+	for _, d := range []string{dir, siteDir} {
+		filepath.WalkDir(d, func(path string, e fs.DirEntry, err error) error {
+			if err == nil && !e.IsDir() && (strings.HasSuffix(path, ".md") || strings.HasSuffix(path, ".html")) {
+				b, _ := os.ReadFile(path)
+				outputs[path] = string(b)
+			}
+			return err
+		})
+	}
+	if len(outputs) < 10 {
+		t.Fatalf("only %d outputs to check", len(outputs))
+	}
+	for name, text := range outputs {
+		for _, r := range spoofers {
+			if strings.Contains(text, r) {
+				t.Errorf("%s holds U+%04X", name, []rune(r)[0])
+			}
+		}
 	}
 }

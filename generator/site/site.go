@@ -281,6 +281,14 @@ func headings(tree ast.Node) []tocItem {
 }
 
 func (s *site) write(pg *page) {
+	// Titles come from names and front matter a person may have edited:
+	// printable and unable to reorder the text, whatever wrote them.
+	pg.Title, pg.Up.Title = generator.Clean(pg.Title), generator.Clean(pg.Up.Title)
+	for _, l := range []*pageLink{pg.Prev, pg.Next} {
+		if l != nil {
+			l.Title = generator.Clean(l.Title)
+		}
+	}
 	pg.CSS = s.css
 	if s.opt.BaseURL != "" {
 		pg.Canonical = strings.TrimRight(s.opt.BaseURL, "/") + "/" + pg.Path
