@@ -39,12 +39,13 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
 	done
 
-# Decode + build throughput (spans/s, allocs/span), parent lookup under a
-# shared span ID at n and 10n, the same with the
+# Decode + build throughput (spans/s, allocs/span); parent lookup under a
+# shared span ID, runbook numbering and planning at n and 10n; the same with the
 # postmortem's profiles, and peak heap as the input grows tenfold.
 bench:
 	$(GO) test -run '^$$' -bench 'DecodeAndBuild' -benchmem -benchtime 5x ./topology
 	$(GO) test -run '^$$' -bench 'SharedSpanID' -benchtime 3x ./topology
+	$(GO) test -run '^$$' -bench 'RegistryAssign|PlanManyServices' -benchtime 1x ./generator
 	$(GO) test -run '^$$' -bench 'IncidentProfile' -benchmem -benchtime 5x ./incident
 	$(GO) test -run '^$$' -bench PeakHeap -benchtime 1x ./topology
 

@@ -432,19 +432,7 @@ func ownerName(o config.Owner) string {
 
 // neighbourhood draws the node, its callers and its dependencies.
 func neighbourhood(g *topology.Graph, n topology.Node) string {
-	sub := &topology.Graph{}
-	keep := map[string]bool{n.Name: true}
-	for _, e := range g.Edges {
-		if e.From == n.Name || e.To == n.Name {
-			sub.Edges = append(sub.Edges, e)
-			keep[e.From], keep[e.To] = true, true
-		}
-	}
-	for _, x := range g.Nodes {
-		if keep[x.Name] {
-			sub.Nodes = append(sub.Nodes, x)
-		}
-	}
+	sub := g.Neighbourhood(n.Name)
 	var b strings.Builder
 	writeMermaid(&b, sub)
 	for i, x := range sub.Nodes {

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/rbgen/rbgen/incident"
@@ -35,5 +36,22 @@ func TestEvidenceIsWordedWithOneDurationFormat(t *testing.T) {
 		if got := EvidenceSentence(c.e); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
 		}
+	}
+}
+
+// BenchmarkRegistryAssign numbers n new runbook keys: time per key must
+// stay flat as n grows tenfold (it once checked every registered file).
+func BenchmarkRegistryAssign(b *testing.B) {
+	for _, n := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				r := &registry{Version: 1, Next: 1, IDs: map[string]registryEntry{}}
+				for i := 0; i < n; i++ {
+					node := fmt.Sprintf("service-%d", i)
+					r.assign(RunbookKey(node, SymptomErrors), node, SymptomErrors)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/key")
+		})
 	}
 }

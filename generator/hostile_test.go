@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -154,5 +155,28 @@ func TestNamesCannotReorderOrBreakTheText(t *testing.T) {
 				t.Errorf("%s holds U+%04X", name, []rune(r)[0])
 			}
 		}
+	}
+}
+
+// BenchmarkPlanManyServices plans the runbooks of n services in a chain:
+// time per service must not grow with n.
+func BenchmarkPlanManyServices(b *testing.B) {
+	tmpl, _ := generator.LoadTemplates("")
+	cfg := &config.Config{}
+	cfg.FillDefaults()
+	for _, n := range []int{400, 4000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			names := make([]string, n)
+			for i := range names {
+				names[i] = fmt.Sprintf("svc-%05d", i)
+			}
+			g := chainGraph(names...)
+			for b.Loop() {
+				if _, err := generator.PlanRunbooks(g, generator.GenerateOptions{Dir: b.TempDir(), Config: cfg, Templates: tmpl}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1e3, "µs/service")
+		})
 	}
 }

@@ -35,6 +35,9 @@ type registry struct {
 	Version int                      `json:"version"`
 	Next    int                      `json:"next"`
 	IDs     map[string]registryEntry `json:"ids"`
+	// taken holds every slug in IDs, made on the first assignment: a new
+	// key checks its slug in constant time, not against every file.
+	taken map[string]bool
 }
 
 type registryEntry struct {
@@ -150,15 +153,18 @@ func runbookFiles(dir string) ([]string, error) {
 func (r *registry) assign(key, node, symptom string) identity {
 	e, ok := r.IDs[key]
 	if !ok {
-		slug := Slug(node) + "-" + symptom
-		taken := map[string]bool{}
-		for _, x := range r.IDs {
-			taken[slugOf(x.File)] = true
+		if r.taken == nil {
+			r.taken = make(map[string]bool, len(r.IDs))
+			for _, x := range r.IDs {
+				r.taken[slugOf(x.File)] = true
+			}
 		}
-		if taken[slug] {
+		slug := Slug(node) + "-" + symptom
+		if r.taken[slug] {
 			sum := sha256.Sum256([]byte(key))
 			slug += "-" + hex.EncodeToString(sum[:3])
 		}
+		r.taken[slug] = true
 		e = registryEntry{Num: r.Next, File: fmt.Sprintf("RB-%03d-%s.md", r.Next, slug)}
 		r.IDs[key] = e
 		r.Next++

@@ -1,6 +1,10 @@
 package topology
 
-import "time"
+import (
+	"maps"
+	"slices"
+	"time"
+)
 
 // Node kinds. A service is a name that owns spans; the others are virtual
 // nodes named from the attributes of the spans that call them, except that
@@ -48,6 +52,36 @@ type Graph struct {
 	EntryPoints []EntryPoint `json:"entry_points"`
 	Nodes       []Node       `json:"nodes"`
 	Edges       []Edge       `json:"edges"`
+
+	// ix finds nodes and edges by name without a scan; made on the first
+	// lookup and again whenever Nodes or Edges changed length. Lookups are
+	// not safe for concurrent use.
+	ix *graphIndex
+}
+
+type graphIndex struct {
+	nodes, edges int
+	byName       map[string]int
+	from, to     map[string][]int
+}
+
+func (g *Graph) index() *graphIndex {
+	if ix := g.ix; ix != nil && ix.nodes == len(g.Nodes) && ix.edges == len(g.Edges) {
+		return ix
+	}
+	ix := &graphIndex{nodes: len(g.Nodes), edges: len(g.Edges), byName: make(map[string]int, len(g.Nodes)),
+		from: map[string][]int{}, to: map[string][]int{}}
+	for i, n := range g.Nodes {
+		if _, dup := ix.byName[n.Name]; !dup {
+			ix.byName[n.Name] = i
+		}
+	}
+	for i, e := range g.Edges {
+		ix.from[e.From] = append(ix.from[e.From], i)
+		ix.to[e.To] = append(ix.to[e.To], i)
+	}
+	g.ix = ix
+	return ix
 }
 
 // Window is the span time covered, from the earliest start to the latest end.
@@ -136,32 +170,50 @@ type Edge struct {
 
 // Node returns the node with the given name.
 func (g *Graph) Node(name string) (Node, bool) {
-	for _, n := range g.Nodes {
-		if n.Name == name {
-			return n, true
-		}
+	if i, ok := g.index().byName[name]; ok && g.Nodes[i].Name == name {
+		return g.Nodes[i], true
 	}
 	return Node{}, false
 }
 
 // Downstream returns the edges leaving name, in the graph's order.
-func (g *Graph) Downstream(name string) []Edge {
+func (g *Graph) Downstream(name string) []Edge { return g.edgesAt(g.index().from[name]) }
+
+// Upstream returns the edges entering name, in the graph's order.
+func (g *Graph) Upstream(name string) []Edge { return g.edgesAt(g.index().to[name]) }
+
+func (g *Graph) edgesAt(at []int) []Edge {
 	var out []Edge
-	for _, e := range g.Edges {
-		if e.From == name {
-			out = append(out, e)
-		}
+	for _, i := range at {
+		out = append(out, g.Edges[i])
 	}
 	return out
 }
 
-// Upstream returns the edges entering name, in the graph's order.
-func (g *Graph) Upstream(name string) []Edge {
-	var out []Edge
-	for _, e := range g.Edges {
-		if e.To == name {
-			out = append(out, e)
+// Neighbourhood is the part of the graph around name: the node, the edges
+// into and out of it, and the nodes at their other ends, in the graph's
+// order.
+func (g *Graph) Neighbourhood(name string) *Graph {
+	ix := g.index()
+	sub := &Graph{Window: g.Window}
+	at := append(append([]int(nil), ix.from[name]...), ix.to[name]...)
+	slices.Sort(at)
+	at = slices.Compact(at)
+	keep := map[int]bool{}
+	if i, ok := ix.byName[name]; ok {
+		keep[i] = true
+	}
+	for _, i := range at {
+		e := g.Edges[i]
+		sub.Edges = append(sub.Edges, e)
+		for _, end := range []string{e.From, e.To} {
+			if j, ok := ix.byName[end]; ok {
+				keep[j] = true
+			}
 		}
 	}
-	return out
+	for _, i := range slices.Sorted(maps.Keys(keep)) {
+		sub.Nodes = append(sub.Nodes, g.Nodes[i])
+	}
+	return sub
 }

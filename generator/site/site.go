@@ -229,7 +229,7 @@ func (s *site) figure(d doc, mermaid string) string {
 	}
 	if d.node != "" {
 		if _, ok := s.g.Node(d.node); ok {
-			return GraphSVG(Neighbourhood(s.g, d.node), d.node, 0)
+			return GraphSVG(s.g.Neighbourhood(d.node), d.node, 0)
 		}
 	}
 	return `<p class="note">The picture needs the graph snapshot (` + generator.GraphFile + `) that rbgen generate writes.</p>`
@@ -386,7 +386,7 @@ func (s *site) servicePages(rbs []doc, pms []doc) {
 		if n, ok := s.g.Node(node); ok {
 			fmt.Fprintf(&b, `<p>%s · %s calls · error ratio %s · p99 %s</p>`, esc(n.Kind), esc(generator.HumanCount(n.Calls)),
 				esc(generator.Percent(n.ErrorRatio())), esc(generator.Millis(n.P99MS)))
-			b.WriteString(`<figure>` + GraphSVG(Neighbourhood(s.g, node), node, 0) + `</figure>`)
+			b.WriteString(`<figure>` + GraphSVG(s.g.Neighbourhood(node), node, 0) + `</figure>`)
 		}
 		b.WriteString(`<h2 id="runbooks">Runbooks</h2><ul>`)
 		for _, d := range byNode[node] {

@@ -206,23 +206,6 @@ func layout(g *topology.Graph) map[string]*placed {
 	return nodes
 }
 
-// Neighbourhood is the subgraph of a node, its callers and its callees.
-func Neighbourhood(g *topology.Graph, name string) *topology.Graph {
-	sub := &topology.Graph{Window: g.Window}
-	keep := map[string]bool{name: true}
-	for _, e := range g.Edges {
-		if e.From == name || e.To == name {
-			sub.Edges = append(sub.Edges, e)
-			keep[e.From], keep[e.To] = true, true
-		}
-	}
-	for _, n := range g.Nodes {
-		if keep[n.Name] {
-			sub.Nodes = append(sub.Nodes, n)
-		}
-	}
-	return sub
-}
 
 // chartSVG draws a series of values as bars, a line, or bars with a line
 // (a suspect's minutes against its baseline), with a few labels.
