@@ -206,7 +206,6 @@ func layout(g *topology.Graph) map[string]*placed {
 	return nodes
 }
 
-
 // chartSVG draws a series of values as bars, a line, or bars with a line
 // (a suspect's minutes against its baseline), with a few labels.
 func chartSVG(title string, labels []string, bars, line []float64) string {
