@@ -47,6 +47,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'SharedSpanID' -benchtime 3x ./topology
 	$(GO) test -run '^$$' -bench 'RegistryAssign|PlanManyServices' -benchtime 1x ./generator
 	$(GO) test -run '^$$' -bench 'IncidentProfile' -benchmem -benchtime 5x ./incident
+	$(GO) test -run '^$$' -bench 'ManySiblings' -benchtime 1x ./incident
 	$(GO) test -run '^$$' -bench PeakHeap -benchtime 1x ./topology
 
 # Score the postmortem root-cause ranking on the Nezha faults in

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/rbgen/rbgen/demo"
 	"github.com/rbgen/rbgen/incident"
@@ -143,4 +146,28 @@ func BenchmarkIncidentProfile(b *testing.B) {
 		spans += ib.Finish().Spans
 	}
 	b.ReportMetric(float64(spans)/time.Since(start).Seconds(), "spans/s")
+}
+
+// BenchmarkManySiblings profiles one trace whose root has n children that
+// all run at once (the worst case for measuring each one's own time
+// against its siblings): time per span must stay flat as n grows tenfold.
+func BenchmarkManySiblings(b *testing.B) {
+	for _, n := range []int{5_000, 50_000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			spans := []spantest.Span{{Trace: "t", ID: "r", Svc: "web", Name: "GET /", Kind: ptrace.SpanKindServer, Dur: 100}}
+			for i := 0; i < n; i++ {
+				spans = append(spans, spantest.Span{Trace: "t", ID: fmt.Sprintf("k%d", i), Parent: "r", Svc: "web",
+					Name: "work", Kind: ptrace.SpanKindInternal, Start: 1 + float64(i)*1e-6, Dur: 50})
+			}
+			td := spantest.Batch(spans...)
+			at := time.Unix(0, spantest.EpochNS).UTC()
+			window := [2]time.Time{at.Add(-time.Minute), at.Add(time.Minute)}
+			for b.Loop() {
+				ib := incident.NewBuilder(topology.Options{}, nil, &window)
+				ib.Add(topology.Batch{Traces: td, Whole: true})
+				ib.Finish()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(spans)), "ns/span")
+		})
+	}
 }

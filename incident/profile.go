@@ -224,12 +224,12 @@ func (p *bucket) addSpan(t *topology.Trace, i int, traceID string) {
 		if j == 0 && c.Start > s.Start {
 			wire += float64(c.Start-s.Start) / 1e6
 		}
+		// The next call is the first that starts after this one ends:
+		// kids come in start order, so a binary search finds it.
 		next := s.End
-		for _, n := range kids[j+1:] {
-			if spans[n].Start >= c.End {
-				next = min(next, spans[n].Start)
-				break
-			}
+		rest := kids[j+1:]
+		if n := sort.Search(len(rest), func(x int) bool { return spans[rest[x]].Start >= c.End }); n < len(rest) {
+			next = min(next, spans[rest[n]].Start)
 		}
 		if next > c.End {
 			wire += float64(next-c.End) / 1e6
@@ -245,10 +245,16 @@ func (p *bucket) addSpan(t *topology.Trace, i int, traceID string) {
 	// what it waited on (Spring Cloud Gateway's handler span ends when the
 	// proxied call does), not its own.
 	// Siblings come in start order, and only those that start inside
-	// this span can cover any of it.
+	// this span can cover any of it. A fan-out of thousands of concurrent
+	// siblings would make this quadratic: past maxSiblingScan of them the
+	// span is taken as covered from there to its end.
 	from := sort.Search(len(siblings), func(j int) bool { return spans[siblings[j]].Start > s.Start })
-	for _, k := range siblings[from:] {
+	for n, k := range siblings[from:] {
 		if spans[k].Start >= s.End {
+			break
+		}
+		if n == maxSiblingScan {
+			busy.add(spans[k].Start, s.End)
 			break
 		}
 		busy.add(spans[k].Start, spans[k].End)
@@ -285,6 +291,10 @@ func (p *bucket) addSpan(t *topology.Trace, i int, traceID string) {
 	}
 	sp.keepExample(traceID, score)
 }
+
+// maxSiblingScan bounds the later siblings one span's own time is
+// measured against; real fan-outs are far smaller.
+const maxSiblingScan = 128
 
 // intervals is a set of time ranges, for measuring how much of a span
 // other spans cover.
