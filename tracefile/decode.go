@@ -3,6 +3,7 @@ package tracefile
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -18,10 +19,32 @@ import (
 
 // decoder reads one file's records and emits a batch per record.
 type decoder struct {
-	file    string
-	skipBad bool
-	skipped int64
-	emit    func(topology.Batch) error
+	file      string
+	skipBad   bool
+	skipped   int64
+	ctx       context.Context
+	maxRecord int
+	emit      func(topology.Batch) error
+	// empty counts the empty records in a row.
+	empty int
+}
+
+// next is called before each record: it stops on cancellation (a read that
+// finds nothing to emit must still stop on Ctrl-C) and after maxEmptyRun
+// empty records in a row.
+func (d *decoder) next(isEmpty bool, line int, offset int64) error {
+	if err := d.ctx.Err(); err != nil {
+		return err
+	}
+	if !isEmpty {
+		d.empty = 0
+		return nil
+	}
+	if d.empty++; d.empty >= maxEmptyRun {
+		return &InputError{File: d.file, Line: line, Offset: offset,
+			Err: fmt.Errorf("%d empty records in a row: not trace data (a file of zeros, or of blank lines)", d.empty)}
+	}
+	return nil
 }
 
 func (d *decoder) decode(in io.Reader) error {
@@ -76,7 +99,7 @@ func (d *decoder) readErr(line int, offset int64, err error) error {
 
 // jsonStream reads JSON lines, or one JSON document spread over lines.
 func (d *decoder) jsonStream(br *bufio.Reader) error {
-	line, err := readLine(br)
+	line, err := readLine(br, d.maxRecord)
 	if err != nil && err != io.EOF {
 		return d.readErr(1, 0, err)
 	}
@@ -85,7 +108,11 @@ func (d *decoder) jsonStream(br *bufio.Reader) error {
 		return d.jsonDocument(line, br)
 	}
 	for n := 1; ; n++ {
-		if len(bytes.TrimSpace(line)) > 0 {
+		blank := len(bytes.TrimSpace(line)) == 0
+		if err := d.next(blank && err != io.EOF, n, 0); err != nil {
+			return err
+		}
+		if !blank {
 			if err := d.jsonRecord(n, line); err != nil {
 				return err
 			}
@@ -93,20 +120,20 @@ func (d *decoder) jsonStream(br *bufio.Reader) error {
 		if err == io.EOF {
 			return nil
 		}
-		line, err = readLine(br)
+		line, err = readLine(br, d.maxRecord)
 		if err != nil && err != io.EOF {
 			return d.readErr(n+1, 0, err)
 		}
 	}
 }
 
-func readLine(br *bufio.Reader) ([]byte, error) {
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	var buf []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
 		buf = append(buf, chunk...)
-		if len(buf) > maxRecord {
-			return nil, fmt.Errorf("line longer than %d MiB", maxRecord>>20)
+		if len(buf) > max {
+			return nil, fmt.Errorf("%w: a line is longer than %s (see --max-record-size)", ErrRecordTooLarge, mib(max))
 		}
 		if err != bufio.ErrBufferFull {
 			if err == io.EOF && len(buf) == 0 {
@@ -128,13 +155,13 @@ func (d *decoder) jsonRecord(line int, b []byte) error {
 // jsonDocument reads the rest of the stream as one JSON value that started
 // with head.
 func (d *decoder) jsonDocument(head []byte, br *bufio.Reader) error {
-	rest, err := io.ReadAll(io.LimitReader(br, maxRecord))
+	rest, err := io.ReadAll(io.LimitReader(br, int64(d.maxRecord)))
 	if err != nil {
 		return d.readErr(0, int64(len(head)), err)
 	}
 	doc := append(head, rest...)
-	if len(doc) >= maxRecord {
-		return &InputError{File: d.file, Err: fmt.Errorf("JSON document larger than %d MiB; split it into JSON lines", maxRecord>>20)}
+	if len(doc) >= d.maxRecord {
+		return &InputError{File: d.file, Err: fmt.Errorf("%w: the JSON document is larger than %s; split it into JSON lines or raise --max-record-size", ErrRecordTooLarge, mib(d.maxRecord))}
 	}
 	var syn *json.SyntaxError
 	if err := json.Unmarshal(doc, new(json.RawMessage)); errors.As(err, &syn) {
@@ -159,7 +186,7 @@ func lineAt(b []byte, offset int64) int {
 func (d *decoder) protoStream(br *bufio.Reader) error {
 	head, _ := br.Peek(4)
 	if len(head) > 0 && head[0] == 0x0a {
-		msg, err := io.ReadAll(io.LimitReader(br, maxRecord))
+		msg, err := io.ReadAll(io.LimitReader(br, int64(d.maxRecord)))
 		if err != nil {
 			return d.readErr(0, 0, err)
 		}
@@ -174,11 +201,14 @@ func (d *decoder) protoStream(br *bufio.Reader) error {
 			return d.readErr(0, offset, err)
 		}
 		n := binary.BigEndian.Uint32(size[:])
-		if n > maxRecord {
+		if int64(n) > int64(d.maxRecord) {
 			if offset == 0 {
 				return &InputError{File: d.file, Err: fmt.Errorf("not OTLP JSON or protobuf (starts with %s)", quoteStart(size[:]))}
 			}
-			return &InputError{File: d.file, Offset: offset, Err: fmt.Errorf("implausible message length %d: file corrupt", n)}
+			return &InputError{File: d.file, Offset: offset, Err: fmt.Errorf("%w: a message of %d bytes (over %s): file corrupt, or raise --max-record-size", ErrRecordTooLarge, n, mib(d.maxRecord))}
+		}
+		if err := d.next(n == 0, 0, offset); err != nil {
+			return err
 		}
 		msg := make([]byte, n)
 		if _, err := io.ReadFull(br, msg); err != nil {
@@ -190,6 +220,11 @@ func (d *decoder) protoStream(br *bufio.Reader) error {
 		offset += 4 + int64(n)
 	}
 }
+
+// ErrRecordTooLarge says a record is over the reader's MaxRecord.
+var ErrRecordTooLarge = errors.New("record too large")
+
+func mib(n int) string { return fmt.Sprintf("%d MiB", n>>20) }
 
 func quoteStart(b []byte) string {
 	if utf8.Valid(b) {

@@ -28,19 +28,36 @@ type Reader struct {
 	Skipped int64
 	// OnFile, if set, is told of each file as reading starts.
 	OnFile func(name string)
+	// OnSkip, if set, is told of each entry a directory walk passes over
+	// because it is not a regular file (a FIFO would block reading
+	// forever, a device never end).
+	OnSkip func(name, why string)
+	// MaxRecord bounds one JSON line, JSON document or protobuf message, in
+	// bytes (DefaultMaxRecord when 0): a corrupt length or a file without
+	// newlines cannot take all memory.
+	MaxRecord int
 }
+
+// DefaultMaxRecord is the largest record read unless Reader.MaxRecord says
+// otherwise: far above any real batch or trace, far below memory.
+const DefaultMaxRecord = 128 << 20
+
+// maxEmptyRun is how many empty records in a row end a file as not trace
+// data: a gzip of zeros is endless valid empty protobuf messages.
+const maxEmptyRun = 10_000
 
 var _ topology.Source = (*Reader)(nil)
 
-// maxRecord bounds one JSON line or protobuf message, so a corrupt length
-// or a file without newlines cannot take all memory.
-const maxRecord = 512 << 20
-
 // Stream implements topology.Source.
 func (r *Reader) Stream(ctx context.Context, fn func(topology.Batch) error) error {
-	files, err := Expand(r.Paths)
+	files, skipped, err := Expand(r.Paths)
 	if err != nil {
 		return err
+	}
+	for _, sk := range skipped {
+		if r.OnSkip != nil {
+			r.OnSkip(sk, "not a regular file")
+		}
 	}
 	for _, name := range files {
 		if err := ctx.Err(); err != nil {
@@ -71,7 +88,11 @@ func (r *Reader) readFile(ctx context.Context, name string, fn func(topology.Bat
 		defer f.Close()
 		in = f
 	}
-	d := &decoder{file: name, skipBad: r.SkipBad, emit: func(b topology.Batch) error {
+	max := r.MaxRecord
+	if max <= 0 {
+		max = DefaultMaxRecord
+	}
+	d := &decoder{file: name, skipBad: r.SkipBad, ctx: ctx, maxRecord: max, emit: func(b topology.Batch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -91,9 +112,11 @@ func unwrapPathError(err error) error {
 }
 
 // Expand turns paths, directories and globs into a sorted-per-argument list
-// of files. A path that matches nothing is an error: a typo must not read as
-// an empty week.
-func Expand(paths []string) ([]string, error) {
+// of files, and the entries directory walks passed over because they are
+// not regular files. A path that matches nothing is an error: a typo must
+// not read as an empty week. A path named outright is read whatever it is
+// (a FIFO from process substitution, say).
+func Expand(paths []string) (files, skipped []string, err error) {
 	var out []string
 	for _, p := range paths {
 		if p == "-" {
@@ -103,60 +126,78 @@ func Expand(paths []string) ([]string, error) {
 		matches := []string{p}
 		if _, err := os.Stat(p); err != nil {
 			if !strings.ContainsAny(p, "*?[") {
-				return nil, &InputError{File: p, Err: unwrapPathError(err)}
+				return nil, nil, &InputError{File: p, Err: unwrapPathError(err)}
 			}
 			matches, err = filepath.Glob(p)
 			if err != nil {
-				return nil, &InputError{File: p, Err: fmt.Errorf("bad glob: %w", err)}
+				return nil, nil, &InputError{File: p, Err: fmt.Errorf("bad glob: %w", err)}
 			}
 			if len(matches) == 0 {
-				return nil, &InputError{File: p, Err: errors.New("no file matches this pattern")}
+				return nil, nil, &InputError{File: p, Err: errors.New("no file matches this pattern")}
 			}
 		}
 		for _, m := range matches {
-			files, err := walk(m)
+			files, special, err := walk(m)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, files...)
+			skipped = append(skipped, special...)
 		}
 	}
 	if len(out) == 0 {
-		return nil, ErrNoInput
+		return nil, skipped, ErrNoInput
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
 // traceExts are the names a directory walk picks up; a file named on the
 // command line is read whatever its name.
 var traceExts = []string{".json", ".jsonl", ".ndjson", ".pb", ".proto", ".protobuf", ".bin", ".otlp"}
 
-func walk(root string) ([]string, error) {
+func walk(root string) (files, special []string, err error) {
 	info, err := os.Stat(root)
 	if err != nil {
-		return nil, &InputError{File: root, Err: unwrapPathError(err)}
+		return nil, nil, &InputError{File: root, Err: unwrapPathError(err)}
 	}
 	if !info.IsDir() {
-		return []string{root}, nil
+		return []string{root}, nil, nil
 	}
-	var files []string
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return &InputError{File: path, Err: unwrapPathError(err)}
 		}
-		if !d.IsDir() && isTraceFile(d.Name()) {
-			files = append(files, path)
+		if d.IsDir() || !isTraceFile(d.Name()) {
+			return nil
 		}
+		if !regular(path, d) {
+			special = append(special, path)
+			return nil
+		}
+		files = append(files, path)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(files) == 0 {
-		return nil, &InputError{File: root, Err: fmt.Errorf("directory holds no trace files (%s, optionally .gz)", strings.Join(traceExts, " "))}
+		return nil, special, &InputError{File: root, Err: fmt.Errorf("directory holds no trace files (%s, optionally .gz)", strings.Join(traceExts, " "))}
 	}
 	sort.Strings(files)
-	return files, nil
+	sort.Strings(special)
+	return files, special, nil
+}
+
+// regular says a walked entry is a regular file, or a link to one.
+func regular(path string, d fs.DirEntry) bool {
+	if d.Type().IsRegular() {
+		return true
+	}
+	if d.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular()
 }
 
 func isTraceFile(name string) bool {

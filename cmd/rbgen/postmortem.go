@@ -11,7 +11,6 @@ import (
 	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/internal/app"
 	"github.com/rbgen/rbgen/topology"
-	"github.com/rbgen/rbgen/tracefile"
 )
 
 type postmortemFlags struct {
@@ -90,7 +89,7 @@ func runPostmortem(ctx context.Context, e *env, src *sourceFlags, f *postmortemF
 		Document: generator.PostmortemOptions{Dir: f.out, RunbookDir: f.runbooks, Title: f.title,
 			Config: cfg, Templates: tmpl, Force: f.force}}
 	if len(f.baselineInputs) > 0 {
-		in.Baseline = &tracefile.Reader{Paths: f.baselineInputs, Stdin: e.stdin, SkipBad: src.skipBad}
+		in.Baseline = src.reader(e, f.baselineInputs)
 	}
 	res, err := app.Postmortem(ctx, in)
 	var empty *app.EmptyError

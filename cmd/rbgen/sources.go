@@ -25,6 +25,7 @@ type sourceFlags struct {
 	skipBad      bool
 	horizon      time.Duration
 	maxOpenSpans int
+	maxRecordMiB int
 	config       string
 
 	tempo app.TempoFlags
@@ -41,6 +42,8 @@ func (f *sourceFlags) register(c *cobra.Command) {
 		"close a trace once this much trace time passes without a new span for it")
 	fl.IntVar(&f.maxOpenSpans, "max-open-spans", topology.DefaultMaxOpenSpans,
 		"spans held for open traces before the longest-waiting are closed early")
+	fl.IntVar(&f.maxRecordMiB, "max-record-mib", tracefile.DefaultMaxRecord>>20,
+		"largest JSON line, JSON document or protobuf message read, in MiB")
 	fl.StringVar(&f.config, "config", "", "config `FILE` (default rbgen.yaml, if present)")
 
 	fl.StringVar(&f.tempo.GRPC, "tempo", "", "pull traces from Tempo: its gRPC `HOST:PORT` (search)")
@@ -60,6 +63,13 @@ func (f *sourceFlags) register(c *cobra.Command) {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar or progress lines")
 	_ = c.MarkFlagFilename("input")
 	_ = c.MarkFlagFilename("config", "yaml", "yml")
+}
+
+// reader reads the given paths with the flags' limits, saying on stderr
+// which entries of a folder it passes over.
+func (f *sourceFlags) reader(e *env, paths []string) *tracefile.Reader {
+	return &tracefile.Reader{Paths: paths, Stdin: e.stdin, SkipBad: f.skipBad, MaxRecord: f.maxRecordMiB << 20,
+		OnSkip: func(name, why string) { fmt.Fprintf(e.stderr, "rbgen: skipped %s: %s\n", name, why) }}
 }
 
 // loadConfig reads --config, or rbgen.yaml when present.
@@ -93,8 +103,8 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 		return nil, usagef("--input and --tempo are alternatives: give one")
 	case !f.demo && len(inputs) == 0 && !useTempo:
 		return nil, usagef("no traces to read: give --input PATH, --tempo HOST:PORT (or tempo.grpc in rbgen.yaml), or --demo for the bundled demo week")
-	case f.horizon <= 0 || f.maxOpenSpans <= 0:
-		return nil, usagef("--trace-horizon and --max-open-spans must be positive")
+	case f.horizon <= 0 || f.maxOpenSpans <= 0 || f.maxRecordMiB <= 0:
+		return nil, usagef("--trace-horizon, --max-open-spans and --max-record-mib must be positive")
 	}
 	opt := topology.Options{Horizon: f.horizon, MaxOpenSpans: f.maxOpenSpans}
 	if b == nil {
@@ -103,7 +113,7 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 	if useTempo {
 		return f.buildFromTempo(ctx, e, cfg, b)
 	}
-	r := &tracefile.Reader{Paths: inputs, Stdin: e.stdin, SkipBad: f.skipBad}
+	r := f.reader(e, inputs)
 	if f.demo {
 		r.Paths = []string{"-"}
 		r.Stdin = bytes.NewReader(rbgen.DemoWeek)
