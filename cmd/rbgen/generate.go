@@ -72,6 +72,13 @@ changes or a write failed, 2 bad flags, input, config or template,
 			if err != nil {
 				return err
 			}
+			if !check {
+				unlock, err := app.Lock(docs.out, app.LockWait)
+				if err != nil {
+					return err
+				}
+				defer unlock()
+			}
 			plan, err := app.Generate(app.GenerateInput{Graph: g, TOCFiles: docs.tocFiles,
 				Options: generator.GenerateOptions{Dir: docs.out, Config: cfg, Templates: tmpl, Force: force}})
 			if err != nil {

@@ -4,7 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/internal/app"
 )
 
 func TestGenerateFlagErrors(t *testing.T) {
@@ -75,5 +80,65 @@ func TestWorkedExampleIsCurrent(t *testing.T) {
 	code, stdout, stderr := runCmd(t, "", "generate", "--demo", "--config", "../../rbgen.yaml", "--out", "../../runbooks", "--check")
 	if code != exitOK {
 		t.Errorf("runbooks/ is stale (run: go run ./cmd/rbgen generate --demo --out runbooks/):\n%s%s", stdout, stderr)
+	}
+}
+
+// Two generate runs on one folder at once, reading the same week for the
+// same time but keeping different nodes: without the lock both number
+// their first runbook RB-001 and one registry loses the other's files.
+func TestTwoGenerateRunsOnOneFolderTakeTurns(t *testing.T) {
+	noAd := filepath.Join(t.TempDir(), "no-ad.yaml")
+	os.WriteFile(noAd, []byte("ignore: [ad]\n"), 0o644)
+	for trial := 0; trial < 3; trial++ {
+		out := t.TempDir()
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		for i, args := range [][]string{{"generate", "--demo", "--out", out, "--config", "/dev/null"},
+			{"generate", "--demo", "--out", out, "--config", noAd}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i], _, _ = runCmd(t, "", args...)
+			}()
+		}
+		wg.Wait()
+		if codes[0] != exitOK || codes[1] != exitOK {
+			t.Fatalf("trial %d: exit codes %v", trial, codes)
+		}
+		reg, err := os.ReadFile(filepath.Join(out, generator.RegistryFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, _ := filepath.Glob(filepath.Join(out, "RB-*.md"))
+		nums := map[string]string{}
+		for _, f := range files {
+			num := filepath.Base(f)[:6]
+			if prev, dup := nums[num]; dup {
+				t.Errorf("trial %d: %s and %s share %s", trial, prev, filepath.Base(f), num)
+			}
+			nums[num] = filepath.Base(f)
+			if !strings.Contains(string(reg), `"`+filepath.Base(f)+`"`) {
+				t.Errorf("trial %d: %s is not in the registry", trial, filepath.Base(f))
+			}
+		}
+	}
+}
+
+func TestAFolderHeldByAnotherRunIsExitOneAndNothingWritten(t *testing.T) {
+	out := t.TempDir()
+	unlock, err := app.Lock(out, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	wait := app.LockWait
+	app.LockWait = 100 * time.Millisecond
+	defer func() { app.LockWait = wait }()
+	code, _, stderr := runCmd(t, "", "generate", "--demo", "--out", out)
+	if code != exitFail || !strings.Contains(stderr, "another rbgen run is writing to this folder") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if files, _ := filepath.Glob(filepath.Join(out, "RB-*")); len(files) > 0 {
+		t.Errorf("wrote %v", files)
 	}
 }

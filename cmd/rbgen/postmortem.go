@@ -91,6 +91,13 @@ func runPostmortem(ctx context.Context, e *env, src *sourceFlags, f *postmortemF
 	if len(f.baselineInputs) > 0 {
 		in.Baseline = src.reader(e, f.baselineInputs)
 	}
+	if !f.check {
+		unlock, err := app.Lock(f.out, app.LockWait)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	res, err := app.Postmortem(ctx, in)
 	var empty *app.EmptyError
 	if errors.As(err, &empty) {

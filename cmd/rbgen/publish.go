@@ -31,6 +31,11 @@ sanitised, so hostile span names render as text.`,
 			if opt.Out == "" {
 				return usagef("--out is required")
 			}
+			unlock, err := app.Lock(opt.Out, app.LockWait)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			plan, err := app.Publish(opt)
 			// A folder that is missing, holds nothing or is someone else's
 			// is the user's to fix (exit 2); a file that cannot be read is

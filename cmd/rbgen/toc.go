@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/internal/app"
 )
 
 // runUpdateTOC refreshes the table of contents from the files on disk
@@ -15,6 +16,11 @@ func runUpdateTOC(e *env, docs *docFlags) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := app.Lock(docs.out, app.LockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	changes, err := generator.PlanTOC(tmpl, docs.out, docs.tocFiles, nil)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/rbgen/rbgen/generator"
@@ -39,6 +40,7 @@ func Publish(opt site.Options) (*generator.Plan, error) {
 // a non-empty folder rbgen did not make is refused.
 func oldPages(out string, keep []generator.Change) ([]string, error) {
 	entries, err := os.ReadDir(out)
+	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() == LockFile })
 	if errors.Is(err, fs.ErrNotExist) || err == nil && len(entries) == 0 {
 		return nil, nil
 	}
