@@ -6,6 +6,7 @@
 package document
 
 import (
+	"encoding/base64"
 	"bytes"
 	"errors"
 	"fmt"
@@ -33,7 +34,31 @@ type FrontMatter struct {
 	Suspects        []string `yaml:"suspects,omitempty"`
 	Observed        string   `yaml:"observed,omitempty"`
 	Generator       string   `yaml:"generator,omitempty"`
-	Hash            string   `yaml:"rbgen_hash,omitempty"`
+	// ExactKey is the runbook's key, base64url, when Key had to be
+	// cleaned for display (control or bidi characters, invalid UTF-8, a
+	// name cut short): a lost registry is rebuilt from the exact key, so
+	// every number survives.
+	ExactKey string `yaml:"rbgen_key,omitempty"`
+	Hash     string `yaml:"rbgen_hash,omitempty"`
+}
+
+// SetKey records key, shown as display; the exact key is kept too when
+// the two differ.
+func (fm *FrontMatter) SetKey(key, display string) {
+	fm.Key, fm.ExactKey = display, ""
+	if key != display {
+		fm.ExactKey = base64.RawURLEncoding.EncodeToString([]byte(key))
+	}
+}
+
+// RunbookKey is the exact key the front matter names ("" for none).
+func (fm FrontMatter) RunbookKey() string {
+	if fm.ExactKey != "" {
+		if b, err := base64.RawURLEncoding.DecodeString(fm.ExactKey); err == nil {
+			return string(b)
+		}
+	}
+	return fm.Key
 }
 
 // Subject is what a runbook is about: a node and a symptom.

@@ -180,3 +180,73 @@ func BenchmarkPlanManyServices(b *testing.B) {
 		})
 	}
 }
+
+// Names that cleaning changes: cut at 200 characters (two that differ
+// only after that), reordering or control characters. (Invalid UTF-8
+// never reaches a graph: the builder makes names valid.)
+func oddNames() []string {
+	long := strings.Repeat("a", 250)
+	return []string{long + "x", long + "y", "pay\u202Ement", "c\x01d", "tab\tname"}
+}
+
+func TestALostRegistryIsRebuiltWithEveryNumber(t *testing.T) {
+	dir := t.TempDir()
+	tmpl, _ := generator.LoadTemplates("")
+	cfg := &config.Config{}
+	cfg.FillDefaults()
+	g := chainGraph(oddNames()...)
+	p, err := generator.PlanRunbooks(g, generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
+	if err != nil || p.Apply(false) != nil {
+		t.Fatal(err)
+	}
+	before, _ := filepath.Glob(filepath.Join(dir, "RB-*.md"))
+	os.Remove(filepath.Join(dir, generator.RegistryFile))
+	p, err = generator.PlanRunbooks(g, generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if c.Reason == "new" || c.Reason == "stale" {
+			t.Errorf("%s %s: the rebuilt registry lost its number", c.Reason, filepath.Base(c.Path))
+		}
+	}
+	if err := p.Apply(false); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := filepath.Glob(filepath.Join(dir, "RB-*.md"))
+	if strings.Join(before, " ") != strings.Join(after, " ") {
+		t.Errorf("files before %v, after %v", before, after)
+	}
+}
+
+func TestEveryNodeGetsItsOwnServicePageWithItsRunbooks(t *testing.T) {
+	dir, siteDir := t.TempDir(), t.TempDir()
+	tmpl, _ := generator.LoadTemplates("")
+	cfg := &config.Config{}
+	cfg.FillDefaults()
+	names := oddNames()
+	p, err := generator.PlanRunbooks(chainGraph(names...), generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
+	if err != nil || p.Apply(false) != nil {
+		t.Fatal(err)
+	}
+	pages, err := site.Publish(site.Options{RunbookDir: dir, PostmortemDir: filepath.Join(dir, "none"), Out: siteDir})
+	if err != nil || (&generator.Plan{Changes: pages}).Apply(false) != nil {
+		t.Fatal(err)
+	}
+	services, _ := filepath.Glob(filepath.Join(siteDir, "services", "*.html"))
+	if len(services) != len(names) {
+		t.Errorf("%d service pages for %d nodes", len(services), len(names))
+	}
+	for _, s := range services {
+		b, _ := os.ReadFile(s)
+		if n := strings.Count(string(b), `href="../runbooks/RB-`); n != 2 {
+			t.Errorf("%s lists %d runbooks, want its 2", filepath.Base(s), n)
+		}
+	}
+	runbooks, _ := filepath.Glob(filepath.Join(siteDir, "runbooks", "*.html"))
+	for _, r := range runbooks {
+		if b, _ := os.ReadFile(r); strings.Contains(string(b), "needs the graph snapshot") {
+			t.Errorf("%s says the snapshot is missing", filepath.Base(r))
+		}
+	}
+}

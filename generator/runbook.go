@@ -62,10 +62,12 @@ func (rb *Runbook) FrontMatter() document.FrontMatter {
 	for i, t := range rb.Tags {
 		tags[i] = Clean(t)
 	}
-	return document.FrontMatter{ID: rb.ID, Key: Clean(rb.Key), Slug: rb.Slug, Title: Clean(rb.ID + ": " + rb.Title),
+	fm := document.FrontMatter{ID: rb.ID, Slug: rb.Slug, Title: Clean(rb.ID + ": " + rb.Title),
 		Weight: rb.Num, SidebarPosition: rb.Num,
 		Subject: document.Subject{Service: Clean(rb.Node.Name), NodeKind: rb.Node.Kind, Symptom: rb.Symptom}, Severity: rb.Severity, Owner: Clean(owner), Tags: tags, Status: rb.Status,
 		Observed: rb.Window.Start.Format("2006-01-02") + "/" + rb.Window.End.Format("2006-01-02"), Generator: "rbgen"}
+	fm.SetKey(rb.Key, Clean(rb.Key))
+	return fm
 }
 
 // Impact is the blast radius.

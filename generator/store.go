@@ -84,7 +84,7 @@ func adoptFiles(dir string, r *registry) error {
 			return err
 		}
 		fm, _, err := document.Read(string(b))
-		num, key := FileNum(f), fm.Key
+		num, key := FileNum(f), fm.RunbookKey()
 		if err == nil && num > 0 && key != "" {
 			r.IDs[key] = registryEntry{Num: num, File: f}
 			r.Next = max(r.Next, num+1)

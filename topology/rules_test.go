@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/topology"
@@ -521,4 +522,23 @@ func TestTheTraceViewSaysWhoServesWhoCallsAndWhoTimesACall(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", op, g, w)
 		}
 	}
+}
+
+func TestNamesFromProtobufAreValidUTF8(t *testing.T) {
+	g := build(t, topology.Options{}, []sp{
+		{Trace: "u", ID: "r", Svc: "web\xff", Name: "GET /\xfe", Kind: server, Dur: 5},
+		{Trace: "u", ID: "c", Parent: "r", Svc: "web\xff", Name: "q", Kind: client, Dur: 2,
+			Attrs: map[string]any{"db.system": "redis", "server.address": "cache\xff"}},
+	})
+	for _, n := range g.Nodes {
+		if !utf8.ValidString(n.Name) {
+			t.Errorf("node %q", n.Name)
+		}
+		for _, op := range n.Operations {
+			if !utf8.ValidString(op.Name) {
+				t.Errorf("operation %q of %s", op.Name, n.Name)
+			}
+		}
+	}
+	node(t, g, "web\uFFFD")
 }

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -98,7 +99,27 @@ func newSpan(res pcommon.Resource, s ptrace.Span) Span {
 			sp.links = append(sp.links, spanKey{trace: l.TraceID(), span: l.SpanID()})
 		}
 	}
+	sp.validNames()
 	return sp
+}
+
+// validNames makes every name the span gives a node, an operation or a
+// destination valid UTF-8 (protobuf input may hold anything): a name is
+// then the same in the graph, its JSON, the runbooks and their keys.
+func (s *Span) validNames() {
+	for _, p := range []*string{&s.Service, &s.Op, &s.namespace, &s.caller, &s.dest} {
+		*p = validUTF8(*p)
+	}
+	if s.Peer != nil {
+		s.Peer.Name = validUTF8(s.Peer.Name)
+	}
+}
+
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // UnknownService names spans whose resource has no service.name, as the

@@ -140,7 +140,7 @@ func readDocs(dir string, name *regexp.Regexp, kind string) ([]doc, error) {
 		if err != nil && !errors.Is(err, document.ErrNoFrontMatter) {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, f), err)
 		}
-		d := doc{file: f, kind: kind, body: body, id: fm.ID, title: fm.Title, node: fm.Service, symptom: fm.Symptom,
+		d := doc{file: f, kind: kind, body: body, id: fm.ID, title: fm.Title, node: nodeOf(fm), symptom: fm.Symptom,
 			severity: fm.Severity, owner: fm.Owner, status: fm.Status, start: fm.Start, end: fm.End, suspects: fm.Suspects}
 		if kind == "postmortem" {
 			if d.charts, err = readCharts(filepath.Join(dir, strings.TrimSuffix(f, ".md")+generator.ChartsSuffix)); err != nil {
@@ -244,6 +244,18 @@ func chartFigure(c generator.Chart) string {
 	return chartSVG(c.Title, c.Labels, c.Bars, c.Line)
 }
 
+// nodeOf is the exact node a runbook is about: its front matter's service
+// is cleaned and cut for display, its key is exact, and service pages and
+// graph pictures need the node as the graph names it.
+func nodeOf(fm document.FrontMatter) string {
+	if key := fm.RunbookKey(); key != "" && fm.Symptom != "" {
+		if node, ok := strings.CutSuffix(key, "/"+fm.Symptom); ok {
+			return node
+		}
+	}
+	return fm.Service
+}
+
 // readCharts reads a postmortem's charts file; none is no charts.
 func readCharts(path string) ([]generator.Chart, error) {
 	b, err := os.ReadFile(path)
@@ -284,6 +296,9 @@ func (s *site) write(pg *page) {
 	// Titles come from names and front matter a person may have edited:
 	// printable and unable to reorder the text, whatever wrote them.
 	pg.Title, pg.Up.Title = generator.Clean(pg.Title), generator.Clean(pg.Up.Title)
+	for i := range pg.Meta {
+		pg.Meta[i] = generator.Clean(pg.Meta[i])
+	}
 	for _, l := range []*pageLink{pg.Prev, pg.Next} {
 		if l != nil {
 			l.Title = generator.Clean(l.Title)
