@@ -107,6 +107,8 @@ func TestPostmortemBadWindows(t *testing.T) {
 			"--baseline-start", "2026-10-01T00:00:00Z", "--baseline-end", "2026-10-02T00:00:00Z"}, "baseline 2026-10-01 00:00–2026-10-02 00:00: no traces"},
 		{"a time that is not a time", []string{"--start", "yesterday", "--end", "-1h"}, "want RFC 3339"},
 		{"no window at all", nil, "--start and --end"},
+		{"a window of centuries that would overflow every minute into one",
+			[]string{"--start", "1700-01-01T00:00:00Z", "--end", "2300-01-01T00:00:00Z"}, "outside 1970 to 2200"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

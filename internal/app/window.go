@@ -46,7 +46,7 @@ func ResolveWindow(r WindowRequest) (Window, error) {
 	}
 	w.BaselineStart, w.BaselineEnd = w.Start.Add(-7*24*time.Hour), w.Start
 	if r.SeparateBaseline {
-		w.BaselineStart, w.BaselineEnd = time.Unix(0, 0).UTC(), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+		w.BaselineStart, w.BaselineEnd = Earliest, Latest
 	}
 	if r.BaselineStart != "" {
 		if w.BaselineStart, err = parseTime("baseline-start", r.BaselineStart, r.Now); err != nil {
@@ -61,8 +61,24 @@ func ResolveWindow(r WindowRequest) (Window, error) {
 	if !w.BaselineEnd.After(w.BaselineStart) {
 		return w, inputErr("the baseline ends before it starts")
 	}
+	for _, b := range []struct {
+		flag string
+		t    time.Time
+	}{{"start", w.Start}, {"end", w.End}, {"baseline-start", w.BaselineStart}, {"baseline-end", w.BaselineEnd}} {
+		if b.t.Before(Earliest) || b.t.After(Latest) {
+			return w, inputErr("--%s %s is outside %s to %s, the times traces can have",
+				b.flag, b.t.Format(time.RFC3339), Earliest.Format("2006"), Latest.Format("2006"))
+		}
+	}
 	return w, nil
 }
+
+// Earliest and Latest bound every window: a Go duration spans 292 years,
+// and a window from 1700 to 2300 would overflow every minute into one.
+var (
+	Earliest = time.Unix(0, 0).UTC()
+	Latest   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
 
 // parseTime reads RFC 3339 or a duration relative to now.
 func parseTime(flag, v string, now time.Time) (time.Time, error) {

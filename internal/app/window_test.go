@@ -36,6 +36,8 @@ func TestBadWindowsAreTheUsersToMend(t *testing.T) {
 		{Start: "yesterday", End: "-1h"},
 		{Start: "-1h", End: "-2h"},
 		{Start: "-1h", End: "-30m", BaselineStart: "-1h", BaselineEnd: "-2h"},
+		{Start: "1700-01-01T00:00:00Z", End: "2300-01-01T00:00:00Z"},
+		{Start: "-1h", End: "-30m", BaselineStart: "1600-01-01T00:00:00Z"},
 	} {
 		var ie *InputError
 		if _, err := ResolveWindow(r); !errors.As(err, &ie) {
