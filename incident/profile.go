@@ -101,6 +101,17 @@ func getOr[K comparable, V any](m map[K]*V, k K, mk func() *V) *V {
 	return v
 }
 
+// opKey is the name an operation is profiled under: its own, until a
+// service has topology.DefaultMaxOperations of them (as the graph caps
+// them), then topology.OtherName. A service that puts IDs in span names
+// would otherwise grow a profile without bound.
+func opKey(ops map[string]*opProfile, name string) string {
+	if _, ok := ops[name]; ok || len(ops) < topology.DefaultMaxOperations {
+		return name
+	}
+	return topology.OtherName
+}
+
 // example is a trace that shows a service's trouble well.
 type example struct {
 	trace string
@@ -275,7 +286,7 @@ func (p *bucket) addSpan(t *topology.Trace, i int, traceID string) {
 	}
 	sp.spans++
 	sp.selfSum += self
-	op := getOr(sp.ops, s.Op, newOpProfile)
+	op := getOr(sp.ops, opKey(sp.ops, s.Op), newOpProfile)
 	addSpan(&op.all, s)
 	op.self.Add(self)
 	own := s.Failed && !failedChild
@@ -377,7 +388,7 @@ func (out *bucket) add(b *bucket) {
 			o.keepExample(ex.trace, ex.score)
 		}
 		for opName, op := range sp.ops {
-			oo := getOr(o.ops, opName, newOpProfile)
+			oo := getOr(o.ops, opKey(o.ops, opName), newOpProfile)
 			oo.all.Merge(&op.all)
 			oo.self.Merge(op.self)
 		}

@@ -2,12 +2,16 @@ package incident
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
 )
@@ -64,5 +68,20 @@ func TestGraphCallsAreTheRequestsAProfileServed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestAServiceWithAnIDInEverySpanNameKeepsABoundedProfile(t *testing.T) {
+	at := time.Unix(0, spantest.EpochNS).UTC()
+	ib := NewBuilder(topology.Options{}, nil, &[2]time.Time{at.Add(-time.Minute), at.Add(time.Hour)})
+	for i := 0; i < 5000; i++ {
+		tr := fmt.Sprintf("t%d", i)
+		ib.Add(topology.Batch{Traces: spantest.Batch(spantest.Span{Trace: tr, ID: tr, Svc: "web",
+			Name: fmt.Sprintf("GET /orders/%d", i), Kind: ptrace.SpanKindServer, Start: float64(i), Dur: 1}), Whole: true})
+	}
+	ib.Finish()
+	sp := ib.Window.merge(ib.Window.From, ib.Window.To).services["web"]
+	if len(sp.ops) > topology.DefaultMaxOperations+1 || sp.ops[topology.OtherName] == nil {
+		t.Errorf("%d operations profiled", len(sp.ops))
 	}
 }
