@@ -44,7 +44,7 @@ func TestChartsFileRoundTrips(t *testing.T) {
 func TestASuspectChartTitleCannotEndItsQuotes(t *testing.T) {
 	s := incident.Suspect{Node: "db\"]\n  bar [9", SeriesOf: incident.Signal{Kind: incident.SignalOwnErrors}, Series: []float64{1, math.NaN()}}
 	ms := []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}, {T: time.Date(2026, 11, 16, 14, 1, 0, 0, time.UTC)}}
-	c, _ := suspectChart(s, ms)
+	c, _ := suspectChart(s, ms, time.Minute)
 	src := c.Mermaid()
 	if strings.Count(src, `"`) != 2+2*len(ms) || strings.Count(src, "bar [") != 1 {
 		t.Errorf("the node name escaped its title:\n%s", src)
@@ -56,7 +56,7 @@ func TestASuspectChartTitleCannotEndItsQuotes(t *testing.T) {
 
 func TestANodeTheBaselineNeverSawIsChartedWithoutABaseline(t *testing.T) {
 	s := incident.Suspect{Node: "new-service", SeriesOf: incident.Signal{Kind: incident.SignalOwnErrors}, Series: []float64{50}, SeriesBaseline: math.NaN()}
-	c, note := suspectChart(s, []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}})
+	c, note := suspectChart(s, []incident.Minute{{T: time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC)}}, time.Minute)
 	src := c.Mermaid()
 	if strings.Contains(src, "line [") || strings.Contains(src, "NaN") || !strings.Contains(src, "bar [50]") ||
 		!strings.Contains(note, "the baseline never saw it") {

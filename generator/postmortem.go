@@ -170,7 +170,7 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 		}
 		v := suspectView(i, s, opt.Config, links)
 		if i < 3 {
-			if c, note := suspectChart(s, a.Minutes); c != nil {
+			if c, note := suspectChart(s, a.Minutes, a.Step); c != nil {
 				v.Chart, v.ChartNote = c.Mermaid(), note
 				pm.Charts = append(pm.Charts, *c)
 			}
@@ -181,7 +181,7 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 	pm.Impact = impactRows(a.Impact)
 	pm.Changes, pm.MoreChanges = changeRows(a.Changes)
 	pm.Timeline = timeline(a)
-	if fc, lc := charts(a.Minutes); fc != nil {
+	if fc, lc := charts(a.Minutes, a.Step); fc != nil {
 		pm.FailureChart, pm.LatencyChart = fc.Mermaid(), lc.Mermaid()
 		pm.Charts = append(pm.Charts, *fc, *lc)
 	}
@@ -341,7 +341,7 @@ func timeline(a *incident.Analysis) []Event {
 // suspectChart draws a suspect's own signal per minute as bars, with its
 // baseline as a line, so the deviation and its dates read at a glance,
 // and says how to read it. A step without traffic has a bar of 0.
-func suspectChart(s incident.Suspect, ms []incident.Minute) (chart *Chart, note string) {
+func suspectChart(s incident.Suspect, ms []incident.Minute, unit time.Duration) (chart *Chart, note string) {
 	if len(s.Series) != len(ms) || len(ms) == 0 || s.SeriesOf.Kind == "" {
 		return nil, ""
 	}
@@ -355,12 +355,18 @@ func suspectChart(s incident.Suspect, ms []incident.Minute) (chart *Chart, note 
 				sum, n = sum+v, n+1
 			}
 		}
-		c.Labels = append(c.Labels, hm(ms[i].T))
+		c.Labels = append(c.Labels, pointLabel(ms[i].T, unit))
 		c.Bars = append(c.Bars, sig3(sum/math.Max(float64(n), 1)))
 		base = append(base, sig3(s.SeriesBaseline))
 	}
 	per := "per minute"
-	if step > 1 {
+	switch {
+	case unit > time.Minute:
+		per = "per " + humanDuration(time.Duration(step)*unit)
+		if step > 1 {
+			per += " (their mean)"
+		}
+	case step > 1:
 		per = fmt.Sprintf("per %d minutes (their mean)", step)
 	}
 	if math.IsNaN(s.SeriesBaseline) {
@@ -370,9 +376,18 @@ func suspectChart(s incident.Suspect, ms []incident.Minute) (chart *Chart, note 
 	return c, "Its own signal " + per + " (bars; none where it had no traffic) against the baseline (line):"
 }
 
-// chartStep is how many minutes one point of a chart covers: long windows
-// are drawn in steps of several minutes to stay readable.
+// chartStep is how many points of the series one point of a chart covers:
+// long windows are drawn in steps of several to stay readable.
 func chartStep(n int) int { return (n + 59) / 60 }
+
+// pointLabel names a chart point: its time, and its day too when the
+// series steps more than a minute (a window over two days).
+func pointLabel(t time.Time, unit time.Duration) string {
+	if unit > time.Minute {
+		return t.UTC().Format("01-02 15:04")
+	}
+	return hm(t)
+}
 
 // chartText keeps a name from trace data to what a Mermaid chart title can
 // hold: Mermaid decodes no entities there, so anything else becomes "_".
@@ -387,14 +402,18 @@ func chartText(s string) string {
 
 // charts draws the entry points' failures and p95 per minute as xy
 // charts, which GitHub, GitLab and the rbgen site render.
-func charts(ms []incident.Minute) (failures, latency *Chart) {
+func charts(ms []incident.Minute, unit time.Duration) (failures, latency *Chart) {
 	if len(ms) == 0 {
 		return nil, nil
 	}
 	step := chartStep(len(ms))
 	failures = &Chart{Title: "Failed requests per minute", YAxis: "failed", Bars: []float64{}}
 	latency = &Chart{Title: "p95 latency per minute (ms)", YAxis: "ms", Line: []float64{}}
-	if step > 1 {
+	switch {
+	case unit > time.Minute:
+		failures.Title = "Failed requests per " + humanDuration(time.Duration(step)*unit)
+		latency.Title = fmt.Sprintf("p95 latency, worst %s of each %s (ms)", humanDuration(unit), humanDuration(time.Duration(step)*unit))
+	case step > 1:
 		failures.Title = fmt.Sprintf("Failed requests per %d minutes", step)
 		latency.Title = fmt.Sprintf("p95 latency, worst minute of each %d (ms)", step)
 	}
@@ -410,7 +429,7 @@ func charts(ms []incident.Minute) (failures, latency *Chart) {
 	}
 	for _, c := range []*Chart{failures, latency} {
 		for i := 0; i < len(ms); i += step {
-			c.Labels = append(c.Labels, hm(ms[i].T))
+			c.Labels = append(c.Labels, pointLabel(ms[i].T, unit))
 		}
 	}
 	return failures, latency

@@ -18,8 +18,11 @@ type Analysis struct {
 	// own level, the deepest cause first among near ties.
 	Suspects []Suspect
 	Impact   IncidentImpact
-	// Minutes is the entry points' series over the window and its lead-in.
+	// Minutes is the entry points' series over the window and its lead-in,
+	// one point per Step: a minute, or a longer step for a window over
+	// two days (memory stays bounded), as for every suspect's Series.
 	Minutes []Minute
+	Step    time.Duration
 	// Changes are the nodes, edges and operations whose rate, errors or
 	// latency left the baseline's range, largest change first.
 	Changes []Change
@@ -96,7 +99,7 @@ var ErrEmptyProfile = fmt.Errorf("no traces")
 // with the baseline. The window profile may reach beyond the window: the
 // minutes before and after it are the timeline's lead-in and tail.
 func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
-	a := &Analysis{Window: topology.Window{Start: start, End: end}, Baseline: seen(base)}
+	a := &Analysis{Window: topology.Window{Start: start, End: end}, Baseline: seen(base), Step: win.bucket}
 	b := base.merge(base.From, base.To)
 	w := win.merge(start, end)
 	a.BaselineTraces, a.WindowTraces = b.traces, w.traces

@@ -1,6 +1,8 @@
 package incident
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -120,6 +122,13 @@ type example struct {
 
 const maxExamples = 3
 
+// maxSeriesBuckets bounds a profile's buckets: traffic in up to two days'
+// worth of minutes is profiled minute by minute; past that the buckets
+// double in length, merged pairwise, as often as it takes, so memory stays
+// bounded however long the window (a bucket of a busy minute is tens of
+// kilobytes).
+const maxSeriesBuckets = 2880
+
 func newProfile(from, to time.Time, resolution time.Duration) *Profile {
 	if resolution <= 0 {
 		resolution = to.Sub(from) + time.Minute
@@ -134,8 +143,22 @@ func newBucket() *bucket {
 
 func (p *Profile) at(t time.Time) *bucket {
 	k := int64(t.Sub(p.From) / p.bucket)
-	b := getOr(p.buckets, k, newBucket)
-	return b
+	if _, ok := p.buckets[k]; !ok && len(p.buckets) >= maxSeriesBuckets {
+		for len(p.buckets) >= maxSeriesBuckets/2 {
+			p.coarsen()
+		}
+		k = int64(t.Sub(p.From) / p.bucket)
+	}
+	return getOr(p.buckets, k, newBucket)
+}
+
+// coarsen doubles the buckets' length, merging them pairwise.
+func (p *Profile) coarsen() {
+	merged := make(map[int64]*bucket, len(p.buckets)/2+1)
+	for _, k := range slices.Sorted(maps.Keys(p.buckets)) {
+		getOr(merged, k/2, newBucket).add(p.buckets[k])
+	}
+	p.buckets, p.bucket = merged, 2*p.bucket
 }
 
 // Builder reads traces once into a graph and the profiles of a baseline
@@ -362,11 +385,17 @@ func lowest(ex []example) int {
 	return low
 }
 
-// merge sums the buckets that start in [from, to) into one.
+// merge sums the buckets whose middle lies in [from, to) into one: with
+// minute buckets, exactly those that start in it (a window and its lead-in
+// are whole minutes); with the coarser steps of a long window, each edge
+// is counted to the nearest step.
 func (p *Profile) merge(from, to time.Time) *bucket {
 	out := newBucket()
 	for k, b := range p.buckets {
 		t := p.From.Add(time.Duration(k) * p.bucket)
+		if p.bucket > time.Minute {
+			t = t.Add(p.bucket / 2)
+		}
 		if t.Before(from) || !t.Before(to) {
 			continue
 		}

@@ -85,3 +85,27 @@ func TestAServiceWithAnIDInEverySpanNameKeepsABoundedProfile(t *testing.T) {
 		t.Errorf("%d operations profiled", len(sp.ops))
 	}
 }
+
+func TestAWindowOfYearsIsProfiledInABoundedNumberOfSteps(t *testing.T) {
+	from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(3, 0, 0)
+	ib := NewBuilder(topology.Options{}, &[2]time.Time{from.AddDate(0, 0, -7), from}, &[2]time.Time{from, to})
+	hour := float64(time.Hour / time.Millisecond)
+	at := float64(from.Add(-24*time.Hour).UnixNano()-spantest.EpochNS) / 1e6
+	for i := 0; i < 3*365*4+24; i++ { // every six hours, a day of baseline first
+		tr := fmt.Sprintf("y%d", i)
+		ib.Add(topology.Batch{Traces: spantest.Batch(spantest.Span{Trace: tr, ID: tr, Svc: "web", Name: "GET /",
+			Kind: ptrace.SpanKindServer, Start: at + float64(i)*6*hour, Dur: 5}), Whole: true})
+	}
+	ib.Finish()
+	if n := len(ib.Window.buckets); n > maxSeriesBuckets {
+		t.Errorf("%d buckets for three years", n)
+	}
+	a, err := Analyze(ib.Baseline, ib.Window, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Step <= time.Minute || len(a.Minutes) > maxSeriesBuckets || a.Impact.Requests != int64(to.Sub(from)/(6*time.Hour)) {
+		t.Errorf("step %v, %d points, %d requests", a.Step, len(a.Minutes), a.Impact.Requests)
+	}
+}
