@@ -52,6 +52,11 @@ func run(ctx context.Context, args []string, e *env) int {
 	if err == nil {
 		return exitOK
 	}
+	if errors.Is(err, context.Canceled) {
+		// Writes are planned first and applied at the end, so a run
+		// stopped while it reads or plans has written nothing.
+		err = errors.New("stopped by a signal before writing anything")
+	}
 	fmt.Fprintf(e.stderr, "rbgen: %v\n", err)
 	return exitCode(err)
 }
