@@ -6,8 +6,8 @@
 package document
 
 import (
-	"encoding/base64"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
