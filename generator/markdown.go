@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -21,7 +22,14 @@ func MDSentence(s string) string { return md(cleanN(s, maxSentence)) }
 func md(s string) string {
 	var b strings.Builder
 	for i, r := range s {
-		if r < 0x80 && (strings.ContainsRune(inlineSyntax, r) || i == 0 && strings.ContainsRune(lineStartSyntax, r)) {
+		switch {
+		case r == '{' || r == '}':
+			// As character references, braces show as braces in every
+			// Markdown renderer, and Hugo shortcodes, Jinja (MkDocs
+			// macros) and MDX expressions never see one.
+			fmt.Fprintf(&b, "&#%d;", r)
+			continue
+		case r < 0x80 && (strings.ContainsRune(inlineSyntax, r) || i == 0 && strings.ContainsRune(lineStartSyntax, r)):
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
@@ -35,7 +43,7 @@ func md(s string) string {
 }
 
 const (
-	inlineSyntax    = "\\`*_[]<>|!&~{}"
+	inlineSyntax    = "\\`*_[]<>|!&~"
 	lineStartSyntax = "#+-=>:"
 )
 
@@ -46,6 +54,11 @@ var orderedRE = regexp.MustCompile(`^[0-9]+[.)]`)
 // for use in table cells.
 func Code(s string) string {
 	s = Clean(s)
+	if templateSyntax(s) {
+		// Hugo and Jinja read their delimiters inside code spans too;
+		// as escaped text the name shows the same and runs nothing.
+		return md(s)
+	}
 	fence := strings.Repeat("`", longestRun(s, '`')+1)
 	pad := ""
 	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {

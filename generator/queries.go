@@ -12,10 +12,22 @@ import (
 )
 
 // quoted writes a double-quoted string literal as TraceQL and PromQL read
-// it: backslash and quote escaped, nothing else special.
+// it (both unquote as Go does): backslash and quote escaped, and in a name
+// that holds a template delimiter ({{, {%, {#) every brace written as
+// \u007b, so Hugo and Jinja (MkDocs macros) find no shortcode or tag in
+// the query a runbook shows, while the query still means the same name.
 func quoted(s string) string {
 	s = strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(Clean(s))
+	if templateSyntax(s) {
+		s = strings.ReplaceAll(s, "{", `\u007b`)
+	}
 	return `"` + s + `"`
+}
+
+// templateSyntax says s holds what Hugo shortcodes ({{< {{%) or Jinja
+// ({{ {% {#) would read as their own.
+func templateSyntax(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
 }
 
 // TraceQL builds queries for the spans of a node.

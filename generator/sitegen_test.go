@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/generator"
 )
 
 // copyRunbooks copies a generated runbooks folder, as a team would drop it
@@ -42,10 +45,13 @@ func need(t *testing.T, tool string) string {
 	return p
 }
 
-func TestRunbooksBuildInHugo(t *testing.T) {
+// hugoBuild builds a Hugo site whose content is a copy of the runbooks in
+// dir, and returns the site and how many runbooks it holds.
+func hugoBuild(t *testing.T, dir string) (string, int) {
+	t.Helper()
 	hugo := need(t, "hugo")
 	site := t.TempDir()
-	n := copyRunbooks(t, demoRunbooks(t), filepath.Join(site, "content", "runbooks"))
+	n := copyRunbooks(t, dir, filepath.Join(site, "content", "runbooks"))
 	os.WriteFile(filepath.Join(site, "hugo.toml"), []byte("baseURL = 'https://example.org/'\ntitle = 'Runbooks'\ndisableKinds = ['taxonomy', 'term', 'RSS', 'sitemap']\n"), 0o644)
 	layouts := filepath.Join(site, "layouts", "_default")
 	os.MkdirAll(layouts, 0o755)
@@ -55,6 +61,11 @@ func TestRunbooksBuildInHugo(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("hugo: %v\n%s", err, out)
 	}
+	return site, n
+}
+
+func TestRunbooksBuildInHugo(t *testing.T) {
+	site, n := hugoBuild(t, demoRunbooks(t))
 	pages, _ := filepath.Glob(filepath.Join(site, "public", "runbooks", "*", "index.html"))
 	if len(pages) != n {
 		t.Errorf("hugo made %d runbook pages, want %d", len(pages), n)
@@ -82,5 +93,63 @@ func TestRunbooksBuildInMkDocs(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(site, "site", "RB-009-checkout-high-error-rate", "index.html"))
 	if !strings.Contains(string(b), `href="../RB-008-catalog-db-products-degraded/"`) {
 		t.Error("MkDocs did not turn the relative .md links into page links")
+	}
+}
+
+// shortcodeNames would be Hugo shortcodes, Jinja (MkDocs macros) or MDX
+// expressions if any output copied them raw.
+var shortcodeNames = []string{`{{< param "title" >}}`, `{{% notice %}}`, `{% raw %}`, `{props.secret}`}
+
+func hostileRunbooks(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	tmpl, _ := generator.LoadTemplates("")
+	cfg := &config.Config{}
+	cfg.FillDefaults()
+	p, err := generator.PlanRunbooks(chainGraph(shortcodeNames...), generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
+	if err != nil || p.Apply(false) != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestTemplateSyntaxInNamesDoesNotRunInHugo(t *testing.T) {
+	// hugoBuild fails the test if Hugo reads a name as a shortcode.
+	site, n := hugoBuild(t, hostileRunbooks(t))
+	pages, _ := filepath.Glob(filepath.Join(site, "public", "runbooks", "*", "index.html"))
+	if len(pages) != n {
+		t.Errorf("hugo made %d runbook pages, want %d", len(pages), n)
+	}
+}
+
+// TestTemplateSyntaxInNamesReachesNoOtherEngine reads the runbooks of
+// services named like template tags: outside the front matter and the
+// alerting rule (whose escapes are Prometheus's own {{ }}), no Jinja
+// delimiter (MkDocs macros), no Hugo shortcode and no MDX expression brace
+// is left.
+func TestTemplateSyntaxInNamesReachesNoOtherEngine(t *testing.T) {
+	dir := hostileRunbooks(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "RB-*.md"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		doc := string(b)
+		body := doc[strings.Index(doc[4:], "\n---\n")+9:]
+		if i := strings.Index(body, "```yaml\ngroups:"); i >= 0 {
+			j := strings.Index(body[i+3:], "```")
+			body = body[:i] + body[i+3+j+3:]
+		}
+		for _, open := range []string{"{{", "{%", "{#"} {
+			if strings.Contains(body, open) {
+				i := strings.Index(body, open)
+				t.Errorf("%s: %q survives: …%s…", filepath.Base(f), open, body[max(0, i-40):min(len(body), i+40)])
+			}
+		}
+		// An MDX expression brace is literal in code spans and blocks,
+		// where queries name the node; only the template tags must go.
+		for _, name := range shortcodeNames[:3] {
+			if strings.Contains(body, name) {
+				t.Errorf("%s: the name %q appears raw", filepath.Base(f), name)
+			}
+		}
 	}
 }
