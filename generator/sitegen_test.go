@@ -153,3 +153,37 @@ func TestTemplateSyntaxInNamesReachesNoOtherEngine(t *testing.T) {
 		}
 	}
 }
+
+// jinjaRender is what mkdocs-macros does to a page: the whole Markdown
+// rendered as a Jinja2 template (Debian's python3-jinja2, which MkDocs
+// depends on). It returns the output, or fails the test.
+func jinjaRender(t *testing.T, text string) string {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import jinja2").Run(); err != nil {
+		t.Skipf("no jinja2 for %s (Debian package python3-jinja2, installed with mkdocs)", py)
+	}
+	cmd := exec.Command(py, "-c", "import sys, jinja2; sys.stdout.write(jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(sys.stdin.read()).render())")
+	cmd.Stdin = strings.NewReader(text)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("jinja2 read a name as a tag: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func TestTemplateSyntaxInNamesDoesNotRunInJinja(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(hostileRunbooks(t), "RB-*.md"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		doc := string(b)
+		body := doc[strings.Index(doc[4:], "\n---\n")+9:]
+		if i := strings.Index(body, "```yaml\ngroups:"); i >= 0 {
+			j := strings.Index(body[i+3:], "```")
+			body = body[:i] + body[i+3+j+3:]
+		}
+		if out := jinjaRender(t, body); strings.TrimRight(out, "\n") != strings.TrimRight(body, "\n") {
+			t.Errorf("%s: Jinja changed the page", filepath.Base(f))
+		}
+	}
+}
