@@ -87,6 +87,10 @@ func TestWorkedExampleIsCurrent(t *testing.T) {
 // same time but keeping different nodes: without the lock both number
 // their first runbook RB-001 and one registry loses the other's files.
 func TestTwoGenerateRunsOnOneFolderTakeTurns(t *testing.T) {
+	// A loaded CI machine may take longer than the default wait for one run.
+	wait := app.LockWait
+	app.LockWait = time.Minute
+	defer func() { app.LockWait = wait }()
 	noAd := filepath.Join(t.TempDir(), "no-ad.yaml")
 	os.WriteFile(noAd, []byte("ignore: [ad]\n"), 0o644)
 	for trial := 0; trial < 3; trial++ {
