@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,7 +44,7 @@ func TestSIGTERMStopsARunAndLeavesNothing(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitUntilReading(t, cmd.Process.Pid, in)
 	sent := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -67,4 +68,24 @@ func TestSIGTERMStopsARunAndLeavesNothing(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
+}
+
+// waitUntilReading waits until process pid has file open (its signal
+// handler is set up long before), so the signal lands mid-read on a slow
+// machine too.
+func waitUntilReading(t *testing.T, pid int, file string) {
+	t.Helper()
+	fds := filepath.Join("/proc", strconv.Itoa(pid), "fd")
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		entries, err := os.ReadDir(fds)
+		if err != nil {
+			t.Skipf("cannot see the process's open files: %v", err)
+		}
+		for _, e := range entries {
+			if target, _ := os.Readlink(filepath.Join(fds, e.Name())); target == file {
+				return
+			}
+		}
+	}
+	t.Fatal("rbgen never opened its input")
 }
