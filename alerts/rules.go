@@ -51,10 +51,14 @@ type Text struct {
 // Marshal writes the file as YAML, two-space indented, keys of labels and
 // annotations sorted, so the same rules give the same bytes.
 func Marshal(f File) ([]byte, error) {
+	return encode(f)
+}
+
+func encode(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(f); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("marshal rules: %w", err)
 	}
 	if err := enc.Close(); err != nil {
@@ -77,4 +81,31 @@ func Inert(s string) string {
 		return s
 	}
 	return inert.Replace(s)
+}
+
+// MarshalRules writes rules as a YAML list, the shape they take under a
+// group's rules key: what a runbook shows of its own rule.
+func MarshalRules(rules []Rule) ([]byte, error) {
+	return encode(rules)
+}
+
+// PrometheusRule is the prometheus-operator's custom resource holding rule
+// groups; the operator loads its spec into the Prometheus it manages.
+type PrometheusRule struct {
+	APIVersion string   `yaml:"apiVersion"`
+	Kind       string   `yaml:"kind"`
+	Metadata   Metadata `yaml:"metadata"`
+	Spec       File     `yaml:"spec"`
+}
+
+// Metadata is a Kubernetes object's name, namespace and labels.
+type Metadata struct {
+	Name      string            `yaml:"name"`
+	Namespace string            `yaml:"namespace,omitempty"`
+	Labels    map[string]string `yaml:"labels,omitempty"`
+}
+
+// MarshalPrometheusRule writes the groups as a PrometheusRule object.
+func MarshalPrometheusRule(f File, meta Metadata) ([]byte, error) {
+	return encode(PrometheusRule{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule", Metadata: meta, Spec: f})
 }

@@ -18,9 +18,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"text/template"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rbgen/rbgen/alerts"
 )
 
 // Config is rbgen.yaml. The zero value, after Defaults, is usable.
@@ -48,7 +51,97 @@ type Config struct {
 	Ignore []string `yaml:"ignore"`
 	// Tempo is where to pull traces from; flags override it.
 	Tempo Tempo `yaml:"tempo"`
+	// Alerts says which metrics the rules file reads and where it goes.
+	Alerts Alerts `yaml:"alerts"`
+	// Objectives give nodes service-level objectives: they get SLI
+	// recording rules and burn-rate alerts instead of baseline thresholds.
+	Objectives map[string]Objective `yaml:"objectives"`
 }
+
+// Alerts shapes the rules file: the metrics dialect it is written for,
+// overrides of that dialect's names, and where and how it is written.
+type Alerts struct {
+	// Metrics is the dialect: tempo (Tempo's metrics-generator) or
+	// otel-spanmetrics (the Collector's or Alloy's spanmetrics connector).
+	Metrics string `yaml:"metrics"`
+	// Prefix replaces the span metrics' name prefix (traces_spanmetrics,
+	// traces_span_metrics).
+	Prefix string `yaml:"prefix"`
+	// Labels rename the span metrics' labels.
+	Labels MetricLabels `yaml:"labels"`
+	// DurationUnit is the duration histogram's unit, s or ms.
+	DurationUnit string `yaml:"duration_unit"`
+	// HistogramSuffix is the bucket series' suffix (_bucket).
+	HistogramSuffix string `yaml:"histogram_suffix"`
+	// Buckets are the duration histogram's bounds, in DurationUnit.
+	Buckets []float64 `yaml:"buckets"`
+	// Matchers are added to every selector, such as cluster="prod".
+	Matchers []string `yaml:"matchers"`
+	// File is where the rules go (default: rbgen-alerts.yaml in the
+	// runbook folder); Format is prometheus or prometheusrule.
+	File   string `yaml:"file"`
+	Format string `yaml:"format"`
+	// RunbookURL is a template for the runbook_url annotation, with .ID,
+	// .File, .Slug and .Node; without it, base_url and the published page.
+	RunbookURL string `yaml:"runbook_url"`
+	// NoisyPerWeek is how often an alert may fire in a week of the
+	// backtest before it is marked noisy (default 2).
+	NoisyPerWeek int `yaml:"noisy_per_week"`
+	// MinCalls is the fewest calls in the rate window for an alert to
+	// fire (default: half what the window holds at the node's traced
+	// rate, at least MinBadCalls, at most 10); WindowCalls the calls the
+	// window should hold at that rate, which sizes it between 5m and 1h
+	// (default 30).
+	MinCalls    int `yaml:"min_calls"`
+	WindowCalls int `yaml:"window_calls"`
+	// MinBadCalls is the fewest failed (or, for latency, slow) calls in
+	// the window for an alert to fire (default: the fewest that chance at
+	// the baseline reaches in one window in 10,000, at least 2).
+	MinBadCalls int `yaml:"min_bad_calls"`
+	// PrometheusRule names the prometheus-operator object.
+	PrometheusRule PrometheusRule `yaml:"prometheusrule"`
+}
+
+// MetricLabels rename the labels of the span metrics.
+type MetricLabels struct {
+	Service  string `yaml:"service"`
+	SpanKind string `yaml:"span_kind"`
+	Status   string `yaml:"status_code"`
+}
+
+// PrometheusRule is the metadata of a prometheus-operator PrometheusRule.
+type PrometheusRule struct {
+	Name      string            `yaml:"name"`
+	Namespace string            `yaml:"namespace"`
+	Labels    map[string]string `yaml:"labels"`
+}
+
+// Objective is a node's service-level objective over a period.
+type Objective struct {
+	// Availability is the percentage of calls that must succeed (99.9).
+	Availability float64 `yaml:"availability"`
+	// Latency is the percentage of calls (Percent) that must be faster
+	// than ThresholdMS.
+	Latency *LatencyObjective `yaml:"latency"`
+	// Period is the SLO period (default 30d, the SRE Workbook's).
+	Period Duration `yaml:"period"`
+}
+
+// LatencyObjective is "Percent of calls faster than ThresholdMS".
+type LatencyObjective struct {
+	ThresholdMS float64 `yaml:"threshold_ms"`
+	Percent     float64 `yaml:"percent"`
+}
+
+// Alert defaults.
+const (
+	DefaultNoisyPerWeek = 2
+	// DefaultMinCalls caps the derived traffic guard.
+	DefaultMinCalls     = 10
+	DefaultWindowCalls  = 30
+	DefaultErrorCeiling = 0.5
+	DefaultPeriod       = 30 * 24 * time.Hour
+)
 
 // Tempo says how to reach Tempo. Secrets are never in the file: it names
 // the environment variables that hold them.
@@ -90,6 +183,10 @@ type Thresholds struct {
 	ErrorFloor  float64 `yaml:"error_floor"`
 	// For is how long the condition must hold.
 	For Duration `yaml:"for"`
+	// ErrorCeiling caps the relative error threshold: a node whose
+	// baseline would put it above this is already failing, and is alerted
+	// at an absolute level between its baseline and 100%.
+	ErrorCeiling float64 `yaml:"error_ceiling"`
 }
 
 // Scenarios switch the built-in runbooks on and off and add new ones.
@@ -155,6 +252,28 @@ func (c *Config) FillDefaults() {
 	}
 	if t.For.Duration == 0 {
 		t.For.Duration = DefaultFor
+	}
+	if t.ErrorCeiling == 0 {
+		t.ErrorCeiling = DefaultErrorCeiling
+	}
+	a := &c.Alerts
+	if a.Metrics == "" {
+		a.Metrics = "tempo"
+	}
+	if a.Format == "" {
+		a.Format = "prometheus"
+	}
+	if a.NoisyPerWeek == 0 {
+		a.NoisyPerWeek = DefaultNoisyPerWeek
+	}
+	if a.WindowCalls == 0 {
+		a.WindowCalls = DefaultWindowCalls
+	}
+	for k, o := range c.Objectives {
+		if o.Period.Duration == 0 {
+			o.Period.Duration = DefaultPeriod
+			c.Objectives[k] = o
+		}
 	}
 }
 
@@ -403,25 +522,183 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 		}
 		seen[s.Symptom] = true
 	}
+	if err := c.validateAlerts(bad); err != nil {
+		return err
+	}
+	return c.validateObjectives(file, doc)
+}
+
+func (c *Config) validateAlerts(bad func(path, msg string) error) error {
+	a := c.Alerts
+	t := c.Thresholds
+	switch {
+	case t.ErrorCeiling <= 0 || t.ErrorCeiling >= 1:
+		return bad("thresholds.error_ceiling", "is a ratio: between 0 and 1 (0.5 is 50%)")
+	case !slices.Contains(alerts.Dialects, a.Metrics):
+		return bad("alerts.metrics", fmt.Sprintf("unknown metrics dialect %q (want %s)", a.Metrics, strings.Join(alerts.Dialects, " or ")))
+	case a.DurationUnit != "" && a.DurationUnit != "s" && a.DurationUnit != "ms":
+		return bad("alerts.duration_unit", "want s or ms")
+	case a.Format != "prometheus" && a.Format != "prometheusrule":
+		return bad("alerts.format", "want prometheus (a rules file) or prometheusrule (a prometheus-operator PrometheusRule)")
+	case a.NoisyPerWeek < 0:
+		return bad("alerts.noisy_per_week", "must not be negative")
+	case a.MinCalls < 0:
+		return bad("alerts.min_calls", "must not be negative")
+	case a.MinBadCalls < 0:
+		return bad("alerts.min_bad_calls", "must not be negative")
+	case a.WindowCalls < 0:
+		return bad("alerts.window_calls", "must not be negative")
+	case a.Prefix != "" && !metricNameRE.MatchString(a.Prefix):
+		return bad("alerts.prefix", "want a metric name prefix such as traces_spanmetrics")
+	case a.HistogramSuffix != "" && !metricNameRE.MatchString("x"+a.HistogramSuffix):
+		return bad("alerts.histogram_suffix", "want a suffix such as _bucket")
+	}
+	for _, l := range []struct{ key, val string }{{"service", a.Labels.Service}, {"span_kind", a.Labels.SpanKind}, {"status_code", a.Labels.Status}} {
+		if l.val != "" && !labelNameRE.MatchString(l.val) {
+			return bad("alerts.labels."+l.key, fmt.Sprintf("%q is not a label name", l.val))
+		}
+	}
+	for i, b := range a.Buckets {
+		if b <= 0 || i > 0 && b <= a.Buckets[i-1] {
+			return bad("alerts.buckets", "want positive bounds in increasing order")
+		}
+	}
+	for i, m := range a.Matchers {
+		if err := alerts.CheckMatcher(m); err != nil {
+			return bad(fmt.Sprintf("alerts.matchers[%d]", i), err.Error())
+		}
+	}
+	if a.RunbookURL != "" {
+		if _, err := RunbookURL(a.RunbookURL, RunbookRef{ID: "RB-001", File: "RB-001-x.md", Slug: "x", Node: "x"}); err != nil {
+			return bad("alerts.runbook_url", err.Error())
+		}
+	}
+	for k := range a.PrometheusRule.Labels {
+		if !labelNameRE.MatchString(k) {
+			return bad("alerts.prometheusrule.labels", fmt.Sprintf("%q is not a label name", k))
+		}
+	}
 	return nil
+}
+
+func (c *Config) validateObjectives(file string, doc *yaml.Node) error {
+	for _, node := range sortedKeys(c.Objectives) {
+		o := c.Objectives[node]
+		bad := func(key, msg string) error {
+			parts := []string{"objectives", node}
+			if key != "" {
+				parts = append(parts, strings.Split(key, ".")...)
+			}
+			return &Error{File: file, Line: lineOfParts(doc, parts), Path: "objectives." + node + pathSuffix(key), Msg: msg}
+		}
+		switch {
+		case o.Availability == 0 && o.Latency == nil:
+			return bad("", "give availability (a percentage such as 99.9), latency, or both")
+		case o.Availability < 0 || o.Availability >= 100:
+			return bad("availability", "is a percentage below 100 (99.9 allows one failure in a thousand)")
+		case o.Period.Duration < time.Hour:
+			return bad("period", "must be at least 1h (30d is usual)")
+		}
+		if l := o.Latency; l != nil {
+			switch {
+			case l.ThresholdMS <= 0:
+				return bad("latency.threshold_ms", "must be positive")
+			case l.Percent <= 0 || l.Percent >= 100:
+				return bad("latency.percent", "is a percentage below 100 (99 means 99% of calls faster than threshold_ms)")
+			}
+		}
+	}
+	return nil
+}
+
+func pathSuffix(key string) string {
+	if key == "" {
+		return ""
+	}
+	return "." + key
+}
+
+// RunbookRef is what a runbook_url template sees.
+type RunbookRef struct{ ID, File, Slug, Node string }
+
+// RunbookURL expands a runbook_url template.
+func RunbookURL(tmpl string, ref RunbookRef) (string, error) {
+	t, err := template.New("runbook_url").Option("missingkey=error").Parse(tmpl)
+	if err != nil {
+		return "", fmt.Errorf("template does not parse: %s", strings.TrimPrefix(err.Error(), "template: runbook_url:"))
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, ref); err != nil {
+		return "", fmt.Errorf("template does not expand (it sees .ID, .File, .Slug and .Node): %s", strings.TrimPrefix(err.Error(), "template: runbook_url:"))
+	}
+	return b.String(), nil
+}
+
+// Dialect is the metrics dialect the config names, with its overrides.
+func (a Alerts) Dialect() alerts.Dialect {
+	d, _ := alerts.NamedDialect(a.Metrics)
+	unit := a.DurationUnit
+	if unit == "" {
+		unit = "s"
+		if d.Unit == 0.001 {
+			unit = "ms"
+		}
+	}
+	if unit == "ms" && d.Unit != 0.001 || unit == "s" && d.Unit != 1 {
+		if d.Name == alerts.DialectOTel {
+			d.Histogram = strings.TrimSuffix(d.Histogram, "_milliseconds") + "_seconds"
+		}
+		d.Unit = map[string]float64{"s": 1, "ms": 0.001}[unit]
+	}
+	if a.Prefix != "" {
+		old := strings.TrimSuffix(d.Calls, "_calls_total")
+		d.Calls = a.Prefix + "_calls_total"
+		d.Histogram = a.Prefix + strings.TrimPrefix(d.Histogram, old)
+	}
+	if a.HistogramSuffix != "" {
+		d.BucketSuffix = a.HistogramSuffix
+	}
+	for _, l := range []struct {
+		dst *string
+		src string
+	}{{&d.ServiceLabel, a.Labels.Service}, {&d.SpanKindLabel, a.Labels.SpanKind}, {&d.StatusLabel, a.Labels.Status}} {
+		if l.src != "" {
+			*l.dst = l.src
+		}
+	}
+	if len(a.Buckets) > 0 {
+		d.Buckets = make([]float64, len(a.Buckets))
+		for i, b := range a.Buckets {
+			d.Buckets[i] = b * d.Unit
+		}
+	}
+	d.Matchers = append([]string(nil), a.Matchers...)
+	return d
 }
 
 // Severities, most severe first.
 var Severities = []string{"critical", "high", "medium", "low"}
 
 var (
-	slugRE    = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	slugRE       = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+	labelNameRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // lineOf finds the line of a dotted key path in the document, 0 if absent.
 func lineOf(doc *yaml.Node, path string) int {
+	return lineOfParts(doc, strings.Split(path, "."))
+}
+
+// lineOfParts is lineOf for a path whose keys may hold dots (node names).
+func lineOfParts(doc *yaml.Node, parts []string) int {
 	if len(doc.Content) == 0 {
 		return 0
 	}
 	n := doc.Content[0]
 	line := 0
-	for _, part := range strings.Split(path, ".") {
+	for _, part := range parts {
 		name, idx := part, -1
 		if i := strings.Index(part, "["); i >= 0 {
 			name = part[:i]

@@ -95,11 +95,22 @@ type Trigger struct {
 	ErrorRatio  float64 // threshold, 0 when not part of the condition
 	LatencyMS   float64
 	Expr        string // PromQL
-	Rule        string // Prometheus alerting rule, YAML
+	Rule        string // this runbook's rule, YAML, as in the rules file
 	TraceQL     string
 	ExploreURL  string
 	RunbookURL  string
 	MetricsNote string
+	// RulesFile and Group say where the rule is.
+	RulesFile, Group string
+	// Notes on how the condition was sized, Markdown.
+	WindowNote, ThresholdNote, BucketNote string
+	// Failing is set when the node fails heavily all the time.
+	Failing string
+	// Backtest says how often the alert would have fired; Noisy marks one
+	// that fires too often.
+	Backtest string
+	Noisy    bool
+	Alert    *Alert
 }
 
 // Step is one diagnosis step.
@@ -170,7 +181,8 @@ func contains(list []string, s string) bool {
 
 // derive fills a runbook's content; the identity (ID, file) comes from the
 // store, and links to other runbooks through refs (key → file name).
-func derive(g *topology.Graph, sc scenario, cfg *config.Config, id identity, refs map[string]string) *Runbook {
+func derive(g *topology.Graph, sc scenario, rc ruleContext, id identity, refs map[string]string) *Runbook {
+	cfg := rc.cfg
 	n := sc.node
 	rb := &Runbook{
 		Key: id.key, ID: id.id, Num: id.num, Slug: id.slug, File: id.file,
@@ -181,7 +193,7 @@ func derive(g *topology.Graph, sc scenario, cfg *config.Config, id identity, ref
 	rb.Impact = impact(g, n)
 	rb.Severity = severity(rb.Impact.Share, sc)
 	rb.Tags = tags(n, sc.symptom)
-	rb.Trigger = trigger(n, sc, cfg, rb.File)
+	rb.Trigger = trigger(rb, sc, rc)
 	rb.Diagnosis = diagnosis(g, n, sc, rb.Trigger, cfg, refs)
 	rb.Remediation = remediation(n, sc, cfg)
 	rb.Verification = verification(n, sc, rb.Trigger)
@@ -281,57 +293,161 @@ func roundSig(v float64) float64 {
 	return out
 }
 
-// Thresholds derives the alert thresholds of a node from its week.
+// Thresholds derives the alert thresholds of a node from its week: the
+// error ratio, and the p99 in milliseconds before it is moved to a bucket
+// bound.
 func Thresholds(n topology.Node, t config.Thresholds) (errRatio, p99MS float64) {
-	errRatio = NiceCeil(math.Max(t.ErrorFactor*n.ErrorRatio(), t.ErrorFloor))
+	errRatio, _ = errorThreshold(n.ErrorRatio(), t)
 	p99MS = NiceCeil(math.Max(t.LatencyFactor*n.P99MS, t.LatencyFloorMS))
 	return errRatio, p99MS
 }
 
-func trigger(n topology.Node, sc scenario, cfg *config.Config, file string) Trigger {
-	errT, latT := Thresholds(n, cfg.Thresholds)
-	tr := Trigger{For: cfg.Thresholds.For.Duration, RunbookURL: runbookURL(cfg.BaseURL, file)}
-	base := fmt.Sprintf("error ratio %s and p99 %s over %s calls last week",
-		Percent(n.ErrorRatio()), Millis(n.P99MS), HumanCount(n.Calls))
+// ruleContext is what every runbook's alert is written against.
+type ruleContext struct {
+	cfg       *config.Config
+	dialect   alerts.Dialect
+	rec       *alerts.Recorder
+	rulesName string
+	window    topology.Window
+}
+
+func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
+	n, cfg := rb.Node, rc.cfg
+	t := cfg.Thresholds
+	errT, failing := errorThreshold(n.ErrorRatio(), t)
+	latT := NiceCeil(math.Max(t.LatencyFactor*n.P99MS, t.LatencyFloorMS))
+	tr := Trigger{For: t.For.Duration, RunbookURL: runbookURL(cfg, rb), RulesFile: rc.rulesName, Group: groupName(n.Name)}
+	tr.Baseline = fmt.Sprintf("error ratio %s and p99 %s over %s calls in the traces read (%s)",
+		Percent(n.ErrorRatio()), Millis(n.P99MS), HumanCount(n.Calls), periodText(rc.window))
+	target := targetOf(n, rc.dialect)
+	period := rc.window.End.Sub(rc.window.Start)
+	a := &Alert{Name: alertName(n.Name, sc.symptom), Group: tr.Group, Target: target,
+		Window: rateWindow(n.Calls, period, cfg.Alerts.WindowCalls)}
+	a.MinCalls = minCalls(n.Calls, period, a.Window, cfg.Alerts)
+	latSec, moved := alerts.RoundUpToBucket(latT/1000, target.Buckets)
+	errBad := minBad(n.ErrorRatio(), n.Calls, period, a.Window, cfg.Alerts)
+	slowBad := minBad(slowRatio(rc.rec, n, latSec, target.Buckets), n.Calls, period, a.Window, cfg.Alerts)
+	errClause := alerts.Clause{Measure: alerts.ErrorRatio, Window: a.Window, Above: errT, MinCalls: a.MinCalls, MinBad: errBad}
+	latClause := alerts.Clause{Measure: alerts.Quantile, Window: a.Window, Above: latSec, Q: 0.99, MinCalls: a.MinCalls, MinBad: slowBad}
+	a.MinBad = max(errBad, slowBad)
+	if sc.symptom == SymptomErrors {
+		a.MinBad = errBad
+	} else if sc.symptom == SymptomLatency {
+		a.MinBad = slowBad
+	}
 	forText := humanDuration(tr.For)
+	win := alerts.Duration(a.Window)
+	var summary, description string
 	switch {
 	case sc.extra != nil:
 		tr.Condition = "as defined by the team's " + sc.symptom + " scenario"
 		tr.Expr = strings.ReplaceAll(sc.extra.Expr, "{node}", n.Name)
 		tr.TraceQL = strings.ReplaceAll(sc.extra.TraceQL, "{node}", n.Name)
+		summary = tr.Condition
+		description = alerts.Inert(Clean(n.Name)+": the "+sc.symptom+" condition holds") + " (value {{ $value }})."
+		a.Cond = alerts.Condition{For: tr.For}
 	case sc.symptom == SymptomErrors:
 		tr.ErrorRatio = errT
-		tr.Condition = fmt.Sprintf("error ratio above %s for %s (max(%g × baseline, floor %s))",
-			Percent(errT), forText, cfg.Thresholds.ErrorFactor, Percent(cfg.Thresholds.ErrorFloor))
-		tr.Expr = "(\n" + indent(PromErrorRatio(n), "  ") + "\n) > " + fmtFloat(errT)
+		tr.Condition = fmt.Sprintf("the error ratio over %s is above %s for %s, with at least %d calls and %d failures in the window", win, Percent(errT), forText, a.MinCalls, a.MinBad)
+		a.Cond = alerts.Single(errClause, tr.For)
+		summary = fmt.Sprintf("error ratio above %s", Percent(errT))
+		description = alerts.Inert(Clean(n.Name)+" fails ") + valueText(alerts.ErrorRatio, target) +
+			alerts.Inert(fmt.Sprintf(" of its calls over %s (threshold %s; baseline %s).", win, Percent(errT), Percent(n.ErrorRatio())))
 		tr.TraceQL = TraceQLErrors(n)
 	case sc.symptom == SymptomLatency:
-		tr.LatencyMS = latT
-		tr.Condition = fmt.Sprintf("p99 latency above %s for %s (max(%g × baseline p99, floor %s))",
-			Millis(latT), forText, cfg.Thresholds.LatencyFactor, Millis(cfg.Thresholds.LatencyFloorMS))
-		tr.Expr = PromP99(n) + " > " + fmtFloat(latT/1000)
-		tr.TraceQL = TraceQLSlow(n, latT)
+		tr.LatencyMS = latSec * 1000
+		tr.Condition = fmt.Sprintf("p99 latency over %s is above %s for %s, with at least %d calls and %d slower than that in the window", win, Millis(tr.LatencyMS), forText, a.MinCalls, a.MinBad)
+		a.Cond = alerts.Single(latClause, tr.For)
+		summary = fmt.Sprintf("p99 latency above %s", Millis(tr.LatencyMS))
+		description = alerts.Inert(Clean(n.Name)+"'s p99 latency is ") + valueText(alerts.Quantile, target) +
+			alerts.Inert(fmt.Sprintf(" over %s (threshold %s; baseline %s).", win, Millis(tr.LatencyMS), Millis(n.P99MS)))
+		tr.TraceQL = TraceQLSlow(n, tr.LatencyMS)
 	default:
-		tr.ErrorRatio, tr.LatencyMS = errT, latT
-		tr.Condition = fmt.Sprintf("callers see an error ratio above %s or p99 above %s for %s",
-			Percent(errT), Millis(latT), forText)
-		tr.Expr = "(\n" + indent(PromErrorRatio(n), "  ") + "\n) > " + fmtFloat(errT) +
-			"\nor\n" + PromP99(n) + " > " + fmtFloat(latT/1000)
-		tr.TraceQL = "{ " + strings.Join(nodeSelector(n), " && ") + " && (status = error || duration > " + traceqlDuration(latT) + ") }"
+		tr.ErrorRatio, tr.LatencyMS = errT, latSec*1000
+		tr.Condition = fmt.Sprintf("callers see an error ratio above %s or a p99 above %s over %s, for %s, with at least %d calls and %d failing or slow ones in the window",
+			Percent(errT), Millis(tr.LatencyMS), win, forText, a.MinCalls, a.MinBad)
+		a.Cond = alerts.Condition{Terms: [][]alerts.Clause{{errClause}, {latClause}}, For: tr.For}
+		summary = fmt.Sprintf("error ratio above %s or p99 above %s", Percent(errT), Millis(tr.LatencyMS))
+		description = alerts.Inert(Clean(n.Name)+" is degraded as its callers see it: ") + "{{ $value }}" +
+			alerts.Inert(fmt.Sprintf(" (an error ratio, or a p99 in the histogram's unit) over %s.", win))
+		tr.TraceQL = "{ " + strings.Join(nodeSelector(n), " && ") + " && (status = error || duration > " + traceqlDuration(tr.LatencyMS) + ") }"
 	}
-	tr.Baseline = base
-	if n.Virtual {
-		tr.MetricsNote = fmt.Sprintf("It uses Tempo's service-graph metrics, where this node is the server %s; "+
-			"that label comes from the metrics generator's peer_attributes: add %s to them if the series is empty.",
-			Code(peerLabel(n)), Code(firstMatchKey(n)))
-	} else {
-		tr.MetricsNote = "It uses Tempo's span metrics (the metrics generator's span_metrics processor)."
+	if len(a.Cond.Terms) > 0 {
+		tr.Expr = a.Cond.PromQL(target)
+		tr.WindowNote = windowNote(n, a, period)
+		if tr.ErrorRatio > 0 {
+			tr.ThresholdNote = fmt.Sprintf("The error threshold is max(%g × baseline, floor %s), rounded up to 1, 2, 2.5 or 5 × 10ⁿ.",
+				t.ErrorFactor, Percent(t.ErrorFloor))
+			if failing {
+				tr.Failing = fmt.Sprintf("Already failing: %s of calls all through the traces read. %g × that would reach %s, so the alert is set at an absolute %s, halfway from the baseline to 100%%, where it can still fire and clear. Fix the standing failures first.",
+					Percent(n.ErrorRatio()), t.ErrorFactor, Percent(math.Min(1, t.ErrorFactor*n.ErrorRatio())), Percent(errT))
+				tr.ThresholdNote = ""
+			}
+		}
+		if tr.LatencyMS > 0 {
+			note := fmt.Sprintf("The latency threshold is max(%g × baseline p99, floor %s) = %s", t.LatencyFactor, Millis(t.LatencyFloorMS), Millis(latT))
+			if moved {
+				note += fmt.Sprintf(", moved up to %s, the histogram's next bucket bound: histogram_quantile interpolates inside a bucket, so only a bound is measured exactly", Millis(tr.LatencyMS))
+			}
+			tr.BucketNote = note + "."
+		}
 	}
+	tr.MetricsNote = metricsNote(n, rc.dialect)
 	if tr.TraceQL != "" {
 		tr.ExploreURL = ExploreURL(cfg.GrafanaURL, cfg.TempoDatasource, tr.TraceQL)
 	}
-	tr.Rule = alertRule(n, sc, tr)
+	if tr.Expr != "" {
+		a.Rule = alertRule(rb, a, tr.RunbookURL, tr.Expr, summary, description)
+		if rc.rec != nil && len(a.Cond.Terms) > 0 {
+			a.Backtest = backtest(a, seriesOf(rc.rec, n), rc.window, cfg.Alerts.NoisyPerWeek)
+			tr.Backtest = a.Backtest.Sentence()
+			tr.Noisy = a.Backtest.Noisy
+		} else if sc.extra != nil {
+			tr.Backtest = "The team's own expression is not backtested: rbgen cannot tell what its metric did."
+		}
+		out, err := alerts.MarshalRules([]alerts.Rule{a.Rule})
+		if err != nil {
+			// The model holds only strings and maps of strings.
+			panic(err)
+		}
+		tr.Rule = string(out)
+		tr.Alert = a
+	}
 	return tr
+}
+
+func periodText(w topology.Window) string {
+	if w.Start.IsZero() {
+		return "no period"
+	}
+	return fmt.Sprintf("%s – %s UTC, %s", w.Start.UTC().Format("2006-01-02 15:04"), w.End.UTC().Format("2006-01-02 15:04"), humanSpan(w.End.Sub(w.Start)))
+}
+
+// windowNote says why the rate window is as long as it is.
+func windowNote(n topology.Node, a *Alert, period time.Duration) string {
+	perHour := 0.0
+	if period > 0 {
+		perHour = float64(n.Calls) / period.Hours()
+	}
+	note := fmt.Sprintf("The rate window is %s: at the traced rate of about %s calls an hour it holds about %s calls",
+		alerts.Duration(a.Window), HumanCount(int64(math.Round(perHour))), HumanCount(int64(math.Round(perHour*a.Window.Hours()))))
+	return note + fmt.Sprintf("; the alert needs at least %d calls and %d bad ones in it, so one failure in a quiet hour cannot page.", a.MinCalls, a.MinBad)
+}
+
+func metricsNote(n topology.Node, d alerts.Dialect) string {
+	var src string
+	switch d.Name {
+	case alerts.DialectOTel:
+		src = "the OpenTelemetry Collector's (or Alloy's) spanmetrics connector"
+	default:
+		src = "Tempo's metrics-generator"
+	}
+	if n.Virtual {
+		return fmt.Sprintf("It reads service-graph metrics (%s's servicegraph), where this node is the server %s; "+
+			"that label comes from the peer attributes: add %s to them if the series is empty.",
+			src, Code(peerLabel(n)), Code(firstMatchKey(n)))
+	}
+	return fmt.Sprintf("It reads span metrics from %s (%s).", src, Code(d.Calls))
 }
 
 func firstMatchKey(n topology.Node) string {
@@ -339,13 +455,6 @@ func firstMatchKey(n topology.Node) string {
 		return strings.TrimSuffix(n.Match[0].Key, " host")
 	}
 	return "peer.service"
-}
-
-func runbookURL(base, file string) string {
-	if base == "" {
-		return file
-	}
-	return strings.TrimRight(base, "/") + "/" + file
 }
 
 func fmtFloat(v float64) string { return fmt.Sprintf("%g", v) }
@@ -362,46 +471,6 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%d min", d/time.Minute)
 	}
 	return d.String()
-}
-
-// alertRule is a ready Prometheus alerting rule, marshalled from the rule
-// model: every string from trace data is made inert for Prometheus's
-// template expansion of labels and annotations.
-func alertRule(n topology.Node, sc scenario, tr Trigger) string {
-	if tr.Expr == "" {
-		return ""
-	}
-	rule := alerts.Rule{
-		Alert: alertName(n.Name, sc.symptom),
-		Expr:  tr.Expr,
-		For:   promDuration(tr.For),
-		Text: alerts.Text{
-			Labels: map[string]string{
-				"node":    alerts.Inert(Clean(n.Name)),
-				"symptom": sc.symptom,
-			},
-			Annotations: map[string]string{
-				"summary":     alerts.Inert(Clean(n.Name) + ": " + tr.Condition),
-				"runbook_url": alerts.Inert(Clean(tr.RunbookURL)),
-			},
-		},
-	}
-	out, err := alerts.Marshal(alerts.File{Groups: []alerts.Group{{Name: "rbgen", Rules: []alerts.Rule{rule}}}})
-	if err != nil {
-		// The model holds only strings and maps of strings.
-		panic(err)
-	}
-	return string(out)
-}
-
-func promDuration(d time.Duration) string {
-	if d%time.Hour == 0 {
-		return fmt.Sprintf("%dh", d/time.Hour)
-	}
-	if d%time.Minute == 0 {
-		return fmt.Sprintf("%dm", d/time.Minute)
-	}
-	return fmt.Sprintf("%ds", d/time.Second)
 }
 
 // alertName is a CamelCase Prometheus alert name from the node and symptom.

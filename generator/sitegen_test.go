@@ -181,7 +181,7 @@ func pageBodies(t *testing.T, dir string) map[string]string {
 		b, _ := os.ReadFile(f)
 		doc := string(b)
 		body := doc[strings.Index(doc[4:], "\n---\n")+9:]
-		if i := strings.Index(body, "```yaml\ngroups:"); i >= 0 {
+		if i := strings.Index(body, "```yaml\n- alert:"); i >= 0 {
 			j := strings.Index(body[i+3:], "```")
 			body = body[:i] + body[i+3+j+3:]
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/renameio/v2"
 
+	"github.com/rbgen/rbgen/alerts"
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/document"
 	"github.com/rbgen/rbgen/topology"
@@ -197,6 +198,11 @@ type Plan struct {
 	// (old site pages); Apply removes them only after every change is in
 	// place, so a failed write loses nothing.
 	Remove []string
+	// Warnings are for the person running it: relative runbook links,
+	// noisy alerts.
+	Warnings []string
+	// Alerts are the rules the plan writes, in file order.
+	Alerts []*Alert
 }
 
 // Summary counts the plan's files by why they change, then the unchanged:
@@ -229,6 +235,13 @@ type GenerateOptions struct {
 	Config    *config.Config
 	Templates *template.Template
 	Force     bool
+	// AlertsPath is where the rules file goes (default: the config's
+	// alerts.file, else rbgen-alerts.yaml in Dir); AlertsFormat overrides
+	// alerts.format.
+	AlertsPath, AlertsFormat string
+	// Series are the span metrics the traces imply, for the backtest;
+	// nil skips it.
+	Series *alerts.Recorder
 }
 
 // PlanRunbooks works out every file a generation writes, reading what is in
@@ -246,9 +259,14 @@ func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
 	refs := mainRunbooks(scs, ids)
 	p := &Plan{Dir: opt.Dir}
 	current := map[string]bool{}
+	rc := ruleContext{cfg: opt.Config, dialect: opt.Config.Alerts.Dialect(), rec: opt.Series,
+		rulesName: rulesName(opt), window: g.Window}
 	for i, sc := range scs {
 		current[ids[i].key] = true
-		rb := derive(g, sc, opt.Config, ids[i], refs)
+		rb := derive(g, sc, rc, ids[i], refs)
+		if a := rb.Trigger.Alert; a != nil {
+			p.Alerts = append(p.Alerts, a)
+		}
 		doc, err := renderRunbook(opt.Templates, rb)
 		if err != nil {
 			return nil, err
@@ -260,6 +278,12 @@ func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
 	if err := p.markStale(reg, current, opt.Force); err != nil {
 		return nil, err
 	}
+	rules, err := rulesFile(p.Alerts, opt)
+	if err != nil {
+		return nil, err
+	}
+	p.add(rulesPath(opt), rules, "alerts")
+	p.Warnings = alertWarnings(p.Alerts, opt.Config)
 	p.add(filepath.Join(opt.Dir, RegistryFile), reg.encode(), "registry")
 	snapshot, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {

@@ -8,8 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rbgen/rbgen/alerts"
 	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/internal/app"
+	"github.com/rbgen/rbgen/topology"
 )
 
 // docFlags are shared by the commands that write documents.
@@ -40,6 +42,7 @@ func newGenerateCmd(e *env) *cobra.Command {
 	var src sourceFlags
 	var docs docFlags
 	var check, force bool
+	var alertsPath, alertsFormat string
 	c := &cobra.Command{
 		Use:   "generate [--input PATH]... --out DIR",
 		Short: "Write RB-NNN runbooks derived from the traces",
@@ -50,7 +53,9 @@ impact and escalation come from the week of traces and rbgen.yaml.
 
 Runbook numbers are tied to their node and symptom forever (kept in
 DIR/.rbgen-ids.json). A runbook whose node disappears is marked stale, never
-deleted. Text inside <!-- rbgen:keep --> blocks survives regeneration; a file
+deleted. Every runbook's alert goes into one rules file (DIR/rbgen-alerts.yaml
+by default), one group per node, backtested on the traces read: each
+runbook says how often its alert would have fired. Text inside <!-- rbgen:keep --> blocks survives regeneration; a file
 edited anywhere else is not overwritten without --force.
 
 Exit codes: 0 done (or nothing to change with --check), 1 --check found
@@ -68,7 +73,13 @@ changes or a write failed, 2 bad flags, input, config or template,
 			if err != nil {
 				return err
 			}
-			g, err := src.build(cmd.Context(), e, args, cfg)
+			if alertsFormat != "" && alertsFormat != "prometheus" && alertsFormat != "prometheusrule" {
+				return usagef("--alerts-format: want prometheus or prometheusrule, got %q", alertsFormat)
+			}
+			rec := alerts.NewRecorder(cfg.Alerts.Dialect())
+			b := topology.NewBuilder(src.builderOptions())
+			b.Observe(rec.Observe)
+			g, err := src.buildWith(cmd.Context(), e, args, cfg, b)
 			if err != nil {
 				return err
 			}
@@ -80,9 +91,13 @@ changes or a write failed, 2 bad flags, input, config or template,
 				defer unlock()
 			}
 			plan, err := app.Generate(app.GenerateInput{Graph: g, TOCFiles: docs.tocFiles,
-				Options: generator.GenerateOptions{Dir: docs.out, Config: cfg, Templates: tmpl, Force: force}})
+				Options: generator.GenerateOptions{Dir: docs.out, Config: cfg, Templates: tmpl, Force: force,
+					AlertsPath: alertsPath, AlertsFormat: alertsFormat, Series: rec}})
 			if err != nil {
 				return err
+			}
+			for _, w := range plan.Warnings {
+				fmt.Fprintln(e.stderr, "rbgen: warning: "+w)
 			}
 			if check {
 				return reportCheck(e, plan)
@@ -98,6 +113,8 @@ changes or a write failed, 2 bad flags, input, config or template,
 	docs.register(c)
 	c.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 and list the files that would change")
 	c.Flags().BoolVar(&force, "force", false, "overwrite runbooks edited outside keep blocks")
+	c.Flags().StringVar(&alertsPath, "alerts", "", "write the alerting rules to this `FILE` (default: alerts.file in the config, else DIR/"+generator.AlertsFile+")")
+	c.Flags().StringVar(&alertsFormat, "alerts-format", "", "rules file format: prometheus (a rules file) or prometheusrule (a prometheus-operator PrometheusRule); default alerts.format, else prometheus")
 	return c
 }
 

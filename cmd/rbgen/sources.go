@@ -106,9 +106,8 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 	case f.horizon <= 0 || f.maxOpenSpans <= 0 || f.maxRecordMiB <= 0:
 		return nil, usagef("--trace-horizon, --max-open-spans and --max-record-mib must be positive")
 	}
-	opt := topology.Options{Horizon: f.horizon, MaxOpenSpans: f.maxOpenSpans}
 	if b == nil {
-		b = topology.NewBuilder(opt)
+		b = topology.NewBuilder(f.builderOptions())
 	}
 	if useTempo {
 		return f.buildFromTempo(ctx, e, cfg, b)
@@ -131,6 +130,11 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 		g.Spans, g.Traces, files, len(g.Nodes), len(g.Edges))
 	warnIncomplete(e, g)
 	return g, nil
+}
+
+// builderOptions are the graph builder's limits from the flags.
+func (f *sourceFlags) builderOptions() topology.Options {
+	return topology.Options{Horizon: f.horizon, MaxOpenSpans: f.maxOpenSpans}
 }
 
 func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Config, b *topology.Builder) (*topology.Graph, error) {
