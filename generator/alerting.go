@@ -19,6 +19,7 @@ const AlertsFile = "rbgen-alerts.yaml"
 // Alert is a runbook's alerting rule as data: the series it reads, the
 // condition, the rule written from both, and what the backtest found.
 type Alert struct {
+	Node   topology.Node
 	Name   string
 	Group  string
 	Target alerts.Target
@@ -37,6 +38,11 @@ type Backtest struct {
 	From, To time.Time
 	Step     time.Duration
 	Noisy    bool
+	// Needs is the shortest period in which the alert can fire: its
+	// longest window plus its for.
+	Needs time.Duration
+	// AlwaysOn is set when it would have fired most of the time.
+	AlwaysOn bool
 	// PerWeek is the firings a week allowed before the alert is noisy;
 	// Limit that over the period read.
 	PerWeek, Limit int
@@ -49,16 +55,21 @@ var rateWindows = []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.M
 
 // rateWindow sizes the window to the node's traffic over the period.
 func rateWindow(calls int64, period time.Duration, want int) time.Duration {
-	if period <= 0 || calls <= 0 {
-		return rateWindows[len(rateWindows)-1]
-	}
-	perMinute := float64(calls) / period.Minutes()
 	for _, w := range rateWindows {
-		if perMinute*w.Minutes() >= float64(want) {
+		if inWindow(calls, period, w) >= float64(want) {
 			return w
 		}
 	}
 	return rateWindows[len(rateWindows)-1]
+}
+
+// inWindow is the calls a window holds at the traced rate: all of them
+// when the traces cover less than the window.
+func inWindow(calls int64, period, window time.Duration) float64 {
+	if period <= window {
+		return float64(calls)
+	}
+	return float64(calls) * window.Minutes() / period.Minutes()
 }
 
 // minCalls is the traffic guard: the config's, or half the calls the
@@ -68,11 +79,7 @@ func minCalls(calls int64, period, window time.Duration, a config.Alerts) int {
 	if a.MinCalls > 0 {
 		return a.MinCalls
 	}
-	expected := 0.0
-	if period > 0 {
-		expected = float64(calls) / period.Minutes() * window.Minutes()
-	}
-	n := int(math.Round(expected / 2))
+	n := int(math.Round(inWindow(calls, period, window) / 2))
 	return min(max(n, 2), config.DefaultMinCalls)
 }
 
@@ -88,18 +95,22 @@ const peakFactor = 2
 
 // minBad is the bad-call guard: the config's, or the fewest bad calls that
 // chance at the baseline's bad ratio reaches in a window at peak traffic
-// with odds below falseAlarm, at least 2, so one failure never pages.
-func minBad(ratio float64, calls int64, period, window time.Duration, a config.Alerts) int {
+// with odds below falseAlarm, at least 2, so one failure never pages. For
+// a node already failing heavily (failing set), whose baseline chance
+// reaches any count, it is the bad calls the absolute threshold itself
+// means in a window at the average rate.
+func minBad(ratio, threshold float64, failing bool, calls int64, period, window time.Duration, a config.Alerts) int {
 	if a.MinBadCalls > 0 {
 		return a.MinBadCalls
 	}
-	expected := 0.0
-	if period > 0 {
-		expected = float64(calls) / period.Minutes() * window.Minutes() * peakFactor
+	expected := inWindow(calls, period, window)
+	limit := 100
+	if failing {
+		limit = max(2, int(math.Ceil(threshold*expected)))
 	}
-	lambda := ratio * expected
+	lambda := ratio * expected * peakFactor
 	k := 2
-	for k < 100 && poissonTail(lambda, k) >= falseAlarm {
+	for k < limit && poissonTail(lambda, k) >= falseAlarm {
 		k++
 	}
 	return k
@@ -155,9 +166,9 @@ func targetOf(n topology.Node, d alerts.Dialect) alerts.Target {
 	return d.Service(Clean(n.Name), servingKinds(n.SpanKinds))
 }
 
-// seriesOf is what the backtest reads for a node: the same spans the
+// SeriesOf is what the backtest reads for a node: the same spans the
 // target's series count.
-func seriesOf(rec *alerts.Recorder, n topology.Node) alerts.Series {
+func SeriesOf(rec *alerts.Recorder, n topology.Node) alerts.Series {
 	if n.Virtual {
 		return rec.Peer(n.Name)
 	}
@@ -233,11 +244,15 @@ func groupName(node string) string { return "rbgen-" + Slug(node) }
 
 // backtest runs the alert over the node's recorded series for the period.
 func backtest(a *Alert, s alerts.Series, w topology.Window, perWeek int) *Backtest {
-	bt := &Backtest{From: w.Start, To: w.End, Step: s.Step, PerWeek: perWeek}
+	bt := &Backtest{From: w.Start, To: w.End, Step: s.Step, PerWeek: perWeek, Needs: a.Cond.For}
+	for _, win := range a.Cond.Windows() {
+		bt.Needs = max(bt.Needs, a.Cond.For+win)
+	}
 	bt.Firings = alerts.Evaluate(a.Cond, s, a.Target.Buckets, w.Start, w.End)
 	weeks := math.Max(1, math.Ceil(w.End.Sub(w.Start).Hours()/(7*24)-1e-9))
 	bt.Limit = perWeek * int(weeks)
-	bt.Noisy = len(bt.Firings) > bt.Limit
+	bt.AlwaysOn = alerts.Total(bt.Firings) > w.End.Sub(w.Start)/2
+	bt.Noisy = len(bt.Firings) > bt.Limit || bt.AlwaysOn
 	return bt
 }
 
@@ -252,6 +267,10 @@ func (bt *Backtest) Sentence() string {
 	if bt.Step > time.Minute {
 		res = fmt.Sprintf(", at %s resolution", humanSpan(bt.Step))
 	}
+	if short := bt.To.Sub(bt.From); short < bt.Needs {
+		return fmt.Sprintf("Backtest: the traces read cover %s (%s), less than the %s the alert needs to fire (its window and `for`), so it was not backtested.",
+			humanSpan(short), period, humanSpan(bt.Needs))
+	}
 	if len(bt.Firings) == 0 {
 		return fmt.Sprintf("Backtest: over the traces read (%s, %s%s), this alert would not have fired.", period, span, res)
 	}
@@ -265,7 +284,9 @@ func (bt *Backtest) Sentence() string {
 	}
 	s := fmt.Sprintf("Backtest: over the traces read (%s, %s%s), this alert would have fired %s, %s in all: %s.",
 		period, span, res, times(len(bt.Firings)), humanSpan(alerts.Total(bt.Firings)), strings.Join(list, ", "))
-	if bt.Noisy {
+	if bt.AlwaysOn {
+		s += " **Always on**: it would fire most of the time, so it tells nobody anything until the standing problem is fixed or the threshold raised."
+	} else if bt.Noisy {
 		s += fmt.Sprintf(" **Noisy**: more than %s a week; raise the threshold or lengthen `for` in rbgen.yaml.", times(bt.PerWeek))
 	}
 	return s
@@ -382,7 +403,7 @@ func slowRatio(rec *alerts.Recorder, n topology.Node, bound float64, buckets []f
 		return 0.01
 	}
 	var calls, slow float64
-	for _, c := range seriesOf(rec, n).Cells {
+	for _, c := range SeriesOf(rec, n).Cells {
 		calls += c.Calls
 		for i, v := range c.Hist {
 			if i >= len(buckets) || buckets[i] > bound*(1+1e-9) {

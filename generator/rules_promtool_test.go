@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/internal/promtest"
+	"github.com/rbgen/rbgen/topology"
+	"github.com/rbgen/rbgen/tracefile"
 )
 
 // injection is a service name that, copied verbatim into a rule, would run
@@ -128,5 +131,50 @@ func TestTheWorkedExampleRulesLoad(t *testing.T) {
 	}
 	if !strings.Contains(out, "SUCCESS") {
 		t.Errorf("promtool found no rules:\n%s", out)
+	}
+}
+
+// TestCorpusRulesLoadInEveryDialect writes the rules file of every real
+// dataset, backtested on its own traces, in each metrics dialect and as a
+// PrometheusRule, and checks the rules files with the real promtool: no
+// errors, no warnings.
+func TestCorpusRulesLoadInEveryDialect(t *testing.T) {
+	for _, f := range corpusFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			for _, dialect := range alerts.Dialects {
+				cfg := &config.Config{Alerts: config.Alerts{Metrics: dialect, Matchers: []string{`cluster="prod"`}}}
+				cfg.FillDefaults()
+				rec := alerts.NewRecorder(cfg.Alerts.Dialect())
+				b := topology.NewBuilder(topology.Options{})
+				b.Observe(rec.Observe)
+				g, err := b.Read(context.Background(), &tracefile.Reader{Paths: []string{f}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := t.TempDir()
+				tmpl, _ := generator.LoadTemplates("")
+				p, err := generator.PlanRunbooks(g, generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl, Series: rec})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := p.Apply(false); err != nil {
+					t.Fatal(err)
+				}
+				out := promtest.Run(t, dir, "check", "rules", generator.AlertsFile)
+				if strings.Contains(strings.ToLower(out), "warn") || !strings.Contains(out, "SUCCESS") {
+					t.Errorf("%s: promtool says:\n%s", dialect, out)
+				}
+				noisy := 0
+				for _, a := range p.Alerts {
+					if !strings.Contains(a.Rule.Expr, `cluster="prod"`) {
+						t.Errorf("%s: %s lacks the extra matcher", dialect, a.Name)
+					}
+					if a.Backtest != nil && a.Backtest.Noisy {
+						noisy++
+					}
+				}
+				t.Logf("%s: %d alerts, %d noisy in the backtest", dialect, len(p.Alerts), noisy)
+			}
+		})
 	}
 }

@@ -321,12 +321,12 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 		Percent(n.ErrorRatio()), Millis(n.P99MS), HumanCount(n.Calls), periodText(rc.window))
 	target := targetOf(n, rc.dialect)
 	period := rc.window.End.Sub(rc.window.Start)
-	a := &Alert{Name: alertName(n.Name, sc.symptom), Group: tr.Group, Target: target,
+	a := &Alert{Node: n, Name: alertName(n.Name, sc.symptom), Group: tr.Group, Target: target,
 		Window: rateWindow(n.Calls, period, cfg.Alerts.WindowCalls)}
 	a.MinCalls = minCalls(n.Calls, period, a.Window, cfg.Alerts)
 	latSec, moved := alerts.RoundUpToBucket(latT/1000, target.Buckets)
-	errBad := minBad(n.ErrorRatio(), n.Calls, period, a.Window, cfg.Alerts)
-	slowBad := minBad(slowRatio(rc.rec, n, latSec, target.Buckets), n.Calls, period, a.Window, cfg.Alerts)
+	errBad := minBad(n.ErrorRatio(), errT, failing, n.Calls, period, a.Window, cfg.Alerts)
+	slowBad := minBad(slowRatio(rc.rec, n, latSec, target.Buckets), 0, false, n.Calls, period, a.Window, cfg.Alerts)
 	errClause := alerts.Clause{Measure: alerts.ErrorRatio, Window: a.Window, Above: errT, MinCalls: a.MinCalls, MinBad: errBad}
 	latClause := alerts.Clause{Measure: alerts.Quantile, Window: a.Window, Above: latSec, Q: 0.99, MinCalls: a.MinCalls, MinBad: slowBad}
 	a.MinBad = max(errBad, slowBad)
@@ -364,8 +364,8 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 		tr.TraceQL = TraceQLSlow(n, tr.LatencyMS)
 	default:
 		tr.ErrorRatio, tr.LatencyMS = errT, latSec*1000
-		tr.Condition = fmt.Sprintf("callers see an error ratio above %s or a p99 above %s over %s, for %s, with at least %d calls and %d failing or slow ones in the window",
-			Percent(errT), Millis(tr.LatencyMS), win, forText, a.MinCalls, a.MinBad)
+		tr.Condition = fmt.Sprintf("callers see an error ratio above %s (with at least %d failures) or a p99 above %s (with at least %d calls slower than that) over %s, for %s, with at least %d calls in the window",
+			Percent(errT), errBad, Millis(tr.LatencyMS), slowBad, win, forText, a.MinCalls)
 		a.Cond = alerts.Condition{Terms: [][]alerts.Clause{{errClause}, {latClause}}, For: tr.For}
 		summary = fmt.Sprintf("error ratio above %s or p99 above %s", Percent(errT), Millis(tr.LatencyMS))
 		description = alerts.Inert(Clean(n.Name)+" is degraded as its callers see it: ") + "{{ $value }}" +
@@ -399,7 +399,7 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 	if tr.Expr != "" {
 		a.Rule = alertRule(rb, a, tr.RunbookURL, tr.Expr, summary, description)
 		if rc.rec != nil && len(a.Cond.Terms) > 0 {
-			a.Backtest = backtest(a, seriesOf(rc.rec, n), rc.window, cfg.Alerts.NoisyPerWeek)
+			a.Backtest = backtest(a, SeriesOf(rc.rec, n), rc.window, cfg.Alerts.NoisyPerWeek)
 			tr.Backtest = a.Backtest.Sentence()
 			tr.Noisy = a.Backtest.Noisy
 		} else if sc.extra != nil {
@@ -425,13 +425,10 @@ func periodText(w topology.Window) string {
 
 // windowNote says why the rate window is as long as it is.
 func windowNote(n topology.Node, a *Alert, period time.Duration) string {
-	perHour := 0.0
-	if period > 0 {
-		perHour = float64(n.Calls) / period.Hours()
-	}
-	note := fmt.Sprintf("The rate window is %s: at the traced rate of about %s calls an hour it holds about %s calls",
-		alerts.Duration(a.Window), HumanCount(int64(math.Round(perHour))), HumanCount(int64(math.Round(perHour*a.Window.Hours()))))
-	return note + fmt.Sprintf("; the alert needs at least %d calls and %d bad ones in it, so one failure in a quiet hour cannot page.", a.MinCalls, a.MinBad)
+	held := inWindow(n.Calls, period, a.Window)
+	note := fmt.Sprintf("The rate window is %s: at the traced rate it holds about %s calls",
+		alerts.Duration(a.Window), HumanCount(int64(math.Round(held))))
+	return note + fmt.Sprintf("; the alert needs at least %d calls in it, and enough bad ones that chance at the baseline reaches them in fewer than one window in 10,000, so one failure in a quiet hour cannot page.", a.MinCalls)
 }
 
 func metricsNote(n topology.Node, d alerts.Dialect) string {
