@@ -71,6 +71,22 @@ func TestBadFilesNameTheKeyAndLine(t *testing.T) {
 		{"an extra scenario may not shadow a built-in", "scenarios:\n  extra:\n    - symptom: degraded\n      title: x\n      node_kinds: [service]\n",
 			"already a scenario"},
 		{"invalid YAML is reported", "owners: [\n", "rbgen.yaml"},
+		{"an unknown metrics dialect is refused", "alerts:\n  metrics: jaeger\n",
+			`rbgen.yaml:2: alerts.metrics: unknown metrics dialect "jaeger" (want tempo or otel-spanmetrics)`},
+		{"a runbook_url template that does not parse is refused", "alerts:\n  runbook_url: \"https://wiki/{{ .ID \"\n",
+			"rbgen.yaml:2: alerts.runbook_url: template does not parse"},
+		{"a runbook_url template naming an unknown field is refused", "alerts:\n  runbook_url: \"https://wiki/{{ .Title }}\"\n",
+			"rbgen.yaml:2: alerts.runbook_url: template does not expand"},
+		{"a matcher that is not one is refused", "alerts:\n  matchers:\n    - cluster=prod\n",
+			"rbgen.yaml:3: alerts.matchers[0]: want a label matcher"},
+		{"buckets out of order are refused", "alerts:\n  buckets: [5, 2]\n", "rbgen.yaml:2: alerts.buckets: want positive bounds"},
+		{"an unknown rules format is refused", "alerts:\n  format: json\n", "rbgen.yaml:2: alerts.format: want prometheus"},
+		{"an objective of 100% is refused", "objectives:\n  api.stripe.com:\n    availability: 100\n",
+			"rbgen.yaml:3: objectives.api.stripe.com.availability: is a percentage below 100"},
+		{"an objective above 100% is refused", "objectives:\n  checkout:\n    availability: 99.9\n    latency:\n      threshold_ms: 300\n      percent: 101\n",
+			"rbgen.yaml:6: objectives.checkout.latency.percent: is a percentage below 100"},
+		{"an empty objective is refused", "objectives:\n  checkout: {}\n", "rbgen.yaml:2: objectives.checkout: give availability"},
+		{"an error ceiling in percent is refused", "thresholds:\n  error_ceiling: 50\n", "rbgen.yaml:2: thresholds.error_ceiling: is a ratio"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -89,5 +105,28 @@ func TestMissingDefaultFileIsNotAnError(t *testing.T) {
 	}
 	if _, err := config.Load("does-not-exist.yaml", true); err == nil {
 		t.Error("a named file that is missing must be an error")
+	}
+}
+
+func TestDialectOverrides(t *testing.T) {
+	c, err := config.Parse("rbgen.yaml", []byte(`
+alerts:
+  metrics: otel-spanmetrics
+  prefix: spans
+  duration_unit: s
+  labels: {service: svc}
+  buckets: [0.1, 1]
+  matchers: ['cluster="prod"']
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Alerts.Dialect()
+	if d.Calls != "spans_calls_total" || d.Histogram != "spans_duration_seconds" || d.ServiceLabel != "svc" ||
+		d.Unit != 1 || len(d.Buckets) != 2 || d.Buckets[1] != 1 || d.Matchers[0] != `cluster="prod"` {
+		t.Errorf("dialect = %+v", d)
+	}
+	if sel := d.Service("cart", nil).Selector; sel != `svc="cart", cluster="prod"` {
+		t.Errorf("selector = %s", sel)
 	}
 }

@@ -19,6 +19,10 @@ func TestGenerateFlagErrors(t *testing.T) {
 	badTemplates := filepath.Join(dir, "tmpl")
 	os.Mkdir(badTemplates, 0o755)
 	os.WriteFile(filepath.Join(badTemplates, "runbook.md.tmpl"), []byte("{{ if }}"), 0o644)
+	badDialect := filepath.Join(dir, "dialect.yaml")
+	os.WriteFile(badDialect, []byte("alerts:\n  metrics: zipkin\n"), 0o644)
+	badObjective := filepath.Join(dir, "slo.yaml")
+	os.WriteFile(badObjective, []byte("objectives:\n  checkout:\n    availability: 100\n"), 0o644)
 	cases := []struct {
 		name    string
 		args    []string
@@ -27,6 +31,9 @@ func TestGenerateFlagErrors(t *testing.T) {
 		{"a config typo names the key and line", []string{"generate", "--demo", "--config", badConfig}, "bad.yaml:2: thresholds.error_flor: unknown key"},
 		{"a missing named config is an error", []string{"generate", "--demo", "--config", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
 		{"a broken template names file and line", []string{"generate", "--demo", "--templates", badTemplates}, "runbook.md.tmpl:1"},
+		{"an unknown metrics dialect names the key and line", []string{"generate", "--demo", "--config", badDialect}, "dialect.yaml:2: alerts.metrics: unknown metrics dialect"},
+		{"an objective of 100% names the key and line", []string{"generate", "--demo", "--config", badObjective}, "slo.yaml:3: objectives.checkout.availability"},
+		{"an unknown rules format is refused", []string{"generate", "--demo", "--alerts-format", "json"}, "--alerts-format"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -144,5 +151,46 @@ func TestAFolderHeldByAnotherRunIsExitOneAndNothingWritten(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(out, "RB-*")); len(files) > 0 {
 		t.Errorf("wrote %v", files)
+	}
+}
+
+// TestGenerateWritesOneRulesFile checks where the rules go and in which
+// shape: in --out by default, at --alerts when given, as a PrometheusRule
+// on request, and warns when alerts can only carry relative links.
+func TestGenerateWritesOneRulesFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "rb")
+	code, _, stderr := runCmd(t, "", "generate", "--demo", "--config", "../../rbgen.yaml", "--out", out)
+	if code != exitOK || strings.Contains(stderr, "relative runbook links") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, generator.AlertsFile))
+	if err != nil || !strings.HasPrefix(string(b), "groups:\n  - name: rbgen-ad\n") ||
+		!strings.Contains(string(b), "runbook_url: https://ops.example.com/runbooks/RB-009-checkout-high-error-rate.html") {
+		t.Fatalf("rules file: %v\n%.300s", err, b)
+	}
+	if strings.Count(string(b), "- alert: CheckoutHighErrorRate\n") != 1 {
+		t.Error("checkout's error alert is not in the file exactly once")
+	}
+
+	elsewhere := filepath.Join(dir, "k8s", "rules.yaml")
+	os.Mkdir(filepath.Dir(elsewhere), 0o755)
+	noConfig := filepath.Join(dir, "empty.yaml")
+	os.WriteFile(noConfig, nil, 0o644)
+	code, _, stderr = runCmd(t, "", "generate", "--demo", "--config", noConfig, "--out", filepath.Join(dir, "rb2"),
+		"--alerts", elsewhere, "--alerts-format", "prometheusrule")
+	if code != exitOK || !strings.Contains(stderr, "warning: neither base_url nor alerts.runbook_url") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ = os.ReadFile(elsewhere)
+	if !strings.HasPrefix(string(b), "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: rbgen\nspec:\n  groups:\n") {
+		t.Errorf("PrometheusRule:\n%.300s", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rb2", generator.AlertsFile)); err == nil {
+		t.Error("--alerts elsewhere still wrote the default file")
+	}
+	rb, _ := os.ReadFile(filepath.Join(dir, "rb2", "RB-009-checkout-high-error-rate.md"))
+	if !strings.Contains(string(rb), "of `../k8s/rules.yaml`") {
+		t.Error("the runbook does not name the rules file where it went")
 	}
 }
