@@ -33,6 +33,10 @@ type Clause struct {
 	// seconds for SlowRatio.
 	Q, Bound         float64
 	MinCalls, MinBad int
+	// Recorded, when set, is the recording rule's series that holds the
+	// measure over the window: the PromQL compares it instead of
+	// computing the measure again.
+	Recorded string
 }
 
 // Condition holds when every clause of any one of its terms holds: the
@@ -81,21 +85,39 @@ func (c Condition) PromQL(t Target) string {
 	return strings.Join(terms, "\nor\n")
 }
 
-// PromQL writes one clause, with its traffic guard.
+// PromQL writes one clause, with its guards.
 func (cl Clause) PromQL(t Target) string {
+	if cl.Recorded != "" {
+		return cl.Recorded + " > " + Number(cl.Above)
+	}
+	return cl.MeasureExpr(t) + " > " + Number(cl.aboveIn(t)) + cl.guards(t)
+}
+
+// aboveIn is the threshold in the target's unit.
+func (cl Clause) aboveIn(t Target) float64 {
+	if cl.Measure == Quantile {
+		return cl.Above / t.Unit
+	}
+	return cl.Above
+}
+
+// MeasureExpr is the PromQL of the clause's measure over its window.
+func (cl Clause) MeasureExpr(t Target) string {
 	w := Duration(cl.Window)
-	calls := fmt.Sprintf("sum(rate(%s{%s}[%s]))", t.Calls, t.Selector, w)
-	var expr string
 	switch cl.Measure {
 	case ErrorRatio:
-		expr = fmt.Sprintf("(\n  sum(rate(%s{%s}[%s]))\n  /\n  %s\n) > %s", t.ErrorCalls, t.ErrorSelector, w, calls, Number(cl.Above))
+		return fmt.Sprintf("(\n  sum(rate(%s{%s}[%s]))\n  /\n  sum(rate(%s{%s}[%s]))\n)", t.ErrorCalls, t.ErrorSelector, w, t.Calls, t.Selector, w)
 	case Quantile:
-		expr = fmt.Sprintf("histogram_quantile(%s, sum by (le) (rate(%s{%s}[%s]))) > %s",
-			Number(cl.Q), t.Bucket, t.Selector, w, Number(cl.Above/t.Unit))
-	case SlowRatio:
-		expr = fmt.Sprintf("(\n  1 - sum(rate(%s{%s, le=%q}[%s]))\n  /\n  sum(rate(%s{%s, le=\"+Inf\"}[%s]))\n) > %s",
-			t.Bucket, t.Selector, LE(cl.Bound, t.Unit), w, t.Bucket, t.Selector, w, Number(cl.Above))
+		return fmt.Sprintf("histogram_quantile(%s, sum by (le) (rate(%s{%s}[%s])))", Number(cl.Q), t.Bucket, t.Selector, w)
 	}
+	return fmt.Sprintf("(\n  1 - sum(rate(%s{%s, le=%q}[%s]))\n  /\n  sum(rate(%s{%s, le=\"+Inf\"}[%s]))\n)",
+		t.Bucket, t.Selector, LE(cl.Bound, t.Unit), w, t.Bucket, t.Selector, w)
+}
+
+// guards are the traffic and bad-call guards, each an "and" clause.
+func (cl Clause) guards(t Target) string {
+	w := Duration(cl.Window)
+	expr := ""
 	if cl.MinCalls > 0 {
 		expr += fmt.Sprintf("\nand\nsum(increase(%s{%s}[%s])) >= %d", t.Calls, t.Selector, w, cl.MinCalls)
 	}

@@ -25,6 +25,8 @@ type Alert struct {
 	Target alerts.Target
 	Cond   alerts.Condition
 	Rule   alerts.Rule
+	// Records are recording rules the alert reads (an objective's SLIs).
+	Records []alerts.Rule
 	// Window is the rate window; MinCalls the traffic guard.
 	Window           time.Duration
 	MinCalls, MinBad int
@@ -41,6 +43,8 @@ type Backtest struct {
 	// Needs is the shortest period in which the alert can fire: its
 	// longest window plus its for.
 	Needs time.Duration
+	// Warmup is the start of the period left out: the longest window.
+	Warmup time.Duration
 	// AlwaysOn is set when it would have fired most of the time.
 	AlwaysOn bool
 	// PerWeek is the firings a week allowed before the alert is noisy;
@@ -248,7 +252,10 @@ func backtest(a *Alert, s alerts.Series, w topology.Window, perWeek int) *Backte
 	for _, win := range a.Cond.Windows() {
 		bt.Needs = max(bt.Needs, a.Cond.For+win)
 	}
-	bt.Firings = alerts.Evaluate(a.Cond, s, a.Target.Buckets, w.Start, w.End)
+	// Until its longest window is full of traces, an alert reads a
+	// fraction of what Prometheus, with metrics from before, would.
+	bt.Warmup = bt.Needs - a.Cond.For
+	bt.Firings = alerts.Evaluate(a.Cond, s, a.Target.Buckets, w.Start.Add(bt.Warmup), w.End)
 	weeks := math.Max(1, math.Ceil(w.End.Sub(w.Start).Hours()/(7*24)-1e-9))
 	bt.Limit = perWeek * int(weeks)
 	bt.AlwaysOn = alerts.Total(bt.Firings) > w.End.Sub(w.Start)/2
@@ -266,6 +273,9 @@ func (bt *Backtest) Sentence() string {
 	res := ""
 	if bt.Step > time.Minute {
 		res = fmt.Sprintf(", at %s resolution", humanSpan(bt.Step))
+	}
+	if bt.Warmup > 0 {
+		res += fmt.Sprintf(", from the first %s on, when its window is full", humanSpan(bt.Warmup))
 	}
 	if short := bt.To.Sub(bt.From); short < bt.Needs {
 		return fmt.Sprintf("Backtest: the traces read cover %s (%s), less than the %s the alert needs to fire (its window and `for`), so it was not backtested.",
@@ -353,12 +363,19 @@ func rulesName(opt GenerateOptions) string {
 func rulesFile(all []*Alert, opt GenerateOptions) ([]byte, error) {
 	byGroup := map[string][]alerts.Rule{}
 	for _, a := range all {
-		byGroup[a.Group] = append(byGroup[a.Group], a.Rule)
+		byGroup[a.Group] = append(append(byGroup[a.Group], a.Records...), a.Rule)
 	}
 	f := alerts.File{Groups: []alerts.Group{}}
 	for _, name := range sortedKeys(byGroup) {
 		rules := byGroup[name]
-		sort.SliceStable(rules, func(i, j int) bool { return rules[i].Alert < rules[j].Alert })
+		// Recording rules first, so an evaluation's alerts read this
+		// evaluation's SLIs.
+		sort.SliceStable(rules, func(i, j int) bool {
+			if (rules[i].Record == "") != (rules[j].Record == "") {
+				return rules[i].Record != ""
+			}
+			return rules[i].Record+rules[i].Alert < rules[j].Record+rules[j].Alert
+		})
 		f.Groups = append(f.Groups, alerts.Group{Name: name, Rules: rules})
 	}
 	format := opt.AlertsFormat

@@ -110,7 +110,14 @@ type Trigger struct {
 	// that fires too often.
 	Backtest string
 	Noisy    bool
-	Alert    *Alert
+	// Alert is the runbook's first alert; Alerts all of them (an
+	// objective's page and ticket alerts).
+	Alert  *Alert
+	Alerts []*Alert
+	// Objective explains the node's SLO and BurnRows its burn-rate table,
+	// when rbgen.yaml gives it one.
+	Objective string
+	BurnRows  []string
 }
 
 // Step is one diagnosis step.
@@ -372,6 +379,9 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 			alerts.Inert(fmt.Sprintf(" (an error ratio, or a p99 in the histogram's unit) over %s.", win))
 		tr.TraceQL = "{ " + strings.Join(nodeSelector(n), " && ") + " && (status = error || duration > " + traceqlDuration(tr.LatencyMS) + ") }"
 	}
+	if o, ok := objectiveFor(cfg, n, sc.symptom, target.Buckets); ok && sc.extra == nil {
+		return sloTrigger(rb, rc, tr, o, target)
+	}
 	if len(a.Cond.Terms) > 0 {
 		tr.Expr = a.Cond.PromQL(target)
 		tr.WindowNote = windowNote(n, a, period)
@@ -412,7 +422,50 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 		}
 		tr.Rule = string(out)
 		tr.Alert = a
+		tr.Alerts = []*Alert{a}
 	}
+	return tr
+}
+
+// sloTrigger is the trigger of a node with an objective: burn-rate alerts
+// in place of the baseline threshold.
+func sloTrigger(rb *Runbook, rc ruleContext, tr Trigger, o objective, target alerts.Target) Trigger {
+	n := rb.Node
+	tr.Alerts = sloAlerts(rb, rc, &tr, o, target)
+	tr.Alert = tr.Alerts[0]
+	tr.Objective = objectiveText(n, o, rc.window)
+	tr.Condition = fmt.Sprintf("the %s objective's error budget burns fast: see the burn-rate table", o.what)
+	if o.what == "latency" {
+		tr.LatencyMS = o.bound * 1000
+	} else {
+		tr.ErrorRatio = o.budget
+	}
+	var rules []alerts.Rule
+	var backtests []string
+	for _, a := range tr.Alerts {
+		rules = append(rules, a.Rule)
+		if rc.rec != nil {
+			a.Backtest = backtest(a, SeriesOf(rc.rec, n), rc.window, rc.cfg.Alerts.NoisyPerWeek)
+			backtests = append(backtests, fmt.Sprintf("%s: %s", Code(a.Name), strings.TrimPrefix(a.Backtest.Sentence(), "Backtest: ")))
+			tr.Noisy = tr.Noisy || a.Backtest.Noisy
+		}
+	}
+	if len(backtests) > 0 {
+		tr.Backtest = "Backtest of each: " + strings.Join(backtests, " ")
+	}
+	out, err := alerts.MarshalRules(rules)
+	if err != nil {
+		panic(err)
+	}
+	tr.Rule = string(out)
+	tr.Expr = tr.Alert.Rule.Expr
+	tr.MetricsNote = metricsNote(n, rc.dialect) + fmt.Sprintf(" The burn rates read the recording rules %s…, written into the same group.", Code(tr.Alert.Records[0].Record))
+	if o.what == "latency" {
+		tr.TraceQL = TraceQLSlow(n, tr.LatencyMS)
+	} else {
+		tr.TraceQL = TraceQLErrors(n)
+	}
+	tr.ExploreURL = ExploreURL(rc.cfg.GrafanaURL, rc.cfg.TempoDatasource, tr.TraceQL)
 	return tr
 }
 

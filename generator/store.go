@@ -264,9 +264,7 @@ func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
 	for i, sc := range scs {
 		current[ids[i].key] = true
 		rb := derive(g, sc, rc, ids[i], refs)
-		if a := rb.Trigger.Alert; a != nil {
-			p.Alerts = append(p.Alerts, a)
-		}
+		p.Alerts = append(p.Alerts, rb.Trigger.Alerts...)
 		doc, err := renderRunbook(opt.Templates, rb)
 		if err != nil {
 			return nil, err
