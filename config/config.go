@@ -92,8 +92,11 @@ type Alerts struct {
 	// rate, at least MinBadCalls, at most 10); WindowCalls the calls the
 	// window should hold at that rate, which sizes it between 5m and 1h
 	// (default 30).
-	MinCalls    int `yaml:"min_calls"`
-	WindowCalls int `yaml:"window_calls"`
+	MinCalls int `yaml:"min_calls"`
+	// RateWindows are the windows an alert may read, shortest first
+	// (default 5m, 10m, 15m, 30m, 1h).
+	RateWindows []Duration `yaml:"rate_windows"`
+	WindowCalls int        `yaml:"window_calls"`
 	// MinBadCalls is the fewest failed (or, for latency, slow) calls in
 	// the window for an alert to fire (default: the fewest that chance at
 	// the baseline reaches in one window in 10,000, at least 2).
@@ -556,6 +559,16 @@ func (c *Config) validateAlerts(bad func(path, msg string) error) error {
 	for _, l := range []struct{ key, val string }{{"service", a.Labels.Service}, {"span_kind", a.Labels.SpanKind}, {"status_code", a.Labels.Status}} {
 		if l.val != "" && !labelNameRE.MatchString(l.val) {
 			return bad("alerts.labels."+l.key, fmt.Sprintf("%q is not a label name", l.val))
+		}
+	}
+	for i, w := range a.RateWindows {
+		if i > 0 && w.Duration <= a.RateWindows[i-1].Duration {
+			return bad("alerts.rate_windows", "want windows in increasing order, such as [5m, 15m, 1h]")
+		}
+	}
+	for i, w := range a.RateWindows {
+		if i > 0 && w.Duration <= a.RateWindows[i-1].Duration {
+			return bad("alerts.rate_windows", "want windows in increasing order, such as [5m, 15m, 1h]")
 		}
 	}
 	for i, b := range a.Buckets {

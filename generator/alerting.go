@@ -58,13 +58,20 @@ type Backtest struct {
 var rateWindows = []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour}
 
 // rateWindow sizes the window to the node's traffic over the period.
-func rateWindow(calls int64, period time.Duration, want int) time.Duration {
-	for _, w := range rateWindows {
-		if inWindow(calls, period, w) >= float64(want) {
+func rateWindow(calls int64, period time.Duration, a config.Alerts) time.Duration {
+	windows := rateWindows
+	if len(a.RateWindows) > 0 {
+		windows = nil
+		for _, w := range a.RateWindows {
+			windows = append(windows, w.Duration)
+		}
+	}
+	for _, w := range windows {
+		if inWindow(calls, period, w) >= float64(a.WindowCalls) {
 			return w
 		}
 	}
-	return rateWindows[len(rateWindows)-1]
+	return windows[len(windows)-1]
 }
 
 // inWindow is the calls a window holds at the traced rate: all of them

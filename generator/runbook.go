@@ -329,7 +329,7 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 	target := targetOf(n, rc.dialect)
 	period := rc.window.End.Sub(rc.window.Start)
 	a := &Alert{Node: n, Name: alertName(n.Name, sc.symptom), Group: tr.Group, Target: target,
-		Window: rateWindow(n.Calls, period, cfg.Alerts.WindowCalls)}
+		Window: rateWindow(n.Calls, period, cfg.Alerts)}
 	a.MinCalls = minCalls(n.Calls, period, a.Window, cfg.Alerts)
 	latSec, moved := alerts.RoundUpToBucket(latT/1000, target.Buckets)
 	errBad := minBad(n.ErrorRatio(), errT, failing, n.Calls, period, a.Window, cfg.Alerts)

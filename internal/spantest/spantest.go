@@ -52,7 +52,10 @@ func padID(s string, n int) []byte {
 
 // Batch puts the spans into one ptrace.Traces, one ResourceSpans per span
 // so services mix freely.
-func Batch(spans ...Span) ptrace.Traces {
+func Batch(spans ...Span) ptrace.Traces { return BatchFrom(EpochNS, spans...) }
+
+// BatchFrom is Batch with times counted from epochNS, for live traffic.
+func BatchFrom(epochNS uint64, spans ...Span) ptrace.Traces {
 	td := ptrace.NewTraces()
 	for _, s := range spans {
 		rs := td.ResourceSpans().AppendEmpty()
@@ -65,7 +68,7 @@ func Batch(spans ...Span) ptrace.Traces {
 		out.SetParentSpanID(SpanID(s.Parent))
 		out.SetName(s.Name)
 		out.SetKind(s.Kind)
-		start := uint64(EpochNS) + uint64(s.Start*1e6)
+		start := epochNS + uint64(s.Start*1e6)
 		out.SetStartTimestamp(pcommon.Timestamp(start))
 		out.SetEndTimestamp(pcommon.Timestamp(start + uint64(s.Dur*1e6)))
 		out.Status().SetCode(s.Status)

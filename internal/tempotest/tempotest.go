@@ -50,6 +50,10 @@ type Server struct {
 type Options struct {
 	// MultiTenant makes Tempo require X-Scope-OrgID on every call.
 	MultiTenant bool
+	// RemoteWrite, when set, runs the metrics-generator's span-metrics
+	// and service-graphs processors, remote-writing to this URL every
+	// few seconds.
+	RemoteWrite string
 }
 
 // Binary builds (or finds in the cache) the Tempo server and returns its path.
@@ -109,12 +113,35 @@ storage:
       path: {{ .Dir }}/wal
       ingestion_time_range_slack: 400h
     blocklist_poll: 5s
+{{- if .RemoteWrite }}
+metrics_generator:
+  ring:
+    kvstore:
+      store: inmemory
+    instance_addr: 127.0.0.1
+  processor:
+    service_graphs:
+      wait: 2s
+  registry:
+    collection_interval: 2s
+  storage:
+    path: {{ .Dir }}/generator/wal
+    remote_write:
+      - url: {{ .RemoteWrite }}
+  traces_storage:
+    path: {{ .Dir }}/generator/traces
+{{- end }}
 overrides:
   defaults:
     ingestion:
       rate_limit_bytes: 200000000
       burst_size_bytes: 400000000
       max_traces_per_user: 0
+{{- if .RemoteWrite }}
+    metrics_generator:
+      processors: [service-graphs, span-metrics]
+      collection_interval: 2s
+{{- end }}
 `
 
 // Start runs a Tempo and stops it when the test ends.
@@ -124,7 +151,7 @@ func Start(t testing.TB, opt Options) *Server {
 	dir := t.TempDir()
 	ports := freePorts(t, 4)
 	vals := map[string]any{"HTTP": ports[0], "GRPC": ports[1], "OTLP": ports[2], "Memberlist": ports[3],
-		"Dir": dir, "MultiTenant": opt.MultiTenant}
+		"Dir": dir, "MultiTenant": opt.MultiTenant, "RemoteWrite": opt.RemoteWrite}
 	var cfg bytes.Buffer
 	template.Must(template.New("tempo").Parse(configTemplate)).Execute(&cfg, vals)
 	cfgPath := filepath.Join(dir, "tempo.yaml")
