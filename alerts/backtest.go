@@ -29,6 +29,8 @@ type Series struct {
 // which it no longer held.
 type Firing struct {
 	Start, End time.Time
+	// Open says it was still firing at the end of the evaluation.
+	Open bool
 }
 
 // Evaluate runs the condition over the series as Prometheus would run the
@@ -75,6 +77,7 @@ func Evaluate(cond Condition, s Series, buckets []float64, from, to time.Time) [
 	}
 	if firing {
 		out[len(out)-1].End = time.Unix(last*step, 0).UTC()
+		out[len(out)-1].Open = true
 	}
 	return out
 }

@@ -51,7 +51,7 @@ func TestEvaluate(t *testing.T) {
 		{"a quiet window is held back by the traffic guard",
 			errs(0.05, 20, 1, 0), minutes(repeat(10, [2]float64{1, 1})...), time.Hour, nil},
 		{"a firing still on at the end ends there", errs(0.05, 1, 1, 0), minutes(repeat(10, [2]float64{1, 1})...), 8 * time.Minute,
-			[]Firing{{Start: t0, End: t0.Add(8 * time.Minute)}}},
+			[]Firing{{Start: t0, End: t0.Add(8 * time.Minute), Open: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +60,7 @@ func TestEvaluate(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, tt.want)
 			}
 			for i := range got {
-				if !got[i].Start.Equal(tt.want[i].Start) || !got[i].End.Equal(tt.want[i].End) {
+				if !got[i].Start.Equal(tt.want[i].Start) || !got[i].End.Equal(tt.want[i].End) || got[i].Open != tt.want[i].Open {
 					t.Errorf("firing %d: got %v, want %v", i, got[i], tt.want[i])
 				}
 			}

@@ -312,6 +312,9 @@ func (bt *Backtest) Sentence() string {
 func firingText(f alerts.Firing) string {
 	start := f.Start.UTC()
 	end := f.End.UTC()
+	if f.Open {
+		return start.Format("2006-01-02 15:04") + " until the end of the traces"
+	}
 	if start.Format("2006-01-02") == end.Format("2006-01-02") {
 		return start.Format("2006-01-02 15:04") + "–" + end.Format("15:04")
 	}

@@ -208,3 +208,28 @@ func promtoolAgrees(t *testing.T, p *generator.Plan, rec *alerts.Recorder, f dem
 }
 
 func promDur(d time.Duration) string { return fmt.Sprintf("%dm", int(d/time.Minute)) }
+
+// TestThePostmortemsDetectionRunsTheDeployedAlerts evaluates the worked
+// example's alerts (derived again from its graph snapshot and rbgen.yaml)
+// over the fault week's incident: checkout's error alert is the first to
+// fire, inside the window.
+func TestThePostmortemsDetectionRunsTheDeployedAlerts(t *testing.T) {
+	_, rec, f := faultWeek(t, 200)
+	cfg, err := config.Load("../rbgen.yaml", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, _ := generator.LoadTemplates("")
+	d, err := generator.DetectAlerts(nil, generator.GenerateOptions{Dir: "../runbooks", Config: cfg, Templates: tmpl},
+		rec, f.Start.Add(-15*time.Minute), f.End.Add(15*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Alerts < 20 || !strings.Contains(d.Source, "as generate wrote them") {
+		t.Errorf("evaluated %d alerts from %q", d.Alerts, d.Source)
+	}
+	if len(d.Firings) == 0 || d.Firings[0].Alert != "CheckoutHighErrorRate" || d.Firings[0].RunbookID != "RB-009" ||
+		d.Firings[0].Firing.Start.Before(f.Start) || d.Firings[0].Firing.Start.After(f.End) {
+		t.Errorf("firings: %+v", d.Firings)
+	}
+}

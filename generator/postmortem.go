@@ -104,6 +104,9 @@ type PostmortemOptions struct {
 	Config          *config.Config
 	Templates       *template.Template
 	Force           bool
+	// Detections, when set, are the runbooks' alerts run over the
+	// incident (DetectAlerts); Detection then says when they fire.
+	Detections *Detections
 }
 
 // PostmortemID names a postmortem by its start day and a slug.
@@ -187,6 +190,9 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 	}
 	pm.Summary = summary(pm)
 	pm.Detection = detection(a, opt.Config)
+	if opt.Detections != nil {
+		pm.Detection = detectionText(a, opt.Detections)
+	}
 	pm.Actions = actions(pm, opt.Config)
 	return pm, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rbgen/rbgen/alerts"
 	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/incident"
 	"github.com/rbgen/rbgen/topology"
@@ -58,6 +59,8 @@ func Postmortem(ctx context.Context, in PostmortemInput) (*PostmortemResult, err
 		baseline = &[2]time.Time{in.BaselineStart, in.BaselineEnd}
 	}
 	ib := incident.NewBuilder(in.Builder, baseline, &[2]time.Time{in.Start.Add(-LeadIn), in.End.Add(LeadIn)})
+	rec := alerts.NewRecorder(in.Document.Config.Alerts.Dialect())
+	ib.Builder.Observe(rec.Observe)
 	g, err := in.Fill(ctx, ib.Builder)
 	if err != nil {
 		return nil, err
@@ -78,6 +81,12 @@ func Postmortem(ctx context.Context, in PostmortemInput) (*PostmortemResult, err
 	if err != nil {
 		return nil, err
 	}
+	det, err := generator.DetectAlerts(g, generator.GenerateOptions{Dir: in.Document.RunbookDir, Config: in.Document.Config,
+		Templates: in.Document.Templates}, rec, in.Start.Add(-LeadIn), in.End.Add(LeadIn))
+	if err != nil {
+		return nil, err
+	}
+	in.Document.Detections = det
 	plan, err := generator.PlanPostmortem(a, in.Document)
 	if err != nil {
 		return nil, err
