@@ -2,7 +2,6 @@ package generator
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -144,33 +143,6 @@ func traceqlDuration(ms float64) string {
 	return strconv.FormatFloat(ms, 'f', -1, 64) + "ms"
 }
 
-// PromQL builds the alert expressions over Tempo's metrics-generator
-// series: span metrics for services, service-graph metrics for nodes seen
-// only from their callers.
-
-// promLabels selects a node's series.
-func promLabels(n topology.Node) (metric string, labels string) {
-	if n.Virtual {
-		return "servicegraph", "server=" + quoted(peerLabel(n))
-	}
-	l := "service=" + quoted(n.Name)
-	var kinds []string
-	for _, k := range n.SpanKinds {
-		if k == "SPAN_KIND_SERVER" || k == "SPAN_KIND_CONSUMER" {
-			kinds = append(kinds, k)
-		}
-	}
-	switch len(kinds) {
-	case 0:
-		l += `, span_kind="SPAN_KIND_UNSPECIFIED"`
-	case 1:
-		l += ", span_kind=" + quoted(kinds[0])
-	default:
-		l += `, span_kind=~"` + strings.Join(kinds, "|") + `"`
-	}
-	return "spanmetrics", l
-}
-
 // peerLabel is the name Tempo's service graph gives a virtual node: the
 // value of the first peer attribute.
 func peerLabel(n topology.Node) string {
@@ -178,24 +150,6 @@ func peerLabel(n topology.Node) string {
 		return n.Match[0].Value
 	}
 	return n.Name
-}
-
-// PromErrorRatio is the node's error ratio over 5 minutes.
-func PromErrorRatio(n topology.Node) string {
-	metric, l := promLabels(n)
-	if metric == "servicegraph" {
-		return fmt.Sprintf("sum(rate(traces_service_graph_request_failed_total{%s}[5m]))\n  /\nsum(rate(traces_service_graph_request_total{%s}[5m]))", l, l)
-	}
-	return fmt.Sprintf("sum(rate(traces_spanmetrics_calls_total{%s, status_code=\"STATUS_CODE_ERROR\"}[5m]))\n  /\nsum(rate(traces_spanmetrics_calls_total{%s}[5m]))", l, l)
-}
-
-// PromP99 is the node's p99 latency in seconds over 5 minutes.
-func PromP99(n topology.Node) string {
-	metric, l := promLabels(n)
-	if metric == "servicegraph" {
-		return fmt.Sprintf("histogram_quantile(0.99, sum by (le) (rate(traces_service_graph_request_client_seconds_bucket{%s}[5m])))", l)
-	}
-	return fmt.Sprintf("histogram_quantile(0.99, sum by (le) (rate(traces_spanmetrics_latency_bucket{%s}[5m])))", l)
 }
 
 // ExploreURL links a TraceQL query into Grafana Explore, or returns "" when

@@ -507,11 +507,6 @@ func firstMatchKey(n topology.Node) string {
 	return "peer.service"
 }
 
-func fmtFloat(v float64) string { return fmt.Sprintf("%g", v) }
-
-func indent(s, pre string) string {
-	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
-}
 
 func humanDuration(d time.Duration) string {
 	switch {
