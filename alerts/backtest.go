@@ -12,9 +12,9 @@ import (
 // rest, the +Inf bucket without the ones below it).
 type Cell struct {
 	At     int64 // step number: Unix time / step
-	Calls  float64
-	Errors float64
-	Hist   []float64
+	Calls  uint32
+	Errors uint32
+	Hist   []uint32
 }
 
 // Series is a node's calls over time as span metrics would count them, in
@@ -123,11 +123,11 @@ func (w *window) advance(cells []Cell, at int64) {
 }
 
 func (w *window) add(c Cell, sign float64) {
-	w.calls += sign * c.Calls
-	w.errs += sign * c.Errors
+	w.calls += sign * float64(c.Calls)
+	w.errs += sign * float64(c.Errors)
 	for i, v := range c.Hist {
 		if i < len(w.hist) {
-			w.hist[i] += sign * v
+			w.hist[i] += sign * float64(v)
 		}
 	}
 }
@@ -206,7 +206,7 @@ func Merge(step time.Duration, parts ...Series) Series {
 		for _, c := range p.Cells {
 			m := byAt[c.At]
 			if m == nil {
-				m = &Cell{At: c.At, Hist: make([]float64, len(c.Hist))}
+				m = &Cell{At: c.At, Hist: make([]uint32, len(c.Hist))}
 				byAt[c.At] = m
 			}
 			m.Calls += c.Calls

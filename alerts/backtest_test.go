@@ -15,7 +15,7 @@ func minutes(pairs ...[2]float64) Series {
 		if p[0] == 0 {
 			continue
 		}
-		s.Cells = append(s.Cells, Cell{At: t0.Unix()/60 + int64(i), Calls: p[0], Errors: p[1], Hist: []float64{p[0], 0}})
+		s.Cells = append(s.Cells, Cell{At: t0.Unix()/60 + int64(i), Calls: uint32(p[0]), Errors: uint32(p[1]), Hist: []uint32{uint32(p[0]), 0}})
 	}
 	return s
 }
@@ -93,7 +93,7 @@ func TestLatencyConditionsReadTheBuckets(t *testing.T) {
 	bounds := []float64{0.1, 0.2, 0.4}
 	slow := Series{Step: time.Minute}
 	for i := 0; i < 10; i++ {
-		slow.Cells = append(slow.Cells, Cell{At: t0.Unix()/60 + int64(i), Calls: 10, Hist: []float64{5, 0, 5, 0}})
+		slow.Cells = append(slow.Cells, Cell{At: t0.Unix()/60 + int64(i), Calls: 10, Hist: []uint32{5, 0, 5, 0}})
 	}
 	p99 := Single(Clause{Measure: Quantile, Q: 0.99, Window: 5 * time.Minute, Above: 0.2, MinBad: 3}, 0)
 	if got := Evaluate(p99, slow, bounds, t0, t0.Add(10*time.Minute)); len(got) != 1 {

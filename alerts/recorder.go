@@ -9,10 +9,11 @@ import (
 	"github.com/rbgen/rbgen/topology"
 )
 
-// maxCells bounds what a Recorder holds: past it, steps double (two
-// minutes, four, …), so a long window or many services cost resolution,
-// not memory.
-const maxCells = 1 << 20
+// maxCells bounds what a Recorder holds (about 100 bytes a cell, so some
+// 50 MB at most): past it, steps double (two minutes, four, …), so a long
+// window or many services cost resolution, not memory. A week of minutes
+// is 10,080 cells a series, so about fifty busy series stay at a minute.
+var maxCells = 1 << 19
 
 // Recorder rebuilds, from closed traces, the span metrics a
 // metrics-generator would have written: per service and span kind, every
@@ -79,7 +80,7 @@ func (r *Recorder) add(k seriesKey, s *topology.Span, buckets []float64) {
 	if !ok {
 		i = len(rec.cells)
 		rec.at[at] = i
-		rec.cells = append(rec.cells, Cell{At: at, Hist: make([]float64, len(buckets)+1)})
+		rec.cells = append(rec.cells, Cell{At: at, Hist: make([]uint32, len(buckets)+1)})
 		r.cells++
 	}
 	c := &rec.cells[i]
@@ -112,7 +113,7 @@ func (r *Recorder) coarsen() {
 			if !ok {
 				j = len(cells)
 				merged[at] = j
-				cells = append(cells, Cell{At: at, Hist: make([]float64, len(c.Hist))})
+				cells = append(cells, Cell{At: at, Hist: make([]uint32, len(c.Hist))})
 			}
 			m := &cells[j]
 			m.Calls += c.Calls

@@ -431,10 +431,10 @@ func slowRatio(rec *alerts.Recorder, n topology.Node, bound float64, buckets []f
 	}
 	var calls, slow float64
 	for _, c := range SeriesOf(rec, n).Cells {
-		calls += c.Calls
+		calls += float64(c.Calls)
 		for i, v := range c.Hist {
 			if i >= len(buckets) || buckets[i] > bound*(1+1e-9) {
-				slow += v
+				slow += float64(v)
 			}
 		}
 	}

@@ -112,10 +112,12 @@ func TestTheFaultedServicesAlertFiresInTheFaultAndNoneBefore(t *testing.T) {
 // wrote: every alert is silent through the quiet hours, and checkout's
 // error alert fires where the backtest says it does and clears after.
 func TestPromtoolAgreesWithTheBacktest(t *testing.T) {
-	t.Run("baseline thresholds", func(t *testing.T) {
-		p, rec, f := faultWeek(t, 200)
-		promtoolAgrees(t, p, rec, f, "CheckoutHighErrorRate")
-	})
+	for _, peak := range []int{200, 1000} {
+		t.Run(fmt.Sprintf("baseline thresholds at %d traces an hour", peak), func(t *testing.T) {
+			p, rec, f := faultWeek(t, peak)
+			promtoolAgrees(t, p, rec, f, "CheckoutHighErrorRate")
+		})
+	}
 	t.Run("an availability objective's page alert", func(t *testing.T) {
 		cfg := &config.Config{Objectives: map[string]config.Objective{"checkout": {Availability: 98}}}
 		cfg.FillDefaults()

@@ -81,10 +81,10 @@ func InputSeries(tg alerts.Target, statusLabel string, s alerts.Series, from, to
 		if i < 0 || i >= n {
 			continue
 		}
-		calls[i] += c.Calls
-		errs[i] += c.Errors
+		calls[i] += float64(c.Calls)
+		errs[i] += float64(c.Errors)
 		for b, v := range c.Hist {
-			hist[b][i] += v
+			hist[b][i] += float64(v)
 		}
 	}
 	var out []map[string]string

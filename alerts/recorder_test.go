@@ -1,0 +1,33 @@
+package alerts
+
+import (
+	"testing"
+	"time"
+
+	"github.com/rbgen/rbgen/topology"
+)
+
+func TestTheRecorderCoarsensPastItsCapAndKeepsEveryCall(t *testing.T) {
+	defer func(old int) { maxCells = old }(maxCells)
+	maxCells = 100
+	d, _ := NamedDialect(DialectTempo)
+	r := NewRecorder(d)
+	start := uint64(time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC).UnixNano())
+	const calls = 1000
+	for i := 0; i < calls; i++ { // one call a minute for 1000 minutes
+		end := start + uint64(i)*uint64(time.Minute)
+		r.add(seriesKey{"svc", "SPAN_KIND_SERVER"}, &topology.Span{Start: end - 5e6, End: end, Failed: i%10 == 0}, d.Buckets)
+	}
+	s := r.Service("svc", []string{"SPAN_KIND_SERVER"})
+	var got, failed uint32
+	for _, c := range s.Cells {
+		got += c.Calls
+		failed += c.Errors
+	}
+	if got != calls || failed != calls/10 {
+		t.Errorf("kept %d calls and %d failures, want %d and %d", got, failed, calls, calls/10)
+	}
+	if len(s.Cells) > maxCells || r.Step() < 16*time.Minute {
+		t.Errorf("%d cells at a %s step, want at most %d cells", len(s.Cells), r.Step(), maxCells)
+	}
+}
