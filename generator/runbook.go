@@ -507,7 +507,6 @@ func firstMatchKey(n topology.Node) string {
 	return "peer.service"
 }
 
-
 func humanDuration(d time.Duration) string {
 	switch {
 	case d%time.Hour == 0:
