@@ -395,7 +395,7 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 			}
 		}
 		if tr.LatencyMS > 0 {
-			note := fmt.Sprintf("The latency threshold is max(%g × baseline p99, floor %s) = %s", t.LatencyFactor, Millis(t.LatencyFloorMS), Millis(latT))
+			note := fmt.Sprintf("The latency threshold is max(%g × baseline p99, floor %s), rounded up to 1, 2, 2.5 or 5 × 10ⁿ: %s", t.LatencyFactor, Millis(t.LatencyFloorMS), Millis(latT))
 			if moved {
 				note += fmt.Sprintf(", moved up to %s, the histogram's next bucket bound: histogram_quantile interpolates inside a bucket, so only a bound is measured exactly", Millis(tr.LatencyMS))
 			}
