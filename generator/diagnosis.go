@@ -87,7 +87,7 @@ func callersStep(g *topology.Graph, n topology.Node, refs map[string]string) Ste
 		if i == maxItems {
 			break
 		}
-		items = append(items, fmt.Sprintf("%s: %s calls last week, error ratio %s, p99 %s", nodeLink(e.From, refs), HumanCount(e.Calls), Percent(e.ErrorRatio()), Millis(e.P99MS)))
+		items = append(items, fmt.Sprintf("%s: %s calls in the traces read, error ratio %s, p99 %s", nodeLink(e.From, refs), HumanCount(e.Calls), Percent(e.ErrorRatio()), Millis(e.P99MS)))
 	}
 	return Step{
 		Title:  "See which callers are affected",
@@ -138,9 +138,9 @@ func operationsStep(n topology.Node, symptom string, tr Trigger) Step {
 	}
 	what := "Compare each operation with its baseline below. One operation out of line points at its code path or the dependency only it uses; all of them at once points at the node's host or a shared dependency."
 	if symptom == SymptomLatency {
-		what = "Ranked by share of the time spent last week. " + what
+		what = "Ranked by share of the time spent in the traces read. " + what
 	} else {
-		what = "Ranked by share of last week's errors. " + what
+		what = "Ranked by share of the errors in the traces read. " + what
 	}
 	return Step{Title: "Find the operations that " + verb(symptom), Detail: what, Items: items}
 }
@@ -242,7 +242,7 @@ func dependenciesStep(g *topology.Graph, n topology.Node, symptom string, tr Tri
 	}
 	return Step{
 		Title: "Walk down the dependencies",
-		Detail: "Ranked by what each added to a request last week" + map[bool]string{true: " (errors first)", false: ""}[symptom != SymptomLatency] +
+		Detail: "Ranked by what each added to a request in the traces read" + map[bool]string{true: " (errors first)", false: ""}[symptom != SymptomLatency] +
 			". A dependency that now fails or is slow more than its baseline is the likely cause; follow its runbook.",
 		Items: items,
 	}
