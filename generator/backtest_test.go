@@ -124,6 +124,19 @@ func TestPromtoolAgreesWithTheBacktest(t *testing.T) {
 		// At 200 traces an hour, checkout's 5m short window holds one
 		// call; the burn-rate alert needs the traffic it was designed for.
 		p, rec, f := faultWeekWith(t, 1000, cfg)
+		if err := p.Apply(false); err != nil {
+			t.Fatal(err)
+		}
+		if out := promtest.Run(t, p.Dir, "check", "rules", generator.AlertsFile); strings.Contains(strings.ToLower(out), "warn") {
+			t.Errorf("promtool warns:\n%s", out)
+		}
+		rb, _ := os.ReadFile(filepath.Join(p.Dir, "RB-009-checkout-high-error-rate.md"))
+		for _, want := range []string{"Objective (rbgen.yaml): 98% of calls succeed over 30 days", "bad calls a week",
+			"| page | 1h and 5m | 14.4× | 29% | 2% of the budget |", "`rbgen:sli_errors:ratio_rate5m`"} {
+			if !strings.Contains(string(rb), want) {
+				t.Errorf("checkout's runbook lacks %q", want)
+			}
+		}
 		promtoolAgrees(t, p, rec, f, "CheckoutAvailabilityBurnPage")
 	})
 }

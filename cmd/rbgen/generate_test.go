@@ -189,6 +189,16 @@ func TestGenerateWritesOneRulesFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "rb2", generator.AlertsFile)); err == nil {
 		t.Error("--alerts elsewhere still wrote the default file")
 	}
+	wiki := filepath.Join(dir, "wiki.yaml")
+	os.WriteFile(wiki, []byte("alerts:\n  runbook_url: \"https://wiki.example/ops/{{ .ID }}\"\n"), 0o644)
+	if code, _, stderr := runCmd(t, "", "generate", "--demo", "--config", wiki, "--out", filepath.Join(dir, "rb3")); code != exitOK ||
+		strings.Contains(stderr, "relative runbook links") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "rb3", generator.AlertsFile))
+	if !strings.Contains(string(b), "runbook_url: https://wiki.example/ops/RB-009\n") {
+		t.Error("the runbook_url template was not used")
+	}
 	rb, _ := os.ReadFile(filepath.Join(dir, "rb2", "RB-009-checkout-high-error-rate.md"))
 	if !strings.Contains(string(rb), "of `../k8s/rules.yaml`") {
 		t.Error("the runbook does not name the rules file where it went")
