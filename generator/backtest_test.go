@@ -132,7 +132,7 @@ func TestPromtoolAgreesWithTheBacktest(t *testing.T) {
 		}
 		rb, _ := os.ReadFile(filepath.Join(p.Dir, "RB-009-checkout-high-error-rate.md"))
 		for _, want := range []string{"Objective (rbgen.yaml): 98% of calls succeed over 30 days", "bad calls a week",
-			"| page | 1h and 5m | 14.4× | 29% | 2% of the budget |", "`rbgen:sli_errors:ratio_rate5m`"} {
+			"| page | 1h and 5m | 14.4× | 28.8% | 2% of the budget |", "`rbgen:sli_errors:ratio_rate5m`"} {
 			if !strings.Contains(string(rb), want) {
 				t.Errorf("checkout's runbook lacks %q", want)
 			}

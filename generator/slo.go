@@ -118,7 +118,7 @@ func sloAlerts(rb *Runbook, rc ruleContext, tr *Trigger, o objective, target ale
 				{Measure: o.measure, Window: bw.Short, Above: above, Bound: o.bound, Recorded: recorded(bw.Short)},
 			})
 			rows = append(rows, fmt.Sprintf("| %s | %s and %s | %s× | %s | %s of the budget |", kind, alerts.Duration(bw.Long),
-				alerts.Duration(bw.Short), alerts.Number(f), Percent(above), Percent(bw.Share)))
+				alerts.Duration(bw.Short), alerts.Number(f), alerts.Number(above*100)+"%", Percent(bw.Share)))
 		}
 		if kind == "page" {
 			a.Records = records
