@@ -3,16 +3,17 @@ GO       ?= go
 FUZZTIME ?= 5s
 BIN      := bin/rbgen
 
-.PHONY: all build test unit fuzz bench demo graph-demo vet clean tempo prometheus eval-rca
+.PHONY: all build test unit fuzz bench demo graph-demo vet clean tempo prometheus mdx eval-rca
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rbgen
 
-# Unit, golden, corpus, CLI, Tempo and promtool tests, then each fuzz target
-# briefly. The real Tempo and Prometheus are built first (make tempo prometheus).
-test: vet tempo prometheus unit fuzz
+# Unit, golden, corpus, CLI, Tempo, Prometheus and MDX tests, then each fuzz
+# target briefly. The real Tempo and Prometheus are built first (make tempo
+# prometheus), and the MDX compiler installed (make mdx).
+test: vet tempo prometheus mdx unit fuzz
 
 # Build the real Tempo server from the Go module proxy at the version go.mod
 # pins, into $(go env GOCACHE)/../rbgen-tempo (reused when present).
@@ -23,6 +24,11 @@ tempo:
 # $(go env GOCACHE)/../rbgen-prometheus (about 8 minutes cold; reused after).
 prometheus:
 	@bash tools/build-prometheus.sh
+
+# The MDX compiler (@mdx-js/mdx, pinned in tools/mdx/package-lock.json)
+# for the test that names stay text in Docusaurus's MDX; installed once.
+mdx:
+	@test -d tools/mdx/node_modules/@mdx-js/mdx || npm ci --prefix tools/mdx --no-audit --no-fund --loglevel=error
 
 vet:
 	$(GO) vet ./...

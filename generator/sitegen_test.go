@@ -102,11 +102,16 @@ var shortcodeNames = []string{`{{< param "title" >}}`, `{{% notice %}}`, `{% raw
 
 func hostileRunbooks(t *testing.T) string {
 	t.Helper()
+	return runbooksFor(t, shortcodeNames...)
+}
+
+func runbooksFor(t *testing.T, names ...string) string {
+	t.Helper()
 	dir := t.TempDir()
 	tmpl, _ := generator.LoadTemplates("")
 	cfg := &config.Config{}
 	cfg.FillDefaults()
-	p, err := generator.PlanRunbooks(chainGraph(shortcodeNames...), generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
+	p, err := generator.PlanRunbooks(chainGraph(names...), generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
 	if err != nil || p.Apply(false) != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +173,30 @@ func TestTemplateSyntaxInNamesDoesNotRunInJinja(t *testing.T) {
 		if out := jinjaRender(t, body); strings.TrimRight(out, "\n") != strings.TrimRight(body, "\n") {
 			t.Errorf("%s: Jinja changed the page", filepath.Base(f))
 		}
+	}
+}
+
+// TestNamesStayTextInMDX parses the runbooks of services named like MDX
+// expressions and components with the real MDX compiler (@mdx-js/mdx, as
+// Docusaurus runs it on .mdx pages; tools/mdx, installed by make mdx): no
+// expression, JSX element or import comes out of a name.
+func TestNamesStayTextInMDX(t *testing.T) {
+	check, err := filepath.Abs(filepath.Join("..", "tools", "mdx", "check.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(check), "node_modules", "@mdx-js", "mdx")); err != nil {
+		t.Fatal("the MDX compiler is not installed: run make mdx (npm ci in tools/mdx)")
+	}
+	names := append([]string{"<Secret />", "a}b{c", "export const x = 1", "{/* c */}"}, shortcodeNames...)
+	dir := runbooksFor(t, names...)
+	files, _ := filepath.Glob(filepath.Join(dir, "RB-*.md"))
+	if len(files) != 2*len(names) {
+		t.Fatalf("%d runbooks for %d names", len(files), len(names))
+	}
+	out, err := exec.Command("node", append([]string{check}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("MDX reads a name as code: %v\n%s", err, out)
 	}
 }
 
