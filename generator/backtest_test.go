@@ -248,3 +248,40 @@ func TestThePostmortemsDetectionRunsTheDeployedAlerts(t *testing.T) {
 		t.Errorf("firings: %+v", d.Firings)
 	}
 }
+
+// TestANewWeekWithTheSameTrafficRewritesNothing generates the demo week,
+// then the same traffic a week later: only the graph snapshot changes, so
+// a weekly job has nothing to propose.
+func TestANewWeekWithTheSameTrafficRewritesNothing(t *testing.T) {
+	cfg := &config.Config{}
+	cfg.FillDefaults()
+	tmpl, _ := generator.LoadTemplates("")
+	dir := t.TempDir()
+	for i, start := range []time.Time{time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)} {
+		var buf bytes.Buffer
+		if _, err := demo.Write(&buf, demo.Config{Start: start}); err != nil {
+			t.Fatal(err)
+		}
+		rec := alerts.NewRecorder(cfg.Alerts.Dialect())
+		b := topology.NewBuilder(topology.Options{})
+		b.Observe(rec.Observe)
+		g, err := b.Read(context.Background(), &tracefile.Reader{Paths: []string{"-"}, Stdin: &buf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := generator.PlanRunbooks(g, generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl, Series: rec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			for _, c := range p.Changes {
+				if filepath.Base(c.Path) != generator.GraphFile {
+					t.Errorf("the second week rewrites %s (%s)", filepath.Base(c.Path), c.Reason)
+				}
+			}
+		}
+		if err := p.Apply(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

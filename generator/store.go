@@ -302,6 +302,14 @@ func mainRunbooks(scs []scenario, ids []identity) map[string]string {
 	return refs
 }
 
+// datesRE matches the dates and times generated text shows (the traces'
+// period, backtest firings), and the hash that covers them.
+var datesRE = regexp.MustCompile(`\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z| \d{2}:\d{2})?|(?m)^rbgen_hash: .*$`)
+
+// dateless is a document with its dates blanked, to tell a change of
+// substance from a week's new dates.
+func dateless(doc string) string { return datesRE.ReplaceAllString(doc, "#") }
+
 // offer adds a runbook to the plan unless the file on disk already says the
 // same, keeping people's keep blocks and refusing to clobber hand edits.
 func (p *Plan) offer(path, doc string, force bool) error {
@@ -320,7 +328,8 @@ func (p *Plan) offer(path, doc string, force bool) error {
 		doc = document.Set(doc, document.KeyObserved, oldFM.Observed)
 	}
 	sealed := seal(doc)
-	if sealed == old {
+	if sealed == old || !edited(old) && dateless(sealed) == dateless(old) {
+		// A new week whose only change is its dates rewrites nothing.
 		p.Unchanged++
 		return nil
 	}
