@@ -68,6 +68,9 @@ func DetectAlerts(g *topology.Graph, opt GenerateOptions, rec *alerts.Recorder, 
 	return d, nil
 }
 
+// ReadGraph reads a graph snapshot or an rbgen graph --format json output.
+func ReadGraph(path string) (*topology.Graph, error) { return readSnapshot(path) }
+
 func readSnapshot(path string) (*topology.Graph, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -75,7 +78,7 @@ func readSnapshot(path string) (*topology.Graph, error) {
 	}
 	var g topology.Graph
 	if err := json.Unmarshal(b, &g); err != nil {
-		return nil, fmt.Errorf("read graph snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("read graph %s: %w", path, err)
 	}
 	return &g, nil
 }

@@ -203,6 +203,8 @@ type Plan struct {
 	Warnings []string
 	// Alerts are the rules the plan writes, in file order.
 	Alerts []*Alert
+	// Report is what changed in the system since the last run.
+	Report *Report
 }
 
 // Summary counts the plan's files by why they change, then the unchanged:
@@ -258,6 +260,11 @@ func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
 	}
 	refs := mainRunbooks(scs, ids)
 	p := &Plan{Dir: opt.Dir}
+	prev, err := readSnapshot(filepath.Join(opt.Dir, GraphFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		// The snapshot only feeds the report; the runbooks do not need it.
+		p.Warnings = append(p.Warnings, err.Error()+"; the summary compares with nothing")
+	}
 	current := map[string]bool{}
 	rc := ruleContext{cfg: opt.Config, dialect: opt.Config.Alerts.Dialect(), rec: opt.Series,
 		rulesName: rulesName(opt), window: g.Window}
@@ -281,13 +288,15 @@ func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
 		return nil, err
 	}
 	p.add(rulesPath(opt), rules, "alerts")
-	p.Warnings = alertWarnings(p.Alerts, opt.Config)
+	p.Warnings = append(p.Warnings, alertWarnings(p.Alerts, opt.Config)...)
 	p.add(filepath.Join(opt.Dir, RegistryFile), reg.encode(), "registry")
 	snapshot, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	p.add(filepath.Join(opt.Dir, GraphFile), append(snapshot, '\n'), "registry")
+	p.Report = Compare(prev, g, opt.Config)
+	p.Report.AddPlan(p)
 	return p, nil
 }
 
@@ -337,7 +346,11 @@ func (p *Plan) offer(path, doc string, force bool) error {
 		p.Refused = append(p.Refused, path)
 		return nil
 	}
-	p.add(path, []byte(sealed), "updated")
+	reason := "updated"
+	if oldFM, _, err := document.Read(old); err == nil && oldFM.Status == "stale" {
+		reason = "back"
+	}
+	p.add(path, []byte(sealed), reason)
 	return nil
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"text/template"
 
@@ -42,7 +44,7 @@ func newGenerateCmd(e *env) *cobra.Command {
 	var src sourceFlags
 	var docs docFlags
 	var check, force bool
-	var alertsPath, alertsFormat string
+	var alertsPath, alertsFormat, summary string
 	c := &cobra.Command{
 		Use:   "generate [--input PATH]... --out DIR",
 		Short: "Write RB-NNN runbooks derived from the traces",
@@ -106,16 +108,37 @@ changes or a write failed, 2 bad flags, input, config or template,
 				return err
 			}
 			reportGenerate(e, plan)
-			return nil
+			if !src.quiet {
+				for _, l := range plan.Report.Lines() {
+					fmt.Fprintln(e.stderr, "rbgen: "+l)
+				}
+			}
+			return writeSummary(e, summary, plan.Report)
 		},
 	}
 	src.register(c)
 	docs.register(c)
 	c.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 and list the files that would change")
 	c.Flags().BoolVar(&force, "force", false, "overwrite runbooks edited outside keep blocks")
+	c.Flags().StringVar(&summary, "summary", "", "write what changed since the last run, as Markdown, to `FILE` (- for stdout): a pull request body")
 	c.Flags().StringVar(&alertsPath, "alerts", "", "write the alerting rules to this `FILE` (default: alerts.file in the config, else DIR/"+generator.AlertsFile+")")
 	c.Flags().StringVar(&alertsFormat, "alerts-format", "", "rules file format: prometheus (a rules file) or prometheusrule (a prometheus-operator PrometheusRule); default alerts.format, else prometheus")
 	return c
+}
+
+// writeSummary writes the report where --summary says, if anywhere.
+func writeSummary(e *env, path string, r *generator.Report) error {
+	switch path {
+	case "":
+		return nil
+	case "-":
+		_, err := io.WriteString(e.stdout, r.Markdown())
+		return err
+	}
+	if err := os.WriteFile(path, []byte(r.Markdown()), 0o644); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
 }
 
 func reportCheck(e *env, plan *generator.Plan) error {

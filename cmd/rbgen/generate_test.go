@@ -204,3 +204,33 @@ func TestGenerateWritesOneRulesFile(t *testing.T) {
 		t.Error("the runbook does not name the rules file where it went")
 	}
 }
+
+// TestTheSummarySaysWhatChanged runs generate twice on the same traces:
+// the first run says it is the first, the second that nothing changed, on
+// stderr and in --summary; rbgen diff compares two snapshots the same way.
+func TestTheSummarySaysWhatChanged(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "rb")
+	gen := func(extra ...string) (int, string, string) {
+		return runCmd(t, "", append([]string{"generate", "--demo", "--config", "../../rbgen.yaml", "--out", out}, extra...)...)
+	}
+	if code, _, stderr := gen(); code != exitOK || !strings.Contains(stderr, "rbgen: first run: no earlier snapshot") {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	sum := filepath.Join(dir, "summary.md")
+	if code, _, stderr := gen("--summary", sum); code != exitOK || !strings.Contains(stderr, "rbgen: nothing changed since the last run") {
+		t.Fatalf("second run: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(sum); string(b) != "## What changed in the system\n\nNothing changed since the last run.\n" {
+		t.Errorf("summary:\n%s", b)
+	}
+	snap := filepath.Join(out, generator.GraphFile)
+	code, stdout, _ := runCmd(t, "", "diff", snap, snap)
+	if code != exitOK || !strings.Contains(stdout, "Nothing changed") {
+		t.Errorf("diff of a snapshot with itself: exit %d: %s", code, stdout)
+	}
+	code, _, stderr := runCmd(t, "", "diff", snap, filepath.Join(dir, "nope.json"))
+	if code != exitUsage || !strings.Contains(stderr, "nope.json") {
+		t.Errorf("diff with a missing file: exit %d: %s", code, stderr)
+	}
+}

@@ -106,7 +106,7 @@ rbgen --update-toc refreshes runbooks/README.md from the files alone.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newGraphCmd(e), newGenerateCmd(e), newPostmortemCmd(e), newPublishCmd(e), newDemoCmd(e))
+	root.AddCommand(newGraphCmd(e), newGenerateCmd(e), newPostmortemCmd(e), newPublishCmd(e), newDemoCmd(e), newDiffCmd(e))
 	registerUpdateTOC(root, e)
 	return root
 }
