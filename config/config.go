@@ -51,6 +51,9 @@ type Config struct {
 	Ignore []string `yaml:"ignore"`
 	// Tempo is where to pull traces from; flags override it.
 	Tempo Tempo `yaml:"tempo"`
+	// Environment keeps the spans of one deployment.environment.name;
+	// --environment overrides it.
+	Environment string `yaml:"environment"`
 	// Alerts says which metrics the rules file reads and where it goes.
 	Alerts Alerts `yaml:"alerts"`
 	// Objectives give nodes service-level objectives: they get SLI

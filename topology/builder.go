@@ -30,6 +30,10 @@ type Options struct {
 	// LinkWindow is how long (trace time) a producer span is remembered for
 	// a consumer to link to it; later consumers are matched by destination.
 	LinkWindow time.Duration
+	// Environment, when set, keeps only the spans of that
+	// deployment.environment.name (and those that name none); the graph
+	// counts every environment's spans either way.
+	Environment string
 }
 
 // Default limits.
@@ -78,6 +82,8 @@ type Builder struct {
 	view  Trace
 	// observers see every closed trace after the graph has.
 	observers []func(*Trace)
+	// envs counts spans by environment, "" for none.
+	envs map[string]int64
 }
 
 // NewBuilder returns an empty builder.
@@ -85,7 +91,7 @@ func NewBuilder(opt Options) *Builder {
 	opt = opt.withDefaults()
 	// Late spans are recognised for as long as a linked consumer may come.
 	st := newStore(recentTraces, uint64(opt.Horizon+opt.LinkWindow))
-	return &Builder{opt: opt, store: st, acc: newAccumulator(opt)}
+	return &Builder{opt: opt, store: st, acc: newAccumulator(opt), envs: map[string]int64{}}
 }
 
 // Add takes one batch of spans. Traces it completes (by the horizon, or all
@@ -108,6 +114,10 @@ func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
 		sss := rs.ScopeSpans()
+		env := b.countEnv(rs)
+		if b.opt.Environment != "" && env != "" && env != b.opt.Environment {
+			continue
+		}
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
@@ -126,6 +136,28 @@ func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
 		}
 	}
 	return ids
+}
+
+// maxEnvironments bounds the environments counted; the rest are one.
+const maxEnvironments = 100
+
+// countEnv counts a resource's spans under its environment and returns it.
+func (b *Builder) countEnv(rs ptrace.ResourceSpans) string {
+	attrs := rs.Resource().Attributes()
+	env := str(attrs, "deployment.environment.name")
+	if env == "" {
+		env = str(attrs, "deployment.environment")
+	}
+	if _, ok := b.envs[env]; !ok && len(b.envs) >= maxEnvironments {
+		env = OtherName
+	}
+	n := 0
+	sss := rs.ScopeSpans()
+	for j := 0; j < sss.Len(); j++ {
+		n += sss.At(j).Spans().Len()
+	}
+	b.envs[env] += int64(n)
+	return env
 }
 
 // expire closes the traces that have waited a horizon for a span, then as
@@ -169,7 +201,17 @@ func (b *Builder) Finish() *Graph {
 	for t := b.store.oldest(); t != nil; t = b.store.oldest() {
 		b.close(t)
 	}
-	return b.acc.graph()
+	g := b.acc.graph()
+	for env, n := range b.envs {
+		if env != "" {
+			if g.Environments == nil {
+				g.Environments = map[string]int64{}
+			}
+			g.Environments[env] = n
+		}
+	}
+	g.Environment = b.opt.Environment
+	return g
 }
 
 // Read streams a whole source into the builder and returns the graph.

@@ -45,6 +45,11 @@ type Graph struct {
 	LateSpans int64 `json:"late_spans"`
 	// EvictedTraces were closed early because too many spans were open.
 	EvictedTraces int64 `json:"evicted_traces"`
+	// Environments counts the spans read per deployment.environment.name
+	// (spans naming none are not counted); Environment is the one kept,
+	// "" when all were.
+	Environments map[string]int64 `json:"environments,omitempty"`
+	Environment  string           `json:"environment,omitempty"`
 	// UnresolvedClientSpans are unpaired CLIENT/PRODUCER spans with no
 	// attribute naming their peer.
 	UnresolvedClientSpans int64 `json:"unresolved_client_spans"`

@@ -79,7 +79,7 @@ changes or a write failed, 2 bad flags, input, config or template,
 				return usagef("--alerts-format: want prometheus or prometheusrule, got %q", alertsFormat)
 			}
 			rec := alerts.NewRecorder(cfg.Alerts.Dialect())
-			b := topology.NewBuilder(src.builderOptions())
+			b := topology.NewBuilder(src.builderOptions(cfg))
 			b.Observe(rec.Observe)
 			g, err := src.buildWith(cmd.Context(), e, args, cfg, b)
 			if err != nil {

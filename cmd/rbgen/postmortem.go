@@ -82,7 +82,7 @@ func runPostmortem(ctx context.Context, e *env, src *sourceFlags, f *postmortemF
 		src.tempo.Lookback = w.End.Add(app.LeadIn).Sub(w.BaselineStart)
 	}
 	in := app.PostmortemInput{Window: w,
-		Builder: topology.Options{Horizon: src.horizon, MaxOpenSpans: src.maxOpenSpans},
+		Builder: src.builderOptions(cfg),
 		Fill: func(ctx context.Context, b *topology.Builder) (*topology.Graph, error) {
 			return src.buildWith(ctx, e, args, cfg, b)
 		},

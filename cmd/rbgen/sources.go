@@ -27,6 +27,7 @@ type sourceFlags struct {
 	maxOpenSpans int
 	maxRecordMiB int
 	config       string
+	environment  string
 
 	tempo app.TempoFlags
 	quiet bool
@@ -45,6 +46,7 @@ func (f *sourceFlags) register(c *cobra.Command) {
 	fl.IntVar(&f.maxRecordMiB, "max-record-mib", tracefile.DefaultMaxRecord>>20,
 		"largest JSON line, JSON document or protobuf message read, in MiB")
 	fl.StringVar(&f.config, "config", "", "config `FILE` (default rbgen.yaml, if present)")
+	fl.StringVar(&f.environment, "environment", "", "keep the spans of this deployment.environment.name `NAME` (default: environment in the config); traces holding several are refused without it")
 
 	fl.StringVar(&f.tempo.GRPC, "tempo", "", "pull traces from Tempo: its gRPC `HOST:PORT` (search)")
 	fl.StringVar(&f.tempo.HTTP, "tempo-http", "", "Tempo's HTTP API `URL` (fetch by ID), e.g. http://tempo:3200")
@@ -107,7 +109,7 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 		return nil, usagef("--trace-horizon, --max-open-spans and --max-record-mib must be positive")
 	}
 	if b == nil {
-		b = topology.NewBuilder(f.builderOptions())
+		b = topology.NewBuilder(f.builderOptions(cfg))
 	}
 	if useTempo {
 		return f.buildFromTempo(ctx, e, cfg, b)
@@ -123,6 +125,9 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 	if err != nil {
 		return nil, err
 	}
+	if err := app.CheckEnvironments(g); err != nil {
+		return nil, err
+	}
 	if r.Skipped > 0 {
 		fmt.Fprintf(e.stderr, "rbgen: skipped %d malformed record(s)\n", r.Skipped)
 	}
@@ -132,9 +137,14 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 	return g, nil
 }
 
-// builderOptions are the graph builder's limits from the flags.
-func (f *sourceFlags) builderOptions() topology.Options {
-	return topology.Options{Horizon: f.horizon, MaxOpenSpans: f.maxOpenSpans}
+// builderOptions are the graph builder's limits and environment from the
+// flags and the config.
+func (f *sourceFlags) builderOptions(cfg *config.Config) topology.Options {
+	env := f.environment
+	if env == "" {
+		env = cfg.Environment
+	}
+	return topology.Options{Horizon: f.horizon, MaxOpenSpans: f.maxOpenSpans, Environment: env}
 }
 
 func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Config, b *topology.Builder) (*topology.Graph, error) {
@@ -142,6 +152,11 @@ func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Co
 	if err != nil {
 		return nil, err
 	}
+	env := f.environment
+	if env == "" {
+		env = cfg.Environment
+	}
+	tc.Query = app.EnvironmentQuery(tc.Query, env)
 	report := progress.New(e.stderr, e.now, e.isTTY, f.quiet)
 	tc.Progress = report.Update
 	client, err := tempo.New(tc)
@@ -153,6 +168,9 @@ func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Co
 	report.Done()
 	fmt.Fprintln(e.stderr, "rbgen: "+client.Coverage.String())
 	if err != nil {
+		return nil, err
+	}
+	if err := app.CheckEnvironments(g); err != nil {
 		return nil, err
 	}
 	if client.Coverage.Partial() {
