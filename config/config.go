@@ -49,6 +49,10 @@ type Config struct {
 	Remediation map[string]map[string][]string `yaml:"remediation"`
 	// Ignore lists nodes that get no runbooks (glob patterns).
 	Ignore []string `yaml:"ignore"`
+	// Services override, per node name or glob pattern, its tier or
+	// severity, its owner and its thresholds. Globs apply in name order,
+	// then the exact name.
+	Services map[string]Service `yaml:"services"`
 	// Tempo is where to pull traces from; flags override it.
 	Tempo Tempo `yaml:"tempo"`
 	// Environment keeps the spans of one deployment.environment.name;
@@ -59,6 +63,61 @@ type Config struct {
 	// Objectives give nodes service-level objectives: they get SLI
 	// recording rules and burn-rate alerts instead of baseline thresholds.
 	Objectives map[string]Objective `yaml:"objectives"`
+}
+
+// Service is one node's (or glob's) overrides.
+type Service struct {
+	// Tier 1 (most important) to 4 sets the severity: 1 critical, 2 high,
+	// 3 medium, 4 low (latency runbooks one lower). Severity, when given,
+	// is used as it is.
+	Tier     int    `yaml:"tier"`
+	Severity string `yaml:"severity"`
+	Owner    `yaml:",inline"`
+	// Thresholds override the global ones key by key.
+	Thresholds Thresholds `yaml:"thresholds"`
+}
+
+// ServiceFor merges the overrides that apply to a node: matching globs in
+// name order, then its exact name.
+func (c *Config) ServiceFor(node string) Service {
+	var out Service
+	keys := sortedKeys(c.Services)
+	for _, exact := range []bool{false, true} {
+		for _, k := range keys {
+			if (k == node) != exact || !exact && !MatchAny([]string{k}, node) {
+				continue
+			}
+			s := c.Services[k]
+			if s.Tier != 0 {
+				out.Tier = s.Tier
+			}
+			if s.Severity != "" {
+				out.Severity = s.Severity
+			}
+			out.Owner = out.Owner.overlay(s.Owner)
+			out.Thresholds = out.Thresholds.overlay(s.Thresholds)
+		}
+	}
+	return out
+}
+
+// ThresholdsFor are the thresholds for a node: the global ones with its
+// overrides.
+func (c *Config) ThresholdsFor(node string) Thresholds {
+	return c.Thresholds.overlay(c.ServiceFor(node).Thresholds)
+}
+
+func (t Thresholds) overlay(o Thresholds) Thresholds {
+	for _, f := range []struct{ dst, src *float64 }{{&t.LatencyFactor, &o.LatencyFactor}, {&t.LatencyFloorMS, &o.LatencyFloorMS},
+		{&t.ErrorFactor, &o.ErrorFactor}, {&t.ErrorFloor, &o.ErrorFloor}, {&t.ErrorCeiling, &o.ErrorCeiling}} {
+		if *f.src != 0 {
+			*f.dst = *f.src
+		}
+	}
+	if o.For.Duration != 0 {
+		t.For = o.For
+	}
+	return t
 }
 
 // Alerts shapes the rules file: the metrics dialect it is written for,
@@ -295,7 +354,7 @@ func (c *Config) OwnerOf(node, namespace string) Owner {
 			o.Team = namespace
 		}
 	}
-	return o.overlay(c.Owners[node])
+	return o.overlay(c.Owners[node]).overlay(c.ServiceFor(node).Owner)
 }
 
 func (o Owner) overlay(p Owner) Owner {
@@ -414,11 +473,7 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 	case t == reflect.TypeOf(Duration{}):
 		return nil
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		fields := map[string]reflect.Type{}
-		for i := 0; i < t.NumField(); i++ {
-			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-			fields[tag] = t.Field(i).Type
-		}
+		fields := yamlFields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			ft, ok := fields[k.Value]
@@ -444,6 +499,23 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 		}
 	}
 	return nil
+}
+
+// yamlFields maps a struct's YAML keys to their types, inline fields'
+// keys included.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	fields := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		tag, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if opts == "inline" {
+			for k, v := range yamlFields(t.Field(i).Type) {
+				fields[k] = v
+			}
+			continue
+		}
+		fields[tag] = t.Field(i).Type
+	}
+	return fields
 }
 
 func join(path, key string) string {
@@ -480,16 +552,8 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 	bad := func(path, msg string) error {
 		return &Error{File: file, Line: lineOf(doc, path), Path: path, Msg: msg}
 	}
-	t := c.Thresholds
-	switch {
-	case t.LatencyFactor < 1:
-		return bad("thresholds.latency_factor", "must be at least 1")
-	case t.LatencyFloorMS < 0:
-		return bad("thresholds.latency_floor_ms", "must not be negative")
-	case t.ErrorFactor < 1:
-		return bad("thresholds.error_factor", "must be at least 1")
-	case t.ErrorFloor <= 0 || t.ErrorFloor >= 1:
-		return bad("thresholds.error_floor", "is a ratio: between 0 and 1 (0.01 is 1%)")
+	if msg, key := checkThresholds(c.Thresholds); msg != "" {
+		return bad("thresholds."+key, msg)
 	}
 	for _, u := range []struct{ key, val string }{{"base_url", c.BaseURL}, {"grafana_url", c.GrafanaURL}} {
 		if u.val == "" {
@@ -528,18 +592,45 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 		}
 		seen[s.Symptom] = true
 	}
+	for _, k := range sortedKeys(c.Services) {
+		sv := c.Services[k]
+		p := "services." + k
+		switch {
+		case sv.Tier < 0 || sv.Tier > 4:
+			return &Error{File: file, Line: lineOfParts(doc, []string{"services", k, "tier"}), Path: p + ".tier", Msg: "want 1 (most important) to 4"}
+		case sv.Severity != "" && !slices.Contains(Severities, sv.Severity):
+			return &Error{File: file, Line: lineOfParts(doc, []string{"services", k, "severity"}), Path: p + ".severity", Msg: "want one of " + strings.Join(Severities, ", ")}
+		}
+		if msg, key := checkThresholds(c.Thresholds.overlay(sv.Thresholds)); msg != "" {
+			return &Error{File: file, Line: lineOfParts(doc, []string{"services", k, "thresholds", key}), Path: p + ".thresholds." + key, Msg: msg}
+		}
+	}
 	if err := c.validateAlerts(bad); err != nil {
 		return err
 	}
 	return c.validateObjectives(file, doc)
 }
 
+// checkThresholds says what is wrong with thresholds, and under which key.
+func checkThresholds(t Thresholds) (msg, key string) {
+	switch {
+	case t.LatencyFactor < 1:
+		return "must be at least 1", "latency_factor"
+	case t.LatencyFloorMS < 0:
+		return "must not be negative", "latency_floor_ms"
+	case t.ErrorFactor < 1:
+		return "must be at least 1", "error_factor"
+	case t.ErrorFloor <= 0 || t.ErrorFloor >= 1:
+		return "is a ratio: between 0 and 1 (0.01 is 1%)", "error_floor"
+	case t.ErrorCeiling <= 0 || t.ErrorCeiling >= 1:
+		return "is a ratio: between 0 and 1 (0.5 is 50%)", "error_ceiling"
+	}
+	return "", ""
+}
+
 func (c *Config) validateAlerts(bad func(path, msg string) error) error {
 	a := c.Alerts
-	t := c.Thresholds
 	switch {
-	case t.ErrorCeiling <= 0 || t.ErrorCeiling >= 1:
-		return bad("thresholds.error_ceiling", "is a ratio: between 0 and 1 (0.5 is 50%)")
 	case !slices.Contains(alerts.Dialects, a.Metrics):
 		return bad("alerts.metrics", fmt.Sprintf("unknown metrics dialect %q (want %s)", a.Metrics, strings.Join(alerts.Dialects, " or ")))
 	case a.DurationUnit != "" && a.DurationUnit != "s" && a.DurationUnit != "ms":

@@ -130,3 +130,46 @@ alerts:
 		t.Errorf("selector = %s", sel)
 	}
 }
+
+func TestServiceOverridesApplyGlobsThenTheExactName(t *testing.T) {
+	c, err := config.Parse("rbgen.yaml", []byte(`
+owners:
+  checkout: {owner: payments}
+services:
+  "check*":
+    tier: 2
+    team: Shop
+    thresholds: {error_factor: 3}
+  checkout:
+    tier: 1
+    pager: payments-primary
+    thresholds: {for: 5m}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := c.ServiceFor("checkout")
+	if sv.Tier != 1 || sv.Team != "Shop" || sv.Pager != "payments-primary" {
+		t.Errorf("checkout's overrides = %+v", sv)
+	}
+	th := c.ThresholdsFor("checkout")
+	if th.ErrorFactor != 3 || th.For.Duration != 5*time.Minute || th.LatencyFactor != config.DefaultLatencyFactor {
+		t.Errorf("checkout's thresholds = %+v", th)
+	}
+	if o := c.OwnerOf("checkout", ""); o.Owner != "payments" || o.Team != "Shop" || o.Pager != "payments-primary" {
+		t.Errorf("checkout's owner = %+v", o)
+	}
+	if c.ServiceFor("cart").Tier != 0 || c.ThresholdsFor("cart").ErrorFactor != config.DefaultErrorFactor {
+		t.Error("an override reached a service it does not name")
+	}
+	for _, bad := range []struct{ doc, want string }{
+		{"services:\n  checkout:\n    tier: 7\n", "rbgen.yaml:3: services.checkout.tier: want 1 (most important) to 4"},
+		{"services:\n  checkout:\n    severity: urgent\n", "rbgen.yaml:3: services.checkout.severity: want one of critical"},
+		{"services:\n  checkout:\n    thresholds:\n      error_factor: 0.5\n", "rbgen.yaml:4: services.checkout.thresholds.error_factor: must be at least 1"},
+		{"services:\n  checkout:\n    oncall: x\n", "rbgen.yaml:3: services.checkout.oncall: unknown key"},
+	} {
+		if _, err := config.Parse("rbgen.yaml", []byte(bad.doc)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: err = %v, want %q", bad.doc, err, bad.want)
+		}
+	}
+}

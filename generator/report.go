@@ -66,12 +66,12 @@ func Compare(old, cur *topology.Graph, cfg *config.Config) *Report {
 	}
 	r.EdgesAdded, r.EdgesGone = edgeDiff(old.Edges, cur.Edges), edgeDiff(cur.Edges, old.Edges)
 	r.EntriesAdded, r.EntriesGone = entryDiff(old.EntryPoints, cur.EntryPoints), entryDiff(cur.EntryPoints, old.EntryPoints)
-	t := cfg.Thresholds
 	for _, n := range cur.Nodes {
 		o, ok := oldNodes[n.Name]
 		if !ok || n.Kind == topology.KindUser || n.Calls == 0 || o.Calls == 0 {
 			continue
 		}
+		t := cfg.ThresholdsFor(n.Name)
 		oe, _ := errorThreshold(o.ErrorRatio(), t)
 		ne, _ := errorThreshold(n.ErrorRatio(), t)
 		if oe != ne {
@@ -89,7 +89,8 @@ func Compare(old, cur *topology.Graph, cfg *config.Config) *Report {
 			symptom = SymptomDegraded
 		}
 		os, ns := impact(old, o).Share, impact(cur, n).Share
-		if a, b := severity(os, scenario{symptom: symptom}), severity(ns, scenario{symptom: symptom}); a != b {
+		sv := cfg.ServiceFor(n.Name)
+		if a, b := severity(os, scenario{symptom: symptom}, sv), severity(ns, scenario{symptom: symptom}, sv); a != b {
 			r.Severities = append(r.Severities, SeverityMove{Node: n.Name, Old: a, New: b, ShareOld: os, ShareNew: ns})
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rbgen/rbgen"
@@ -59,5 +60,35 @@ func TestTheReportListsEachChangeOnce(t *testing.T) {
 	}
 	if again := generator.Compare(old, old, cfg); !again.Empty() || again.Markdown() != "## What changed in the system\n\nNothing changed since the last run.\n" {
 		t.Errorf("the same week twice:\n%s", again.Markdown())
+	}
+}
+
+// TestServiceOverridesSetSeverityAndThresholds gives checkout (the
+// payments path, medium by its share of traffic) tier 1 and ad an explicit
+// low severity, and checkout a lower error factor: the runbooks, their
+// alerts and the rules file follow.
+func TestServiceOverridesSetSeverityAndThresholds(t *testing.T) {
+	old, _ := changedWeek(t)
+	cfg, err := config.Parse("rbgen.yaml", []byte("services:\n  checkout:\n    tier: 1\n    thresholds: {error_factor: 20}\n  ad:\n    severity: low\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, _ := generator.LoadTemplates("")
+	p, err := generator.PlanRunbooks(old, generator.GenerateOptions{Dir: t.TempDir(), Config: cfg, Templates: tmpl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range p.Alerts {
+		got[a.Name] = a.Rule.Labels["severity"] + " " + a.Rule.Annotations["summary"]
+	}
+	for name, want := range map[string]string{
+		"CheckoutHighErrorRate": "critical checkout: error ratio above 25%",
+		"CheckoutHighLatency":   "high ",
+		"AdHighErrorRate":       "low ",
+	} {
+		if !strings.HasPrefix(got[name], want) {
+			t.Errorf("%s: %q, want it to start with %q", name, got[name], want)
+		}
 	}
 }

@@ -198,7 +198,7 @@ func derive(g *topology.Graph, sc scenario, rc ruleContext, id identity, refs ma
 	}
 	rb.Title = title(n, sc)
 	rb.Impact = impact(g, n)
-	rb.Severity = severity(rb.Impact.Share, sc)
+	rb.Severity = severity(rb.Impact.Share, sc, cfg.ServiceFor(n.Name))
 	rb.Tags = tags(n, sc.symptom)
 	rb.Trigger = trigger(rb, sc, rc)
 	rb.Diagnosis = diagnosis(g, n, sc, rb.Trigger, cfg, refs)
@@ -259,12 +259,17 @@ func impact(g *topology.Graph, n topology.Node) Impact {
 // severity follows the blast radius: the share of all requests that pass
 // through the node. Slowness hurts less than failure, so latency runbooks
 // sit one level lower.
-func severity(share float64, sc scenario) string {
+func severity(share float64, sc scenario, sv config.Service) string {
 	if sc.extra != nil && sc.extra.Severity != "" {
 		return sc.extra.Severity
 	}
+	if sv.Severity != "" {
+		return sv.Severity
+	}
 	level := 3
 	switch {
+	case sv.Tier > 0:
+		level = sv.Tier - 1
 	case share >= 0.5:
 		level = 0
 	case share >= 0.2:
@@ -320,7 +325,7 @@ type ruleContext struct {
 
 func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 	n, cfg := rb.Node, rc.cfg
-	t := cfg.Thresholds
+	t := cfg.ThresholdsFor(n.Name)
 	errT, failing := errorThreshold(n.ErrorRatio(), t)
 	latT := NiceCeil(math.Max(t.LatencyFactor*n.P99MS, t.LatencyFloorMS))
 	tr := Trigger{For: t.For.Duration, RunbookURL: runbookURL(cfg, rb), RulesFile: rc.rulesName, Group: groupName(n.Name)}
