@@ -100,8 +100,8 @@ func sloAlerts(rb *Runbook, rc ruleContext, tr *Trigger, o objective, target ale
 	}
 	var out []*Alert
 	for _, kind := range []string{"page", "ticket"} {
-		a := &Alert{Node: n, Name: alertName(n.Name, sc(rb)) + "Burn" + strings.ToUpper(kind[:1]) + kind[1:],
-			Group: tr.Group, Target: target, Window: time.Hour}
+		a := &Alert{Node: n, Name: alertName(n.Name, o.what) + "Burn" + strings.ToUpper(kind[:1]) + kind[1:],
+			Group: tr.Group, Target: target}
 		a.Cond.For = pageFor
 		if kind == "ticket" {
 			a.Cond.For = ticketFor
@@ -138,14 +138,6 @@ func sloAlerts(rb *Runbook, rc ruleContext, tr *Trigger, o objective, target ale
 		out = append(out, a)
 	}
 	return out
-}
-
-// sc is the runbook's symptom, for alert names.
-func sc(rb *Runbook) string {
-	if rb.Symptom == SymptomLatency {
-		return "latency"
-	}
-	return "availability"
 }
 
 // objectiveText explains the objective and its error budget at the traced
