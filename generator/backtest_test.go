@@ -247,6 +247,14 @@ func TestThePostmortemsDetectionRunsTheDeployedAlerts(t *testing.T) {
 		d.Firings[0].Firing.Start.Before(f.Start) || d.Firings[0].Firing.Start.After(f.End) {
 		t.Errorf("firings: %+v", d.Firings)
 	}
+	for _, s := range d.SilentFor("checkout") {
+		if s.Alert == "CheckoutHighErrorRate" {
+			t.Error("checkout's error alert fired, yet is listed as silent")
+		}
+	}
+	if len(d.SilentFor("payment")) != 2 {
+		t.Errorf("payment's alerts should both be silent: %+v", d.SilentFor("payment"))
+	}
 }
 
 // TestANewWeekWithTheSameTrafficRewritesNothing generates the demo week,

@@ -25,6 +25,8 @@ type Detection struct {
 // alerts those are.
 type Detections struct {
 	Firings []Detection
+	// Silent are the alerts that did not fire, Firing zero.
+	Silent []Detection
 	// Alerts is how many alerts were evaluated; Source says which (the
 	// ones generate wrote, or ones derived from these traces).
 	Alerts int
@@ -55,8 +57,14 @@ func DetectAlerts(g *topology.Graph, opt GenerateOptions, rec *alerts.Recorder, 
 	}
 	d := &Detections{Alerts: len(p.Alerts), Source: source, From: from, To: to}
 	for _, a := range p.Alerts {
-		for _, f := range alerts.Evaluate(a.Cond, SeriesOf(rec, a.Node), a.Target.Buckets, from, to) {
-			d.Firings = append(d.Firings, Detection{Alert: a.Name, RunbookID: a.Rule.Labels["rbgen_id"], Node: a.Node.Name, Firing: f})
+		det := Detection{Alert: a.Name, RunbookID: a.Rule.Labels["rbgen_id"], Node: a.Node.Name}
+		fs := alerts.Evaluate(a.Cond, SeriesOf(rec, a.Node), a.Target.Buckets, from, to)
+		if len(fs) == 0 {
+			d.Silent = append(d.Silent, det)
+		}
+		for _, f := range fs {
+			det.Firing = f
+			d.Firings = append(d.Firings, det)
 		}
 	}
 	sort.SliceStable(d.Firings, func(i, j int) bool {
@@ -83,6 +91,42 @@ func readSnapshot(path string) (*topology.Graph, error) {
 	return &g, nil
 }
 
+// SilentFor are the alerts of a node that did not fire.
+func (d *Detections) SilentFor(node string) []Detection {
+	var out []Detection
+	for _, s := range d.Silent {
+		if s.Node == node {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// firedFor says whether any alert of the node fired.
+func (d *Detections) firedFor(node string) bool {
+	for _, f := range d.Firings {
+		if f.Node == node {
+			return true
+		}
+	}
+	return false
+}
+
+// silentSuspects are the first suspects none of whose alerts fired: gaps
+// in detection.
+func silentSuspects(a *incident.Analysis, d *Detections) []string {
+	var out []string
+	for i, s := range a.Suspects {
+		if i == 3 {
+			break
+		}
+		if !d.firedFor(s.Node) && len(d.SilentFor(s.Node)) > 0 {
+			out = append(out, s.Node)
+		}
+	}
+	return out
+}
+
 // maxDetectionsListed bounds the other firings the Detection names.
 const maxDetectionsListed = 4
 
@@ -92,7 +136,7 @@ func detectionText(a *incident.Analysis, d *Detections) string {
 	if len(d.Firings) == 0 {
 		return fmt.Sprintf("None of the %d alerts evaluated (%s) fires in these traces between %s and %s UTC: nothing would have paged. "+
 			"Lower the thresholds of the suspects' runbooks, or add an objective for them in rbgen.yaml.",
-			d.Alerts, d.Source, hm(d.From), hm(d.To))
+			d.Alerts, d.Source, hm(d.From), hm(d.To)) + silentText(a, d)
 	}
 	first := d.Firings[0]
 	s := fmt.Sprintf("%s's alert %s fires at %s UTC", first.RunbookID, Code(first.Alert), hm(first.Firing.Start))
@@ -126,5 +170,22 @@ func detectionText(a *incident.Analysis, d *Detections) string {
 	if len(more) > 0 {
 		s += " Also firing: " + strings.Join(more, ", ") + "."
 	}
+	s += silentText(a, d)
 	return s + fmt.Sprintf(" Evaluated: %s, on the span metrics these traces imply.", d.Source)
+}
+
+// silentText names the suspects whose alerts stayed silent.
+func silentText(a *incident.Analysis, d *Detections) string {
+	var parts []string
+	for _, node := range silentSuspects(a, d) {
+		var names []string
+		for _, s := range d.SilentFor(node) {
+			names = append(names, fmt.Sprintf("%s (%s)", Code(s.Alert), s.RunbookID))
+		}
+		parts = append(parts, fmt.Sprintf("%s's %s", Code(node), strings.Join(names, " and ")))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " Silent through the window although the traces point at them: " + strings.Join(parts, "; ") + "."
 }

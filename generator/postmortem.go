@@ -194,6 +194,9 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 		pm.Detection = detectionText(a, opt.Detections)
 	}
 	pm.Actions = actions(pm, opt.Config)
+	if opt.Detections != nil {
+		pm.Actions = append(pm.Actions, detectActions(a, opt.Detections, opt.Config)...)
+	}
 	return pm, nil
 }
 
@@ -474,6 +477,25 @@ func detection(a *incident.Analysis, cfg *config.Config) string {
 	forD := cfg.Thresholds.For.Duration
 	return fmt.Sprintf("The traces first leave the baseline's range at %s UTC. An alert with the runbooks' %s `for` clause would fire at about %s UTC, if the condition held.",
 		hm(a.Start), humanDuration(forD), hm(a.Start.Add(forD)))
+}
+
+// detectActions are the detection gaps: a suspect none of whose alerts
+// fired gets an action to alert on it.
+func detectActions(a *incident.Analysis, d *Detections, cfg *config.Config) []string {
+	var out []string
+	for _, node := range silentSuspects(a, d) {
+		var ids []string
+		for _, s := range d.SilentFor(node) {
+			ids = append(ids, s.RunbookID)
+		}
+		owner := ownerName(cfg.OwnerOf(node, ""))
+		if owner == "unowned" {
+			owner = "owner of " + MD(node)
+		}
+		out = append(out, fmt.Sprintf("| Detect: %s's alerts (%s) stayed silent; tighten their thresholds or give it an objective in rbgen.yaml | %s | high | |",
+			MD(node), strings.Join(ids, ", "), owner))
+	}
+	return out
 }
 
 func actions(pm *Postmortem, cfg *config.Config) []string {

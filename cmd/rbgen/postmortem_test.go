@@ -180,3 +180,28 @@ func TestPostmortemRefusesARegistryThatDoesNotParse(t *testing.T) {
 		t.Errorf("a draft was written: %v", err)
 	}
 }
+
+// TestPostmortemNamesTheAlertsThatStayedSilent slows checkout by 150ms for
+// half an hour, under the worked example's latency threshold: Detection
+// runs the worked example's alerts (its graph snapshot is in ../../runbooks),
+// says checkout's stayed silent, and the draft gets a detection action.
+func TestPostmortemNamesTheAlertsThatStayedSilent(t *testing.T) {
+	in := faultFile(t, demo.Fault{Latency: 150 * time.Millisecond})
+	out := filepath.Join(t.TempDir(), "postmortems")
+	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", "2026-11-10T14:00:00Z", "--end", "2026-11-10T14:30:00Z",
+		"--out", out, "--runbooks", "../../runbooks", "--config", "../../rbgen.yaml")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
+	if len(files) != 1 {
+		t.Fatalf("drafts: %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	for _, want := range []string{"as generate wrote them", "`checkout`'s `CheckoutHighErrorRate` (RB-009) and `CheckoutHighLatency` (RB-010)",
+		"| Detect: checkout's alerts (RB-009, RB-010) stayed silent"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the draft lacks %q", want)
+		}
+	}
+}
