@@ -4,10 +4,8 @@
 package promtest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,8 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -134,10 +130,7 @@ func cumulative(perStep []float64) string {
 // a rules file.
 type Server struct {
 	URL  string
-	cmd  *exec.Cmd
-	log  *syncBuffer
-	done chan struct{}
-	once sync.Once
+	proc *buildtool.Process
 }
 
 // Start runs Prometheus on 127.0.0.1 with the remote-write receiver on,
@@ -147,58 +140,26 @@ func Start(t testing.TB, rulesFile string, every time.Duration) *Server {
 	t.Helper()
 	bin := Prometheus(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := buildtool.FreePorts(t, 1)[0]
 	cfg := fmt.Sprintf("global:\n  evaluation_interval: %s\nrule_files:\n  - %s\n", alerts.Duration(every), rulesFile)
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--web.enable-remote-write-receiver", "--log.level=warn")
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start Prometheus: %v", err)
-	}
-	go func() { s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(s.Stop)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-s.done:
-			t.Fatalf("Prometheus exited during start-up:\n%s", s.Log())
-		default:
-		}
-		if resp, err := http.Get(s.URL + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Prometheus not ready after 60s:\n%s", s.Log())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	cmd.Dir = dir
+	s.proc = buildtool.Start(t, "Prometheus", cmd, 10*time.Second)
+	s.proc.WaitReady(t, s.URL+"/-/ready", 60*time.Second)
+	return s
 }
 
-// Stop ends Prometheus by its PID: SIGTERM, then SIGKILL after a bound.
-func (s *Server) Stop() {
-	s.once.Do(func() {
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.done
-		}
-	})
-}
+// Stop ends Prometheus by its PID.
+func (s *Server) Stop() { s.proc.Stop() }
 
 // Log is what Prometheus printed, for failure messages.
-func (s *Server) Log() string { return buildtool.Tail(s.log.String(), 4000) }
+func (s *Server) Log() string { return s.proc.Log() }
 
 // Alert is one alert in /api/v1/alerts.
 type Alert struct {
@@ -248,31 +209,4 @@ func (s *Server) Query(t testing.TB, q string) string {
 		return ""
 	}
 	return fmt.Sprint(body.Data.Result[0].Value[1])
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

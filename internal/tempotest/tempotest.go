@@ -12,14 +12,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -40,10 +36,7 @@ type Server struct {
 	GRPCAddr, HTTPURL, OTLPAddr string
 	MultiTenant                 bool
 
-	cmd  *exec.Cmd
-	log  *lockedBuffer
-	done chan struct{}
-	once sync.Once
+	proc *buildtool.Process
 }
 
 // Options shape the server.
@@ -149,7 +142,7 @@ func Start(t testing.TB, opt Options) *Server {
 	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
-	ports := freePorts(t, 4)
+	ports := buildtool.FreePorts(t, 4)
 	vals := map[string]any{"HTTP": ports[0], "GRPC": ports[1], "OTLP": ports[2], "Memberlist": ports[3],
 		"Dir": dir, "MultiTenant": opt.MultiTenant, "RemoteWrite": opt.RemoteWrite}
 	var cfg bytes.Buffer
@@ -163,20 +156,13 @@ func Start(t testing.TB, opt Options) *Server {
 		HTTPURL:     fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
 		OTLPAddr:    fmt.Sprintf("127.0.0.1:%d", ports[2]),
 		MultiTenant: opt.MultiTenant,
-		log:         &lockedBuffer{},
-		done:        make(chan struct{}),
 	}
-	s.cmd = exec.Command(bin, "-config.file="+cfgPath)
-	s.cmd.Dir = dir
-	s.cmd.Env = cleanEnv()
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start Tempo: %v", err)
-	}
-	go func() { s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(s.Stop)
-	s.waitReady(t, 60*time.Second)
+	cmd := exec.Command(bin, "-config.file="+cfgPath)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	// This Tempo often hangs on SIGTERM: a short grace before SIGKILL.
+	s.proc = buildtool.Start(t, "Tempo", cmd, 5*time.Second)
+	s.proc.WaitReady(t, s.HTTPURL+"/ready", 60*time.Second)
 	return s
 }
 
@@ -192,64 +178,11 @@ func cleanEnv() []string {
 	return env
 }
 
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
-func (s *Server) waitReady(t testing.TB, bound time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(bound)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			t.Fatalf("Tempo exited during start-up:\n%s", buildtool.Tail(s.log.String(), 4000))
-		default:
-		}
-		resp, err := http.Get(s.HTTPURL + "/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("Tempo not ready after %s:\n%s", bound, buildtool.Tail(s.log.String(), 4000))
-}
-
-// Stop ends Tempo: SIGTERM, then SIGKILL after a bound, since this Tempo
-// often hangs on SIGTERM.
-func (s *Server) Stop() {
-	s.once.Do(func() {
-		if s.cmd.Process == nil {
-			return
-		}
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.done
-		}
-	})
-}
+// Stop ends Tempo by its PID.
+func (s *Server) Stop() { s.proc.Stop() }
 
 // Log returns what Tempo printed, for failure messages.
-func (s *Server) Log() string { return buildtool.Tail(s.log.String(), 4000) }
+func (s *Server) Log() string { return s.proc.Log() }
 
 // Push sends traces over OTLP gRPC, in batches the receiver accepts.
 func (s *Server) Push(t testing.TB, td ptrace.Traces, tenant string) {
@@ -303,24 +236,4 @@ func split(td ptrace.Traces, n int) []ptrace.Traces {
 		out = append(out, cur)
 	}
 	return out
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
-		l.b.Reset()
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
