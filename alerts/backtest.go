@@ -55,24 +55,28 @@ func Evaluate(cond Condition, s Series, buckets []float64, from, to time.Time) [
 	var out []Firing
 	var pendingSince int64 = -1
 	firing := false
-	for at := first; at <= last; at++ {
+	// The evaluation at the end of step `at` (instant (at+1)·step) sees
+	// the calls that ended up to that instant, as Prometheus sees only
+	// samples up to its evaluation time.
+	for at := first - 1; at < last; at++ {
 		for _, w := range wins {
 			w.advance(s.Cells, at)
 		}
+		instant := time.Unix((at+1)*step, 0).UTC()
 		if holds(cond, wins, buckets) {
 			if pendingSince < 0 {
 				pendingSince = at
 			}
 			if !firing && time.Duration(at-pendingSince)*s.Step >= cond.For {
 				firing = true
-				out = append(out, Firing{Start: time.Unix(at*step, 0).UTC()})
+				out = append(out, Firing{Start: instant})
 			}
 			continue
 		}
 		pendingSince = -1
 		if firing {
 			firing = false
-			out[len(out)-1].End = time.Unix(at*step, 0).UTC()
+			out[len(out)-1].End = instant
 		}
 	}
 	if firing {

@@ -44,14 +44,14 @@ func TestEvaluate(t *testing.T) {
 		{"a healthy series never fires", errs(0.05, 1, 1, 10*time.Minute), minutes(quiet...), time.Hour, nil},
 		{"a burst fires once it has held for `for`, and clears when the window no longer sees it",
 			errs(0.05, 1, 1, 10*time.Minute), minutes(burst...), 2 * time.Hour,
-			[]Firing{{Start: t0.Add(40 * time.Minute), End: t0.Add(54 * time.Minute)}}},
+			[]Firing{{Start: t0.Add(41 * time.Minute), End: t0.Add(55 * time.Minute)}}},
 		{"a burst shorter than `for` does not fire", errs(0.05, 1, 1, 30*time.Minute), minutes(burst...), 2 * time.Hour, nil},
 		{"one failure among few calls is held back by the bad-call guard",
 			errs(0.05, 1, 2, 0), minutes(append(repeat(10, [2]float64{1, 0}), [2]float64{1, 1})...), time.Hour, nil},
 		{"a quiet window is held back by the traffic guard",
 			errs(0.05, 20, 1, 0), minutes(repeat(10, [2]float64{1, 1})...), time.Hour, nil},
 		{"a firing still on at the end ends there", errs(0.05, 1, 1, 0), minutes(repeat(10, [2]float64{1, 1})...), 8 * time.Minute,
-			[]Firing{{Start: t0, End: t0.Add(8 * time.Minute), Open: true}}},
+			[]Firing{{Start: t0.Add(time.Minute), End: t0.Add(8 * time.Minute), Open: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

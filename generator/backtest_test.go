@@ -119,7 +119,8 @@ func TestPromtoolAgreesWithTheBacktest(t *testing.T) {
 		})
 	}
 	t.Run("an availability objective's page alert", func(t *testing.T) {
-		cfg := &config.Config{Objectives: map[string]config.Objective{"checkout": {Availability: 98}}}
+		cfg := &config.Config{Objectives: map[string]config.Objective{"checkout": {Availability: 98,
+			Latency: &config.LatencyObjective{ThresholdMS: 1000, Percent: 99}}}}
 		cfg.FillDefaults()
 		// At 200 traces an hour, checkout's 5m short window holds one
 		// call; the burn-rate alert needs the traffic it was designed for.
@@ -135,6 +136,13 @@ func TestPromtoolAgreesWithTheBacktest(t *testing.T) {
 			"| page | 1h and 5m | 14.4× | 28.8% | 2% of the budget |", "`rbgen:sli_errors:ratio_rate5m`"} {
 			if !strings.Contains(string(rb), want) {
 				t.Errorf("checkout's runbook lacks %q", want)
+			}
+		}
+		lat, _ := os.ReadFile(filepath.Join(p.Dir, "RB-010-checkout-high-latency.md"))
+		for _, want := range []string{"99% of calls are faster than 1.02s", "moved up to the histogram's bucket bound",
+			"`CheckoutLatencyBurnPage`", "`rbgen:sli_slow:ratio_rate5m`"} {
+			if !strings.Contains(string(lat), want) {
+				t.Errorf("checkout's latency runbook lacks %q", want)
 			}
 		}
 		promtoolAgrees(t, p, rec, f, "CheckoutAvailabilityBurnPage")
