@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -211,7 +212,7 @@ func compareGraphs(t *testing.T, got, want *topology.Graph) {
 		}
 	}
 	for i := range want.Edges {
-		if got.Edges[i] != want.Edges[i] {
+		if !reflect.DeepEqual(got.Edges[i], want.Edges[i]) {
 			t.Errorf("edge %d: got %+v, want %+v", i, got.Edges[i], want.Edges[i])
 		}
 	}

@@ -2,6 +2,8 @@ package topology
 
 import (
 	"sort"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // accumulator holds everything that outlives a trace: bounded by nodes,
@@ -16,7 +18,8 @@ type accumulator struct {
 
 	traces, spans, orphans, lateSpans, evicted, unresolved int64
 	minStart, maxEnd                                       uint64
-	mark                                                   uint64 // watermark at the current fold
+	mark                                                   uint64          // watermark at the current fold
+	trace                                                  pcommon.TraceID // the trace being folded
 
 	reached map[string]struct{}
 }
@@ -99,6 +102,14 @@ type nodeAcc struct {
 	stats     Tally
 	ops       map[string]*opAcc
 	reach     map[string]int64
+	versions  map[string]*versionAcc
+	workloads map[string]*workloadAcc
+	hosts     map[string]struct{}
+}
+
+func newNodeAcc(name string) *nodeAcc {
+	return &nodeAcc{name: name, stats: NewTally(), ops: map[string]*opAcc{}, reach: map[string]int64{},
+		versions: map[string]*versionAcc{}, workloads: map[string]*workloadAcc{}, hosts: map[string]struct{}{}}
 }
 
 // service returns the node of a service that owns spans.
@@ -114,7 +125,7 @@ func (a *accumulator) service(name string) *nodeAcc {
 func (a *accumulator) node(name string) *nodeAcc {
 	n := a.nodes[name]
 	if n == nil {
-		n = &nodeAcc{name: name, stats: NewTally(), ops: map[string]*opAcc{}, reach: map[string]int64{}}
+		n = newNodeAcc(name)
 		a.nodes[name] = n
 	}
 	return n
@@ -122,7 +133,8 @@ func (a *accumulator) node(name string) *nodeAcc {
 
 func (a *accumulator) userNode() *nodeAcc {
 	if a.user == nil {
-		a.user = &nodeAcc{vkind: KindUser, stats: NewTally(), ops: map[string]*opAcc{}, reach: map[string]int64{}}
+		a.user = newNodeAcc("")
+		a.user.vkind = KindUser
 	}
 	return a.user
 }
@@ -141,9 +153,10 @@ func (n *nodeAcc) virtualKind(k string) {
 type opAcc struct {
 	Tally
 	match []Attr
+	fails failAcc
 }
 
-func (n *nodeAcc) operation(name string, by uint8, max int) *Tally {
+func (n *nodeAcc) operation(name string, by uint8, max int) *opAcc {
 	op := n.ops[name]
 	if op == nil {
 		match := opMatch(name, by)
@@ -156,7 +169,7 @@ func (n *nodeAcc) operation(name string, by uint8, max int) *Tally {
 			n.ops[name] = op
 		}
 	}
-	return &op.Tally
+	return op
 }
 
 func (n *nodeAcc) reachedBy(entry string, max int) {
@@ -190,6 +203,7 @@ type edgeAcc struct {
 	key   edgeKey
 	kinds map[string]int64
 	stats Tally
+	fails failAcc
 }
 
 func (a *accumulator) edge(from, to *nodeAcc) *edgeAcc {
@@ -268,8 +282,9 @@ func (a *accumulator) graph() *Graph {
 	}
 	sort.Slice(g.Nodes, func(i, j int) bool { return g.Nodes[i].Name < g.Nodes[j].Name })
 	for _, e := range a.edges {
+		fails, other := e.fails.export()
 		g.Edges = append(g.Edges, Edge{From: e.key.from.name, To: e.key.to.name,
-			Kind: e.kind(e.key.to.kind()), Stats: e.stats.Stats()})
+			Kind: e.kind(e.key.to.kind()), Stats: e.stats.Stats(), Failures: fails, OtherFailures: other})
 	}
 	sort.Slice(g.Edges, func(i, j int) bool {
 		x, y := g.Edges[i], g.Edges[j]
@@ -294,7 +309,9 @@ func (n *nodeAcc) export() Node {
 		if match == nil {
 			match = []Attr{}
 		}
-		out.Operations = append(out.Operations, Operation{Name: name, Match: match, Stats: op.Stats()})
+		fails, other := op.fails.export()
+		out.Operations = append(out.Operations, Operation{Name: name, Match: match, Stats: op.Stats(),
+			Failures: fails, OtherFailures: other})
 	}
 	sort.Slice(out.Operations, func(i, j int) bool {
 		x, y := out.Operations[i], out.Operations[j]
@@ -307,6 +324,7 @@ func (n *nodeAcc) export() Node {
 		x, y := out.EntryPoints[i], out.EntryPoints[j]
 		return x.Traces > y.Traces || (x.Traces == y.Traces && x.Name < y.Name)
 	})
+	n.exportReleases(&out)
 	return out
 }
 

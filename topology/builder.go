@@ -118,12 +118,26 @@ func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
 		if b.opt.Environment != "" && env != "" && env != b.opt.Environment {
 			continue
 		}
+		var ver *versionAcc
+		var wl *workloadAcc
+		named := false
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				s := spans.At(k)
 				sp := newSpan(rs.Resource(), s)
 				b.acc.seeSpan(&sp)
+				if !named {
+					ver, wl = b.acc.release(sp.Service, rs.Resource())
+					named = true
+				}
+				sp.ver, sp.wl = ver, wl
+				if ver != nil {
+					ver.see(&sp)
+				}
+				if wl != nil {
+					wl.see(&sp)
+				}
 				if sp.End > b.mark {
 					b.mark = sp.End
 				}

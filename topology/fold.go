@@ -7,7 +7,7 @@ import (
 
 // fold applies the graph rules to one closed trace.
 func (a *accumulator) fold(t *Trace, mark uint64) {
-	a.mark = mark
+	a.mark, a.trace = mark, t.ID
 	if t.Late {
 		a.lateSpans += int64(len(t.Spans))
 	} else {
@@ -75,7 +75,9 @@ func (a *accumulator) foldRoot(trace pcommon.TraceID, s *Span) {
 		if kind == "" {
 			kind = EdgeUnknown
 		}
-		a.edge(caller, a.service(s.Service)).add(kind, s.DurationMS(), s.Failed)
+		e := a.edge(caller, a.service(s.Service))
+		e.add(kind, s.DurationMS(), s.Failed)
+		e.fails.add(trace, s)
 	case ptrace.SpanKindConsumer:
 		a.foldInbound(s)
 		a.consume(trace, s)
@@ -95,7 +97,20 @@ func (a *accumulator) foldCall(p, s, timer *Span) {
 	if kind == "" {
 		kind = EdgeUnknown
 	}
-	a.edge(a.service(p.Service), a.service(s.Service)).add(kind, ms, failed)
+	e := a.edge(a.service(p.Service), a.service(s.Service))
+	e.add(kind, ms, failed)
+	if failed {
+		e.fails.add(a.trace, blame(p, s))
+	}
+}
+
+// blame is the span that says best why a call failed: the callee's, when
+// it failed and says something, else the caller's.
+func blame(p, s *Span) *Span {
+	if s.fail != nil && (s.fail.message != "" || s.fail.typ != "") || p.fail == nil {
+		return s
+	}
+	return p
 }
 
 // foldInbound counts a request served by s's service.
@@ -106,7 +121,15 @@ func (a *accumulator) foldInbound(s *Span) {
 	}
 	n.kinds |= 1 << (uint8(s.Kind) & 7)
 	n.stats.Add(s.DurationMS(), s.Failed)
-	n.operation(s.Op, s.opBy, a.opt.MaxOperations).Add(s.DurationMS(), s.Failed)
+	op := n.operation(s.Op, s.opBy, a.opt.MaxOperations)
+	op.Add(s.DurationMS(), s.Failed)
+	op.fails.add(a.trace, s)
+	if v := s.ver; v != nil {
+		v.Requests++
+		if s.Failed {
+			v.Failed++
+		}
+	}
 }
 
 // foldUnpaired turns a CLIENT span that reached no instrumented service into
@@ -118,10 +141,14 @@ func (a *accumulator) foldUnpaired(s *Span, peer *Peer) string {
 		n.match = peer.match
 	}
 	n.stats.Add(s.DurationMS(), s.Failed)
-	n.operation(s.Op, s.opBy, a.opt.MaxOperations).Add(s.DurationMS(), s.Failed)
+	op := n.operation(s.Op, s.opBy, a.opt.MaxOperations)
+	op.Add(s.DurationMS(), s.Failed)
+	op.fails.add(a.trace, s)
 	// The edge takes the node's kind: "external" says more to an on-call
 	// engineer than the protocol the external API speaks.
-	a.edge(a.service(s.Service), n).add(peer.Kind, s.DurationMS(), s.Failed)
+	e := a.edge(a.service(s.Service), n)
+	e.add(peer.Kind, s.DurationMS(), s.Failed)
+	e.fails.add(a.trace, s)
 	return n.name
 }
 

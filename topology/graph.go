@@ -133,6 +133,12 @@ type Node struct {
 	// EntryPoints are the entry points whose traces reach this node, ranked
 	// by traces: the node's blast radius.
 	EntryPoints []EntryPointShare `json:"entry_points"`
+	// Versions are the service.version values its spans reported, by
+	// first seen; Workloads the Kubernetes workloads they came from, by
+	// spans; Hosts the first host.name values, sorted.
+	Versions  []Version  `json:"versions,omitempty"`
+	Workloads []Workload `json:"workloads,omitempty"`
+	Hosts     []string   `json:"hosts,omitempty"`
 }
 
 // Operation is one server operation of a node: the HTTP route, the RPC
@@ -143,6 +149,10 @@ type Operation struct {
 	// rpc.method, or "name" for the span name.
 	Match []Attr `json:"match"`
 	Stats
+	// Failures are the most frequent failure patterns of its failed
+	// spans; OtherFailures counts the failed spans in no listed pattern.
+	Failures      []Failure `json:"failures,omitempty"`
+	OtherFailures int64     `json:"other_failures,omitempty"`
 }
 
 // Attr is an attribute key and value.
@@ -171,6 +181,10 @@ type Edge struct {
 	To   string `json:"to"`
 	Kind string `json:"kind"`
 	Stats
+	// Failures are the most frequent failure patterns of its failed
+	// calls, as the callee's span says them (else the caller's).
+	Failures      []Failure `json:"failures,omitempty"`
+	OtherFailures int64     `json:"other_failures,omitempty"`
 }
 
 // Node returns the node with the given name.

@@ -27,6 +27,9 @@ type Span struct {
 	caller     string // peer.service on a SERVER span: who called it
 	dest       string // messaging destination
 	links      []spanKey
+	fail       *failure     // why it failed, for failed spans
+	ver        *versionAcc  // the release that sent it, nil when unnamed
+	wl         *workloadAcc // the Kubernetes workload, nil when unnamed
 }
 
 // spanKey names a span across traces, for span links.
@@ -85,6 +88,9 @@ func newSpan(res pcommon.Resource, s ptrace.Span) Span {
 		dest:      first(attrs, attrMsgDest),
 	}
 	sp.Failed = failed(s.Status(), attrs)
+	if sp.Failed {
+		sp.fail = failureOf(s, attrs)
+	}
 	sp.proto = protocol(s.Kind(), attrs)
 	sp.Op, sp.opBy = operationName(s.Name(), attrs)
 	switch s.Kind() {

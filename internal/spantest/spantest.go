@@ -20,7 +20,17 @@ type Span struct {
 	Start, Dur        float64
 	Attrs             map[string]any
 	Status            ptrace.StatusCode
+	Message           string // status message
 	Links             [][2]string // trace, span
+	// Res are resource attributes besides service.name.
+	Res    map[string]any
+	Events []Event
+}
+
+// Event is a span event, at the span's start.
+type Event struct {
+	Name  string
+	Attrs map[string]any
 }
 
 // EpochNS is the time tests count from, in Unix nanoseconds.
@@ -59,6 +69,9 @@ func BatchFrom(epochNS uint64, spans ...Span) ptrace.Traces {
 	td := ptrace.NewTraces()
 	for _, s := range spans {
 		rs := td.ResourceSpans().AppendEmpty()
+		if err := rs.Resource().Attributes().FromRaw(s.Res); err != nil {
+			panic(err)
+		}
 		if s.Svc != "" {
 			rs.Resource().Attributes().PutStr("service.name", s.Svc)
 		}
@@ -72,6 +85,15 @@ func BatchFrom(epochNS uint64, spans ...Span) ptrace.Traces {
 		out.SetStartTimestamp(pcommon.Timestamp(start))
 		out.SetEndTimestamp(pcommon.Timestamp(start + uint64(s.Dur*1e6)))
 		out.Status().SetCode(s.Status)
+		out.Status().SetMessage(s.Message)
+		for _, e := range s.Events {
+			ev := out.Events().AppendEmpty()
+			ev.SetName(e.Name)
+			ev.SetTimestamp(pcommon.Timestamp(start))
+			if err := ev.Attributes().FromRaw(e.Attrs); err != nil {
+				panic(err)
+			}
+		}
 		if err := out.Attributes().FromRaw(s.Attrs); err != nil {
 			panic(err)
 		}

@@ -1,0 +1,206 @@
+package topology
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// Version is one service.version a service ran in the traces read: a
+// deploy shows as a version first seen, a canary as two versions seen
+// together.
+type Version struct {
+	Version   string    `json:"version"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	// Spans counts every span its processes sent; Requests the requests
+	// they served (as the node's calls count them) and Failed those that
+	// failed.
+	Spans    int64 `json:"spans"`
+	Requests int64 `json:"requests"`
+	Failed   int64 `json:"failed"`
+}
+
+// FailedRatio is the share of the version's requests that failed.
+func (v Version) FailedRatio() float64 {
+	if v.Requests == 0 {
+		return 0
+	}
+	return float64(v.Failed) / float64(v.Requests)
+}
+
+// Workload is a Kubernetes workload a service's spans came from, as the
+// resource's k8s.* attributes name it.
+type Workload struct {
+	Namespace string `json:"namespace"`
+	// Kind is deployment, statefulset or daemonset; "" when the spans name
+	// only pods.
+	Kind string `json:"kind,omitempty"`
+	Name string `json:"name,omitempty"`
+	// Pods are the pod names seen, sorted, at most MaxPods of them;
+	// PodsSeen counts them all up to the cap the builder keeps.
+	Pods      []string  `json:"pods,omitempty"`
+	PodsSeen  int       `json:"pods_seen"`
+	Spans     int64     `json:"spans"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// Bounds on what is kept of releases per node: past them the rest are
+// folded into OtherName (versions) or not kept (workloads, pods, hosts).
+const (
+	maxVersions  = 20
+	maxWorkloads = 10
+	maxPodsKept  = 64
+	// MaxPods is how many pod or host names a node's export lists.
+	MaxPods = 8
+)
+
+// versionAcc counts one version of a service as its spans arrive.
+type versionAcc struct {
+	Version
+	first, last uint64
+}
+
+func (v *versionAcc) see(s *Span) {
+	v.Spans++
+	if s.Start != 0 && (v.first == 0 || s.Start < v.first) {
+		v.first = s.Start
+	}
+	if s.End > v.last {
+		v.last = s.End
+	}
+}
+
+// workloadAcc counts one workload of a service as its spans arrive.
+type workloadAcc struct {
+	Workload
+	first, last uint64
+	pods        map[string]struct{}
+}
+
+func (w *workloadAcc) see(s *Span) {
+	w.Spans++
+	if s.Start != 0 && (w.first == 0 || s.Start < w.first) {
+		w.first = s.Start
+	}
+	if s.End > w.last {
+		w.last = s.End
+	}
+}
+
+// workloadKinds are the controller attributes that name a workload, in the
+// order a pod's owner is looked for.
+var workloadKinds = []struct{ attr, kind string }{
+	{"k8s.deployment.name", "deployment"},
+	{"k8s.statefulset.name", "statefulset"},
+	{"k8s.daemonset.name", "daemonset"},
+}
+
+// release files a resource under its service's version and workload and
+// returns them, nil for what the resource does not name.
+func (a *accumulator) release(service string, res pcommon.Resource) (*versionAcc, *workloadAcc) {
+	attrs := res.Attributes()
+	n := a.service(service)
+	var ver *versionAcc
+	if v := validUTF8(str(attrs, "service.version")); v != "" {
+		ver = n.version(v)
+	}
+	var wl *workloadAcc
+	if ns := validUTF8(str(attrs, "k8s.namespace.name")); ns != "" {
+		kind, name := "", ""
+		for _, k := range workloadKinds {
+			if v := validUTF8(str(attrs, k.attr)); v != "" {
+				kind, name = k.kind, v
+				break
+			}
+		}
+		wl = n.workload(ns, kind, name)
+		if pod := validUTF8(str(attrs, "k8s.pod.name")); pod != "" && wl != nil && len(wl.pods) < maxPodsKept {
+			wl.pods[pod] = struct{}{}
+		}
+	}
+	if host := validUTF8(str(attrs, "host.name")); host != "" && len(n.hosts) < maxPodsKept {
+		n.hosts[host] = struct{}{}
+	}
+	return ver, wl
+}
+
+func (n *nodeAcc) version(v string) *versionAcc {
+	acc := n.versions[v]
+	if acc == nil {
+		if len(n.versions) >= maxVersions {
+			v = OtherName
+			acc = n.versions[v]
+		}
+		if acc == nil {
+			acc = &versionAcc{Version: Version{Version: v}}
+			n.versions[v] = acc
+		}
+	}
+	return acc
+}
+
+func (n *nodeAcc) workload(ns, kind, name string) *workloadAcc {
+	key := ns + "\x00" + kind + "\x00" + name
+	acc := n.workloads[key]
+	if acc == nil {
+		if len(n.workloads) >= maxWorkloads {
+			return nil
+		}
+		acc = &workloadAcc{Workload: Workload{Namespace: ns, Kind: kind, Name: name}, pods: map[string]struct{}{}}
+		n.workloads[key] = acc
+	}
+	return acc
+}
+
+// exportReleases fills the node's versions (by first seen), workloads (by
+// spans) and hosts.
+func (n *nodeAcc) exportReleases(out *Node) {
+	for _, v := range n.versions {
+		x := v.Version
+		x.FirstSeen, x.LastSeen = unixNano(v.first), unixNano(v.last)
+		out.Versions = append(out.Versions, x)
+	}
+	sort.Slice(out.Versions, func(i, j int) bool {
+		x, y := out.Versions[i], out.Versions[j]
+		if !x.FirstSeen.Equal(y.FirstSeen) {
+			return x.FirstSeen.Before(y.FirstSeen)
+		}
+		return x.Version < y.Version
+	})
+	for _, w := range n.workloads {
+		x := w.Workload
+		x.FirstSeen, x.LastSeen = unixNano(w.first), unixNano(w.last)
+		x.PodsSeen = len(w.pods)
+		x.Pods = firstNames(w.pods)
+		out.Workloads = append(out.Workloads, x)
+	}
+	sort.Slice(out.Workloads, func(i, j int) bool {
+		x, y := out.Workloads[i], out.Workloads[j]
+		if x.Spans != y.Spans {
+			return x.Spans > y.Spans
+		}
+		return x.Namespace+"/"+x.Kind+"/"+x.Name < y.Namespace+"/"+y.Kind+"/"+y.Name
+	})
+	out.Hosts = firstNames(n.hosts)
+}
+
+// firstNames lists up to MaxPods names of a set, sorted.
+func firstNames(set map[string]struct{}) []string {
+	if len(set) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(set))
+	for k := range set {
+		names = append(names, k)
+	}
+	slices.SortFunc(names, strings.Compare)
+	if len(names) > MaxPods {
+		names = names[:MaxPods]
+	}
+	return names
+}
