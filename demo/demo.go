@@ -22,7 +22,6 @@ import (
 	"sort"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -38,6 +37,11 @@ type Config struct {
 	Seed uint64
 	// Faults are injected for postmortem tests and demos.
 	Faults []Fault
+	// Canaries run a second version of a service for a while.
+	Canaries []Canary
+	// Staging is the share of traces that come from the staging
+	// environment (deployment.environment.name "staging"); 0 by default.
+	Staging float64
 }
 
 // Fault makes one node misbehave for a window.
@@ -91,10 +95,11 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 		return Stats{}, err
 	}
 	g := &gen{
-		cfg:     cfg,
-		rnd:     rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
-		buckets: map[bucketKey][]*span{},
-		touched: make([]int64, len(cfg.Faults)),
+		cfg:      cfg,
+		rnd:      rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
+		buckets:  map[bucketKey][]*span{},
+		releases: map[string]*release{},
+		touched:  make([]int64, len(cfg.Faults)),
 		stats: Stats{EntryTraces: map[string]int64{}, EntryFailures: map[string]int64{},
 			FaultedCalls: map[string]int64{}, WindowTraces: map[string]int64{}, WindowFailures: map[string]int64{}},
 	}
@@ -119,18 +124,19 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 }
 
 type gen struct {
-	cfg     Config
-	rnd     *rand.Rand
-	buckets map[bucketKey][]*span
-	pending []consumerJob
-	stats   Stats
-	touched []int64 // calls each fault changed
+	cfg      Config
+	releases map[string]*release
+	rnd      *rand.Rand
+	buckets  map[bucketKey][]*span
+	pending  []consumerJob
+	stats    Stats
+	touched  []int64 // calls each fault changed
 }
 
 // bucketKey is one service's export batch: the minute its spans ended in.
 type bucketKey struct {
-	minute  int64
-	service string
+	minute int64
+	rel    *release
 }
 
 // load is the traces per hour at t: a daily curve peaking mid-afternoon
@@ -182,11 +188,11 @@ func (g *gen) flush(w io.Writer, until time.Time) error {
 		if keys[i].minute != keys[j].minute {
 			return keys[i].minute < keys[j].minute
 		}
-		return keys[i].service < keys[j].service
+		return keys[i].rel.key() < keys[j].rel.key()
 	})
 	m := &ptrace.JSONMarshaler{}
 	for _, k := range keys {
-		b, err := m.MarshalTraces(toTraces(k.service, g.buckets[k]))
+		b, err := m.MarshalTraces(toTraces(k.rel, g.buckets[k]))
 		if err != nil {
 			return fmt.Errorf("marshal demo batch: %w", err)
 		}
@@ -203,24 +209,14 @@ func (g *gen) emit(s *span) {
 	if s.failed {
 		g.stats.ErrorSpans++
 	}
-	k := bucketKey{minute: s.end.Unix() / 60, service: s.service}
+	k := bucketKey{minute: s.end.Unix() / 60, rel: s.rel}
 	g.buckets[k] = append(g.buckets[k], s)
 }
 
-// resources describe each service's process the way an SDK would.
-func resource(service string, r pcommon.Resource) {
-	a := r.Attributes()
-	a.PutStr("service.name", service)
-	a.PutStr("service.namespace", "shop")
-	a.PutStr("service.version", "1.4.2")
-	a.PutStr("deployment.environment.name", "production")
-	a.PutStr("k8s.pod.name", service+"-7c9f8d6b5-x2k4q")
-}
-
-func toTraces(service string, spans []*span) ptrace.Traces {
+func toTraces(rel *release, spans []*span) ptrace.Traces {
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
-	resource(service, rs.Resource())
+	rel.put(rs.Resource())
 	ss := rs.ScopeSpans().AppendEmpty()
 	ss.Scope().SetName("rbgen.demo")
 	ss.Scope().SetVersion("1.0.0")

@@ -30,6 +30,9 @@ func (g *gen) request(at time.Time) {
 	}
 	e := entries[pick]
 	t := g.newTrace()
+	if g.cfg.Staging > 0 { // no draw otherwise: the bundled week stays as it was
+		t.staging = g.chance(g.cfg.Staging)
+	}
 	method, route := splitRoute(e.name)
 	root := t.newSpan(nil, "frontend", e.name, ptrace.SpanKindServer, at,
 		attr{"http.request.method", method}, attr{"http.route", route}, attr{"url.path", route},

@@ -21,6 +21,10 @@ var skew = map[string]time.Duration{"payment": -4 * time.Millisecond}
 type tracer struct {
 	g     *gen
 	trace pcommon.TraceID
+	// staging says the trace runs in the staging environment; rels are
+	// the processes a canary moved this trace's requests to.
+	staging bool
+	rels    map[string]*release
 }
 
 func (g *gen) newTrace() *tracer {
@@ -33,7 +37,10 @@ func (g *gen) newTrace() *tracer {
 }
 
 func (t *tracer) newSpan(parent *span, service, name string, kind ptrace.SpanKind, at time.Time, attrs ...attr) *span {
-	s := &span{trace: t.trace, service: service, name: name, kind: kind, start: at, attrs: attrs}
+	s := &span{trace: t.trace, service: service, name: name, kind: kind, start: at, attrs: attrs, rel: t.rels[service]}
+	if s.rel == nil {
+		s.rel = t.g.releaseOf(service, t.staging, nil)
+	}
 	for i := range s.id {
 		s.id[i] = byte(t.g.rnd.UintN(256))
 	}
@@ -46,7 +53,7 @@ func (t *tracer) newSpan(parent *span, service, name string, kind ptrace.SpanKin
 // finish closes s at end and hands it to its service's exporter.
 func (t *tracer) finish(s *span, end time.Time, failed bool, msg string) {
 	s.end, s.failed = end, failed
-	if failed {
+	if failed && s.message == "" {
 		s.message = msg
 	}
 	off := skew[s.service]
@@ -177,12 +184,31 @@ func (t *tracer) http(parent *span, from, to, method, route string, at time.Time
 
 // serve runs the server's work, with any fault injected on its service.
 func (t *tracer) serve(srv *span, service string, serve serveFunc) (time.Time, bool) {
+	if c := t.g.canaryFor(service, srv.start); c != nil && t.g.chance(c.Share) {
+		return t.serveCanary(srv, service, c, serve)
+	}
 	extra, faulted, early := t.g.perturb(service, srv.start)
 	if early {
 		return srv.start.Add(200*time.Microsecond + extra), faulted
 	}
 	end, failed := serve(srv, srv.start)
 	return end.Add(extra), failed || faulted
+}
+
+// serveCanary serves a request on the canary: its spans come from the
+// canary's process, and a share of its requests throw.
+func (t *tracer) serveCanary(srv *span, service string, c *Canary, serve serveFunc) (time.Time, bool) {
+	if t.rels == nil {
+		t.rels = map[string]*release{}
+	}
+	t.rels[service] = t.g.releaseOf(service, t.staging, c)
+	defer delete(t.rels, service)
+	srv.rel = t.rels[service]
+	if t.g.chance(c.ErrorRate) {
+		srv.exception, srv.message = c.Exception, c.Message
+		return srv.start.Add(t.g.work(2)), true
+	}
+	return serve(srv, srv.start)
 }
 
 // db is a call to a database or cache, seen only from the client side.

@@ -24,6 +24,8 @@ type span struct {
 	message    string
 	link       *pcommon.SpanID // producer span in linkTrace
 	linkTrace  pcommon.TraceID
+	rel        *release
+	exception  string // exception.type of an exception event, with message
 }
 
 func (s *span) put(out ptrace.Span) {
@@ -45,6 +47,13 @@ func (s *span) put(out ptrace.Span) {
 	if s.failed {
 		out.Status().SetCode(ptrace.StatusCodeError)
 		out.Status().SetMessage(s.message)
+	}
+	if s.exception != "" {
+		ev := out.Events().AppendEmpty()
+		ev.SetName("exception")
+		ev.SetTimestamp(pcommon.NewTimestampFromTime(s.end))
+		ev.Attributes().PutStr("exception.type", s.exception)
+		ev.Attributes().PutStr("exception.message", s.message)
 	}
 	if s.link != nil {
 		l := out.Links().AppendEmpty()

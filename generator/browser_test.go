@@ -134,6 +134,8 @@ func TestSiteInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot("runbook.jpg")
+	checkGraphPage(t, ctx, out)
+	shoot("graph.jpg")
 	mu.Lock()
 	defer mu.Unlock()
 	if len(problems) > 0 {
@@ -184,4 +186,50 @@ func publishWithPostmortem(t *testing.T) string {
 		t.Errorf("broken links: %v", broken)
 	}
 	return out
+}
+
+// checkGraphPage opens the dependency graph: every node but the user links
+// to its page, Fit makes the whole graph as wide as the page, and no edge
+// label overlaps another.
+func checkGraphPage(t *testing.T, ctx context.Context, out string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+filepath.Join(out, "graph.html")), chromedp.WaitVisible(chromedp.CSS("figure.pan svg"))); err != nil {
+		t.Fatal(err)
+	}
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('figure.pan svg a')).map(a => a.getAttribute('href'))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('figure.pan svg g.node:not(.node-user)').length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) == 0 || len(links) != nodes {
+		t.Errorf("%d node links for %d nodes: %v", len(links), nodes, links)
+	}
+	for _, l := range links {
+		if _, err := os.Stat(filepath.Join(out, l)); err != nil {
+			t.Errorf("the graph links %s: %v", l, err)
+		}
+	}
+	fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function () {
+		document.querySelector('[data-zoom="fit"]').click();
+		var fig = document.querySelector('figure.pan'), svg = fig.querySelector('svg');
+		return svg.getBoundingClientRect().width <= fig.clientWidth;
+	})()`))
+	if err != nil || !fits {
+		t.Errorf("after Fit the graph is wider than the page (%v)", err)
+	}
+	overlaps, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(function () {
+		var ls = Array.from(document.querySelectorAll('figure.pan svg text.edge-label')).map(function (e) { return [e.textContent, e.getBBox()]; });
+		var out = [];
+		for (var i = 0; i < ls.length; i++) for (var j = i + 1; j < ls.length; j++) {
+			var a = ls[i][1], b = ls[j][1];
+			if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height) out.push(ls[i][0] + " / " + ls[j][0]);
+		}
+		return out;
+	})()`))
+	if err != nil || len(overlaps) > 0 {
+		t.Errorf("edge labels overlap (%v): %v", err, overlaps)
+	}
 }

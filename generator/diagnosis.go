@@ -38,6 +38,11 @@ func diagnosis(g *topology.Graph, n topology.Node, sc scenario, tr Trigger, cfg 
 		symptom = SymptomErrors
 	}
 	steps := []Step{confirmStep(n, tr)}
+	if symptom != SymptomLatency {
+		if st, ok := failuresStep(g, n, cfg, refs); ok {
+			steps = append(steps, st)
+		}
+	}
 	if sc.extra != nil {
 		for _, d := range sc.extra.Diagnosis {
 			steps = append(steps, Step{Title: MD(strings.ReplaceAll(d, "{node}", n.Name))})
@@ -61,6 +66,7 @@ func diagnosis(g *topology.Graph, n topology.Node, sc scenario, tr Trigger, cfg 
 		Title: "Check what changed",
 		Detail: fmt.Sprintf("Look for a deploy, config change, feature flag or traffic shift around the time the alert started, on %s and %s. "+
 			"Compare the failing traces with ones from before: a new downstream call, a missing one or a change in fan-out is a change.", Code(n.Name), around),
+		Items: changeItems(g, n, refs),
 	})
 	return steps
 }
@@ -323,6 +329,21 @@ func remediation(n topology.Node, sc scenario, cfg *config.Config) []string {
 	return append(out, genericRemediation(n, sc.symptom)...)
 }
 
+// rollback is the remediation step that undoes a deploy: the kubectl
+// commands when the spans name the workload, else the generic advice.
+func rollback(n topology.Node, started string) string {
+	ws := workloads(n)
+	if len(ws) == 0 {
+		return "If " + started + " with a deploy of " + MD(n.Name) + ", roll it back."
+	}
+	var cmds []string
+	for _, w := range ws {
+		cmds = append(cmds, kubectl(w, "undo"))
+	}
+	return fmt.Sprintf("If %s with a deploy of %s, roll it back: %s (%s lists the revisions; %s undoes to a given one).",
+		started, MD(n.Name), strings.Join(cmds, " or "), kubectl(ws[0], "history"), Code("--to-revision=N"))
+}
+
 func genericRemediation(n topology.Node, symptom string) []string {
 	name := MD(n.Name)
 	switch n.Kind {
@@ -354,13 +375,13 @@ func genericRemediation(n topology.Node, symptom string) []string {
 	}
 	if symptom == SymptomLatency {
 		return []string{
-			"If latency started with a deploy of " + name + ", roll it back.",
+			rollback(n, "latency started"),
 			"If a dependency above is slow, follow its runbook; tighten timeouts so " + name + " fails fast instead of queueing.",
 			"If the service itself is saturated (CPU, memory, GC, pools), scale it out.",
 		}
 	}
 	return []string{
-		"If errors started with a deploy of " + name + ", roll it back.",
+		rollback(n, "errors started"),
 		"If a dependency above is failing, follow its runbook; use a circuit breaker or feature flag to stop calling it.",
 		"If the service is saturated (CPU, memory, connection or thread pools), scale it out or restart unhealthy instances.",
 		"If one entry point drives the errors, rate-limit or shed it to protect the others.",

@@ -29,7 +29,19 @@ func hostileRunbookGraph() *topology.Graph {
 		"```\nfenced",
 		"--> end comment",
 	}
-	return chainGraph(names...)
+	g := chainGraph(names...)
+	// The same names as versions, workloads, pods and failure messages:
+	// every field trace data fills reaches the same outputs.
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		n.Versions = []topology.Version{{Version: "1.0"}, {Version: n.Name, Requests: 10, Failed: 9}}
+		n.Workloads = []topology.Workload{{Namespace: n.Name, Kind: "deployment", Name: n.Name, Pods: []string{n.Name}, PodsSeen: 1}}
+		n.Operations[0].Failures = []topology.Failure{{Pattern: n.Name, Type: n.Name, Example: n.Name + " example", Count: 1, Trace: n.Name}}
+	}
+	for i := range g.Edges {
+		g.Edges[i].Failures = []topology.Failure{{Pattern: g.Edges[i].To, Example: g.Edges[i].To, Count: 1, Trace: g.Edges[i].To}}
+	}
+	return g
 }
 
 // chainGraph is services calling each other in a line, the first an entry

@@ -12,7 +12,7 @@ import (
 
 func newDemoCmd(e *env) *cobra.Command {
 	var out, start string
-	var faults []string
+	var faults, canaries []string
 	var cfg demo.Config
 	c := &cobra.Command{
 		Use:   "demo --out FILE",
@@ -26,7 +26,8 @@ is the same for the same flags. '--demo' on other commands reads the copy
 bundled into rbgen.`,
 		Example: `  rbgen demo --out week.otlp.jsonl.gz
   rbgen demo --days 1 --out - | rbgen graph --input -
-  rbgen demo --out incident.jsonl.gz --fault node=checkout,start=2026-11-14T14:00:00Z,end=2026-11-14T14:30:00Z,errors=0.5`,
+  rbgen demo --out incident.jsonl.gz --fault node=checkout,start=2026-11-14T14:00:00Z,end=2026-11-14T14:30:00Z,errors=0.5
+  rbgen demo --out canary.jsonl.gz --canary service=checkout,version=1.4.3,start=2026-11-12T10:00:00Z,end=2026-11-12T16:00:00Z,share=0.25,errors=0.6,exception=PaymentDeclinedError`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -46,6 +47,16 @@ bundled into rbgen.`,
 				}
 				cfg.Faults = append(cfg.Faults, fault)
 			}
+			for _, c := range canaries {
+				canary, err := demo.ParseCanary(c)
+				if err != nil {
+					return usageError{err}
+				}
+				cfg.Canaries = append(cfg.Canaries, canary)
+			}
+			if cfg.Staging < 0 || cfg.Staging > 1 {
+				return usagef("--staging: want a ratio between 0 and 1, got %g", cfg.Staging)
+			}
 			st, err := app.Demo(out, e.stdout, cfg)
 			if err != nil {
 				return err
@@ -64,5 +75,10 @@ bundled into rbgen.`,
 		"node=NAME,start=T,end=T plus any of errors=RATIO, latency=DUR, early=RATIO.\n"+
 		"A service's requests fail, slow down or return at once without their work;\n"+
 		"a database's or external API's calls fail or slow down")
+	fl.StringArrayVar(&canaries, "canary", nil, "run a canary release described by `SPEC` (repeatable):\n"+
+		"service=NAME,version=V,start=T,end=T,share=RATIO plus any of errors=RATIO,\n"+
+		"exception=TYPE, message=TEXT. Its requests run on deployment NAME-canary\n"+
+		"and a share of them throw")
+	fl.Float64Var(&cfg.Staging, "staging", 0, "share of traces from the staging environment (`RATIO`)")
 	return c
 }

@@ -28,7 +28,7 @@ import (
 	"github.com/rbgen/rbgen/topology"
 )
 
-//go:embed page.html.tmpl site.css filter.js
+//go:embed page.html.tmpl site.css filter.js graph.js
 var siteFS embed.FS
 
 // Options say what to publish and where.
@@ -94,7 +94,8 @@ func Publish(opt Options) ([]generator.Change, error) {
 	}
 	css, _ := siteFS.ReadFile("site.css")
 	js, _ := siteFS.ReadFile("filter.js")
-	s := &site{opt: opt, g: g, tmpl: tmpl, css: template.CSS(css), js: template.JS(js), policy: sanitizer()}
+	gjs, _ := siteFS.ReadFile("graph.js")
+	s := &site{opt: opt, g: g, tmpl: tmpl, css: template.CSS(css), js: template.JS(js), graphJS: template.JS(gjs), policy: sanitizer()}
 	var nodes []string
 	for _, d := range rbs {
 		nodes = append(nodes, d.node)
@@ -117,6 +118,7 @@ type site struct {
 	tmpl    *template.Template
 	css     template.CSS
 	js      template.JS
+	graphJS template.JS
 	policy  *bluemonday.Policy
 	changes []generator.Change
 	err     error
@@ -402,6 +404,8 @@ func (s *site) servicePages(rbs []doc, pms []doc) {
 			fmt.Fprintf(&b, `<p>%s · %s calls · error ratio %s · p99 %s</p>`, esc(n.Kind), esc(generator.HumanCount(n.Calls)),
 				esc(generator.Percent(n.ErrorRatio())), esc(generator.Millis(n.P99MS)))
 			b.WriteString(`<figure>` + GraphSVG(s.g.Neighbourhood(node), node, 0) + `</figure>`)
+			b.WriteString(failuresHTML(s.g, n))
+			b.WriteString(versionsHTML(n))
 		}
 		b.WriteString(`<h2 id="runbooks">Runbooks</h2><ul>`)
 		for _, d := range byNode[node] {
@@ -436,12 +440,23 @@ func (s *site) servicePages(rbs []doc, pms []doc) {
 func (s *site) graphPage() {
 	body := `<p>Every service and dependency the traces show; arrows go from caller to callee, red ones fail 1 % or more.</p>`
 	if len(s.g.Nodes) > 0 {
-		body += `<figure class="wide">` + GraphSVG(s.g, "", 0) + `</figure>`
+		body += `<div class="zoom" role="group" aria-label="Zoom"><button type="button" data-zoom="in" title="Zoom in">+</button>` +
+			`<button type="button" data-zoom="out" title="Zoom out">−</button><button type="button" data-zoom="fit" title="Fit to the page">Fit</button>` +
+			`<button type="button" data-zoom="actual" title="Actual size">1:1</button> <span class="hint">drag to pan; a node opens its page</span></div>` +
+			`<figure class="wide pan">` + LinkedGraphSVG(s.g, "", 0, s.pageOf) + `</figure>`
 	} else {
 		body += `<p class="note">No graph snapshot: run rbgen generate first.</p>`
 	}
 	s.write(&page{Path: "graph.html", Title: "Dependency graph", Kind: "graph", Body: template.HTML(body),
-		Up: pageLink{Href: "index.html", Title: "All runbooks"}})
+		Up: pageLink{Href: "index.html", Title: "All runbooks"}, JS: s.graphJS})
+}
+
+// pageOf is the node's page, relative to the site root; "" for the user.
+func (s *site) pageOf(node string) string {
+	if n, ok := s.g.Node(node); !ok || n.Kind == topology.KindUser {
+		return ""
+	}
+	return s.serviceHref(node)
 }
 
 func (s *site) indexPage(rbs, pms []doc) {
@@ -495,4 +510,52 @@ func field(d doc, key string) string {
 		return d.owner
 	}
 	return d.status
+}
+
+// failuresHTML tables what the node's failed spans and calls said.
+func failuresHTML(g *topology.Graph, n topology.Node) string {
+	type row struct {
+		f     topology.Failure
+		where string
+	}
+	var rows []row
+	for _, op := range n.Operations {
+		for _, f := range op.Failures {
+			rows = append(rows, row{f, "in " + op.Name})
+		}
+	}
+	for _, e := range g.Downstream(n.Name) {
+		for _, f := range e.Failures {
+			rows = append(rows, row{f, "calling " + e.To})
+		}
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].f.Count > rows[j].f.Count })
+	var b strings.Builder
+	b.WriteString(`<h2 id="failures">What the failures say</h2><table><thead><tr><th>Pattern</th><th>Where</th><th>Failed spans</th><th>Seen (UTC)</th><th>Example trace</th></tr></thead><tbody>`)
+	for _, r := range rows {
+		fmt.Fprintf(&b, `<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s – %s</td><td><code>%s</code></td></tr>`,
+			esc(r.f.Pattern), esc(r.where), esc(generator.HumanCount(r.f.Count)),
+			esc(r.f.Seen.Start.UTC().Format("2006-01-02 15:04")), esc(r.f.Seen.End.UTC().Format("2006-01-02 15:04")), esc(r.f.Trace))
+	}
+	b.WriteString(`</tbody></table>`)
+	return b.String()
+}
+
+// versionsHTML tables the versions the node ran.
+func versionsHTML(n topology.Node) string {
+	if len(n.Versions) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`<h2 id="versions">Versions</h2><table><thead><tr><th>service.version</th><th>First seen (UTC)</th><th>Last seen (UTC)</th><th>Requests</th><th>Failed</th></tr></thead><tbody>`)
+	for _, v := range n.Versions {
+		fmt.Fprintf(&b, `<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>`, esc(v.Version),
+			esc(v.FirstSeen.UTC().Format("2006-01-02 15:04")), esc(v.LastSeen.UTC().Format("2006-01-02 15:04")),
+			esc(generator.HumanCount(v.Requests)), esc(generator.Percent(v.FailedRatio())))
+	}
+	b.WriteString(`</tbody></table>`)
+	return b.String()
 }

@@ -34,6 +34,12 @@ type placed struct {
 // GraphSVG draws a graph as a self-contained inline SVG. Every name is
 // XML-escaped; nothing in it runs.
 func GraphSVG(g *topology.Graph, highlight string, perMinute time.Duration) string {
+	return LinkedGraphSVG(g, highlight, perMinute, nil)
+}
+
+// LinkedGraphSVG is GraphSVG with each node a link to the page href
+// names for it (none where href returns "").
+func LinkedGraphSVG(g *topology.Graph, highlight string, perMinute time.Duration, href func(node string) string) string {
 	if len(g.Nodes) == 0 {
 		return ""
 	}
@@ -43,6 +49,7 @@ func GraphSVG(g *topology.Graph, highlight string, perMinute time.Duration) stri
 		width = math.Max(width, p.x+boxW+svgPad)
 		height = math.Max(height, p.y+boxH+svgPad)
 	}
+	var labels labelSpace
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="dependency graph">`, width, height, width, height)
 	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#6b7280"/></marker></defs>`)
@@ -64,8 +71,11 @@ func GraphSVG(g *topology.Graph, highlight string, perMinute time.Duration) stri
 		fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="1.4" marker-end="url(#arrow)"><title>%s</title></path>`,
 			path, colour, esc(e.From+" → "+e.To+": "+generator.EdgeLabel(e)))
 		// Near the callee: a fan-out's labels would all sit on top of each
-		// other next to the caller.
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="edge-label">%s</text>`, x1+(x2-x1)*0.68, y1+(y2-y1)*0.8-4, esc(rateLabel(e, g, perMinute)))
+		// other next to the caller. Labels that would still overlap move
+		// down a line until they are clear.
+		label := rateLabel(e, g, perMinute)
+		lx, ly := labels.place(x1+(x2-x1)*0.68, y1+(y2-y1)*0.8-4, float64(len(label))*5.5)
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="edge-label">%s</text>`, lx, ly, esc(label))
 	}
 	names := make([]string, 0, len(nodes))
 	for n := range nodes {
@@ -78,10 +88,20 @@ func GraphSVG(g *topology.Graph, highlight string, perMinute time.Duration) stri
 		if n == highlight {
 			stroke, width = "#dc2626", 3
 		}
+		link := ""
+		if href != nil {
+			link = href(n)
+		}
+		if link != "" {
+			fmt.Fprintf(&b, `<a href="%s">`, esc(link))
+		}
 		fmt.Fprintf(&b, `<g class="node node-%s"><rect x="%.0f" y="%.0f" width="%d" height="%d" rx="8" fill="%s" stroke="%s" stroke-width="%.0f"/>`,
 			p.node.Kind, p.x, p.y, boxW, boxH, generator.KindColours[p.node.Kind], stroke, width)
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="node-label">%s</text><title>%s (%s)</title></g>`,
 			p.x+boxW/2, p.y+boxH/2+4, esc(shorten(n)), esc(n), esc(p.node.Kind))
+		if link != "" {
+			b.WriteString(`</a>`)
+		}
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
@@ -246,4 +266,31 @@ func chartSVG(title string, labels []string, bars, line []float64) string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// labelSpace remembers where edge labels went, so the next one can avoid
+// them.
+type labelSpace struct{ taken [][4]float64 }
+
+const labelLine = 12
+
+// place returns where a label of width w centred at x, y lands: there, or
+// the first line below it that no earlier label overlaps.
+func (l *labelSpace) place(x, y, w float64) (float64, float64) {
+	for try := 0; try < 6; try++ {
+		r := [4]float64{x - w/2, y - labelLine + 2, x + w/2, y + 2}
+		clear := true
+		for _, t := range l.taken {
+			if r[0] < t[2] && t[0] < r[2] && r[1] < t[3] && t[1] < r[3] {
+				clear = false
+				break
+			}
+		}
+		if clear {
+			l.taken = append(l.taken, r)
+			return x, y
+		}
+		y += labelLine
+	}
+	return x, y
 }
