@@ -41,7 +41,7 @@ func TestFailuresAreCountedByPatternPerOperationAndDependency(t *testing.T) {
 			sp{Trace: tr, ID: "a", Svc: "checkout", Name: "POST /checkout", Kind: server, Start: float64(i * 1000), Dur: 50,
 				Status: ptrace.StatusCodeError, Events: exc("PaymentDeclined", "order "+id+" declined")},
 			sp{Trace: tr, ID: "b", Parent: "a", Svc: "checkout", Name: "SELECT", Kind: client, Start: float64(i*1000 + 1), Dur: 10,
-				Attrs: map[string]any{"db.system.name": "postgresql", "server.address": "orders-db"},
+				Attrs:  map[string]any{"db.system.name": "postgresql", "server.address": "orders-db"},
 				Status: ptrace.StatusCodeError, Message: "connection refused by 10.0.0.7:5432"})
 	}
 	spans = append(spans, sp{Trace: "t9", ID: "a", Svc: "checkout", Name: "POST /checkout", Kind: server, Start: 5000, Dur: 5,

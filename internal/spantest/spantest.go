@@ -20,7 +20,7 @@ type Span struct {
 	Start, Dur        float64
 	Attrs             map[string]any
 	Status            ptrace.StatusCode
-	Message           string // status message
+	Message           string      // status message
 	Links             [][2]string // trace, span
 	// Res are resource attributes besides service.name.
 	Res    map[string]any
