@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
 	"reflect"
 	"regexp"
 	"slices"
@@ -58,6 +59,10 @@ type Config struct {
 	// Environment keeps the spans of one deployment.environment.name;
 	// --environment overrides it.
 	Environment string `yaml:"environment"`
+	// Aliases rename nodes, or merge them into a node already called
+	// that: a name or glob pattern to the name to use. A renamed node
+	// keeps its runbook numbers.
+	Aliases map[string]string `yaml:"aliases"`
 	// Alerts says which metrics the rules file reads and where it goes.
 	Alerts Alerts `yaml:"alerts"`
 	// Objectives give nodes service-level objectives: they get SLI
@@ -603,6 +608,14 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 		}
 		if msg, key := checkThresholds(c.Thresholds.overlay(sv.Thresholds)); msg != "" {
 			return &Error{File: file, Line: lineOfParts(doc, []string{"services", k, "thresholds", key}), Path: p + ".thresholds." + key, Msg: msg}
+		}
+	}
+	for _, k := range sortedKeys(c.Aliases) {
+		if strings.TrimSpace(c.Aliases[k]) == "" {
+			return &Error{File: file, Line: lineOfParts(doc, []string{"aliases", k}), Path: "aliases." + k, Msg: "want the name to use instead"}
+		}
+		if _, err := path.Match(k, ""); err != nil {
+			return &Error{File: file, Line: lineOfParts(doc, []string{"aliases", k}), Path: "aliases." + k, Msg: "bad glob pattern: " + err.Error()}
 		}
 	}
 	if err := c.validateAlerts(bad); err != nil {

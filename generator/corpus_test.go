@@ -1,6 +1,8 @@
 package generator_test
 
 import (
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -59,6 +61,7 @@ func TestCorpusRunbooks(t *testing.T) {
 					byKey[frontMatterOf(t, body).Key] = body
 				}
 			}
+			checkIdentity(t, filepath.Base(f), byKey)
 			for _, n := range g.Nodes {
 				if n.Calls == 0 || n.Kind == topology.KindUser {
 					continue
@@ -164,4 +167,33 @@ func checkDependencyOrder(t *testing.T, g *topology.Graph, n topology.Node, body
 		}
 	}
 	return len(got)
+}
+
+// checkIdentity reads the runbooks' nodes back: no runbook is named after
+// a bare address (Robot Shop's pods), no two after names that differ only
+// by letter case (Zipkin's stLogin and stlogin), and HotROD's redis
+// runbook says what its failures say.
+func checkIdentity(t *testing.T, dataset string, byKey map[string]string) {
+	t.Helper()
+	lower := map[string]string{}
+	for key, body := range byKey {
+		node := frontMatterOf(t, body).Service
+		host := node
+		if h, _, err := net.SplitHostPort(node); err == nil {
+			host = h
+		}
+		if _, err := netip.ParseAddr(host); err == nil {
+			t.Errorf("%s: runbook %s is named after an address", dataset, key)
+		}
+		if other, ok := lower[strings.ToLower(node)]; ok && other != node {
+			t.Errorf("%s: runbooks for %s and %s", dataset, other, node)
+		}
+		lower[strings.ToLower(node)] = node
+	}
+	if dataset == "hotrod.otlp.jsonl" {
+		body := byKey[generator.RunbookKey("redis", generator.SymptomDegraded)]
+		if !strings.Contains(body, "`redis timeout`: ") {
+			t.Errorf("the redis runbook does not say its failures were redis timeouts:\n%s", body)
+		}
+	}
 }

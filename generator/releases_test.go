@@ -2,6 +2,7 @@ package generator_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +10,9 @@ import (
 	"time"
 
 	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/topology"
+	"github.com/rbgen/rbgen/tracefile"
 )
 
 // canaryWeek is two demo days on which checkout 1.4.3 runs as a canary
@@ -81,4 +84,30 @@ func runbookFile(t *testing.T, dir, slug string) string {
 		t.Fatalf("runbooks for %s: %v", slug, m)
 	}
 	return filepath.Base(m[0])
+}
+
+func TestARenamedNodeKeepsItsRunbookNumbers(t *testing.T) {
+	dir := t.TempDir()
+	week := "../testdata/demo-week.otlp.jsonl.gz"
+	generate(t, buildGraph(t, week), dir)
+	before := ids(t, dir)
+	g, err := topology.Build(context.Background(), &tracefile.Reader{Paths: []string{week}}, topology.Options{Aliases: map[string]string{"cart": "basket"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	generate(t, g, dir)
+	after := ids(t, dir)
+	for _, sym := range []string{generator.SymptomErrors, generator.SymptomLatency} {
+		old, renamed := before[generator.RunbookKey("cart", sym)], after[generator.RunbookKey("basket", sym)]
+		if old == "" || old != renamed {
+			t.Errorf("%s: cart's runbook was %q, basket's is %q", sym, old, renamed)
+		}
+		if _, ok := after[generator.RunbookKey("cart", sym)]; ok {
+			t.Errorf("%s: cart still has a runbook", sym)
+		}
+	}
+	doc := readDir(t, dir)[after[generator.RunbookKey("basket", generator.SymptomErrors)]]
+	if !strings.Contains(doc, "service: basket") || strings.Contains(doc, "status: stale") {
+		t.Errorf("the renamed runbook:\n%s", doc)
+	}
 }

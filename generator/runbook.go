@@ -46,6 +46,9 @@ type Runbook struct {
 	Verification []string
 	Escalation   []string
 	Picture      string // Mermaid flowchart of the neighbourhood
+	// Merged says, in Markdown, which names the spans gave this node that
+	// rbgen folded into it, and why; "" when none.
+	Merged string
 }
 
 // FrontMatter is the runbook's front matter. Names from trace data are
@@ -206,6 +209,7 @@ func derive(g *topology.Graph, sc scenario, rc ruleContext, id identity, refs ma
 	rb.Verification = verification(n, sc, rb.Trigger)
 	rb.Escalation = escalation(g, n, rb.Owner, rb.Severity, cfg)
 	rb.Picture = neighbourhood(g, n)
+	rb.Merged = mergedText(g, n.Name)
 	return rb
 }
 
@@ -538,4 +542,25 @@ func alertName(node, symptom string) string {
 // subset of it, and escapes everything that could end the scalar.
 func yamlQuote(s string) string {
 	return jsonString(Clean(s))
+}
+
+// mergedText names the nodes folded into this one, at most six.
+func mergedText(g *topology.Graph, name string) string {
+	var parts []string
+	count := 0
+	for _, m := range g.Merged {
+		if g.Canonical(m.From) != name {
+			continue
+		}
+		if count++; count <= 6 {
+			parts = append(parts, Code(m.From)+" ("+m.Reason+")")
+		}
+	}
+	if count == 0 {
+		return ""
+	}
+	if count > 6 {
+		parts = append(parts, fmt.Sprintf("%d more", count-6))
+	}
+	return "The traces also name this node " + strings.Join(parts, ", ") + "; rbgen counts them as one (set `aliases:` in rbgen.yaml to choose otherwise)."
 }

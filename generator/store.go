@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -150,6 +152,30 @@ func runbookFiles(dir string) ([]string, error) {
 	return out, nil
 }
 
+// carryOver gives a merged or renamed node's runbook keys to the node it
+// became, so its runbooks keep their numbers and files; the first node
+// merged into a name that has none wins.
+func (r *registry) carryOver(merged []topology.Merge) {
+	for _, m := range merged {
+		prefix := m.From + "/"
+		for _, key := range slices.Sorted(maps.Keys(r.IDs)) {
+			symptom, ok := strings.CutPrefix(key, prefix)
+			if !ok || strings.Contains(symptom, "/") {
+				continue
+			}
+			if to := RunbookKey(m.Into, symptom); !hasKey(r.IDs, to) {
+				r.IDs[to] = r.IDs[key]
+				delete(r.IDs, key)
+			}
+		}
+	}
+}
+
+func hasKey[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
 // assign gives a key its identity, new keys the next number.
 func (r *registry) assign(key, node, symptom string) identity {
 	e, ok := r.IDs[key]
@@ -253,6 +279,7 @@ func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read runbook registry: %w", err)
 	}
+	reg.carryOver(g.Merged)
 	scs := scenarios(g, opt.Config)
 	ids := make([]identity, len(scs))
 	for i, sc := range scs {

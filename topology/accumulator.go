@@ -22,16 +22,21 @@ type accumulator struct {
 	trace                                                  pcommon.TraceID // the trace being folded
 
 	reached map[string]struct{}
+	// addrNames maps addresses to the names other spans give them; merged
+	// lists the nodes folded into others.
+	addrNames map[string]string
+	merged    []Merge
 }
 
 func newAccumulator(opt Options) *accumulator {
 	a := &accumulator{
-		opt:     opt,
-		nodes:   map[string]*nodeAcc{},
-		edges:   map[edgeKey]*edgeAcc{},
-		entries: map[string]*EntryPoint{},
-		msg:     newMessaging(opt.MaxLinks, uint64(opt.LinkWindow)),
-		reached: map[string]struct{}{},
+		opt:       opt,
+		nodes:     map[string]*nodeAcc{},
+		edges:     map[edgeKey]*edgeAcc{},
+		entries:   map[string]*EntryPoint{},
+		msg:       newMessaging(opt.MaxLinks, uint64(opt.LinkWindow)),
+		reached:   map[string]struct{}{},
+		addrNames: map[string]string{},
 	}
 	a.msg.waiting.drop = a.giveUp
 	return a
@@ -105,6 +110,7 @@ type nodeAcc struct {
 	versions  map[string]*versionAcc
 	workloads map[string]*workloadAcc
 	hosts     map[string]struct{}
+	ip        string // the address a virtual node is named after, if only that
 }
 
 func newNodeAcc(name string) *nodeAcc {
@@ -258,6 +264,7 @@ func (a *accumulator) userName() string {
 
 func (a *accumulator) graph() *Graph {
 	a.msg.settle(a)
+	a.settleIdentity()
 	if a.user != nil {
 		a.user.name = a.userName()
 		a.nodes[a.user.name] = a.user
@@ -278,8 +285,16 @@ func (a *accumulator) graph() *Graph {
 		return x.Traces > y.Traces || (x.Traces == y.Traces && x.Name < y.Name)
 	})
 	for _, n := range a.nodes {
-		g.Nodes = append(g.Nodes, n.export())
+		x := n.export()
+		for i, ep := range x.EntryPoints {
+			// A trace that reached two nodes now merged counts once.
+			if e := a.entries[ep.Name]; e != nil && ep.Traces > e.Traces {
+				x.EntryPoints[i].Traces = e.Traces
+			}
+		}
+		g.Nodes = append(g.Nodes, x)
 	}
+	g.Merged = a.merged
 	sort.Slice(g.Nodes, func(i, j int) bool { return g.Nodes[i].Name < g.Nodes[j].Name })
 	for _, e := range a.edges {
 		fails, other := e.fails.export()

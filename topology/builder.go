@@ -34,6 +34,9 @@ type Options struct {
 	// deployment.environment.name (and those that name none); the graph
 	// counts every environment's spans either way.
 	Environment string
+	// Aliases rename nodes, or merge them when the new name is taken: a
+	// name or a glob pattern (path.Match) to the name to use.
+	Aliases map[string]string
 }
 
 // Default limits.
@@ -158,10 +161,7 @@ const maxEnvironments = 100
 // countEnv counts a resource's spans under its environment and returns it.
 func (b *Builder) countEnv(rs ptrace.ResourceSpans) string {
 	attrs := rs.Resource().Attributes()
-	env := str(attrs, "deployment.environment.name")
-	if env == "" {
-		env = str(attrs, "deployment.environment")
-	}
+	env := first(attrs, attrEnvironment)
 	if _, ok := b.envs[env]; !ok && len(b.envs) >= maxEnvironments {
 		env = OtherName
 	}

@@ -56,7 +56,7 @@ func failureOf(s ptrace.Span, attrs pcommon.Map) *failure {
 			continue
 		}
 		ea := ev.Attributes()
-		f.typ, f.message = str(ea, "exception.type"), str(ea, "exception.message")
+		f.typ, f.message = str(ea, attrExceptionType), str(ea, attrExceptionMessage)
 		break
 	}
 	if f.message == "" {

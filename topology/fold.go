@@ -137,6 +137,12 @@ func (a *accumulator) foldInbound(s *Span) {
 func (a *accumulator) foldUnpaired(s *Span, peer *Peer) string {
 	n := a.node(peer.Name)
 	n.virtualKind(peer.Kind)
+	if peer.ip != "" && !n.owns {
+		n.ip = peer.ip
+	}
+	if peer.addr != "" && len(peer.match) > 0 {
+		a.learnAddr(peer.addr, peer.match[0].Value)
+	}
 	if n.match == nil {
 		n.match = peer.match
 	}

@@ -57,6 +57,9 @@ type Graph struct {
 	EntryPoints []EntryPoint `json:"entry_points"`
 	Nodes       []Node       `json:"nodes"`
 	Edges       []Edge       `json:"edges"`
+	// Merged lists the nodes folded into others (aliases, addresses,
+	// subnets, letter case), in the order it happened.
+	Merged []Merge `json:"merged,omitempty"`
 
 	// ix finds nodes and edges by name without a scan; made on the first
 	// lookup and again whenever Nodes or Edges changed length. Lookups are

@@ -106,11 +106,11 @@ func (a *accumulator) release(service string, res pcommon.Resource) (*versionAcc
 	attrs := res.Attributes()
 	n := a.service(service)
 	var ver *versionAcc
-	if v := validUTF8(str(attrs, "service.version")); v != "" {
+	if v := validUTF8(str(attrs, attrServiceVersion)); v != "" {
 		ver = n.version(v)
 	}
 	var wl *workloadAcc
-	if ns := validUTF8(str(attrs, "k8s.namespace.name")); ns != "" {
+	if ns := validUTF8(str(attrs, attrK8sNamespace)); ns != "" {
 		kind, name := "", ""
 		for _, k := range workloadKinds {
 			if v := validUTF8(str(attrs, k.attr)); v != "" {
@@ -119,11 +119,12 @@ func (a *accumulator) release(service string, res pcommon.Resource) (*versionAcc
 			}
 		}
 		wl = n.workload(ns, kind, name)
-		if pod := validUTF8(str(attrs, "k8s.pod.name")); pod != "" && wl != nil && len(wl.pods) < maxPodsKept {
+		if pod := validUTF8(str(attrs, attrK8sPod)); pod != "" && wl != nil && len(wl.pods) < maxPodsKept {
 			wl.pods[pod] = struct{}{}
 		}
 	}
-	if host := validUTF8(str(attrs, "host.name")); host != "" && len(n.hosts) < maxPodsKept {
+	a.learnAddr(str(attrs, attrK8sPodIP), service)
+	if host := validUTF8(str(attrs, attrHostName)); host != "" && len(n.hosts) < maxPodsKept {
 		n.hosts[host] = struct{}{}
 	}
 	return ver, wl

@@ -1,6 +1,8 @@
 package topology
 
 import (
+	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,6 +45,9 @@ type Peer struct {
 	Name  string
 	Kind  string // node kind
 	match []Attr // the attributes that named it, for queries
+	// ip is the address Name starts with when only an address named the
+	// peer; addr the peer's address when a host name named it.
+	ip, addr string
 }
 
 // What named an operation.
@@ -62,17 +67,29 @@ func (s *Span) DurationMS() float64 {
 // Semantic-convention attribute names, current first, then older ones that
 // instrumentation still in production sends.
 var (
-	attrDBSystem    = []string{"db.system.name", "db.system"}
-	attrServerAddr  = []string{"server.address", "net.peer.name", "peer.hostname"}
-	attrDBNamespace = []string{"db.namespace", "db.name", "db.instance"}
-	attrURL         = []string{"url.full", "http.url"}
-	attrHTTPMethod  = []string{"http.request.method", "http.method"}
-	attrHTTPStatus  = []string{"http.response.status_code", "http.status_code"}
-	attrHTTPAny     = []string{"http.request.method", "http.method", "http.route", "url.full", "http.url", "http.target", "url.path", "http.path", "http.status_code", "http.response.status_code"}
-	attrMsgSystem   = []string{"messaging.system"}
-	attrMsgDest     = []string{"messaging.destination.name", "messaging.destination"}
-	attrRPCSystem   = []string{"rpc.system"}
-	attrGRPCStatus  = []string{"rpc.grpc.status_code"}
+	attrDBSystem   = []string{"db.system.name", "db.system"}
+	attrServerAddr = []string{"server.address", "net.peer.name", "peer.hostname"}
+	attrConnString = "db.connection_string"
+	// Resource and event attributes.
+	attrServiceVersion   = "service.version"
+	attrK8sNamespace     = "k8s.namespace.name"
+	attrK8sPod           = "k8s.pod.name"
+	attrK8sPodIP         = "k8s.pod.ip"
+	attrHostName         = "host.name"
+	attrEnvironment      = []string{"deployment.environment.name", "deployment.environment"}
+	attrExceptionType    = "exception.type"
+	attrExceptionMessage = "exception.message"
+	attrPeerAddr         = []string{"network.peer.address", "net.sock.peer.addr", "net.peer.ip"}
+	attrPort             = []string{"server.port", "network.peer.port", "net.peer.port"}
+	attrDBNamespace      = []string{"db.namespace", "db.name", "db.instance"}
+	attrURL              = []string{"url.full", "http.url"}
+	attrHTTPMethod       = []string{"http.request.method", "http.method"}
+	attrHTTPStatus       = []string{"http.response.status_code", "http.status_code"}
+	attrHTTPAny          = []string{"http.request.method", "http.method", "http.route", "url.full", "http.url", "http.target", "url.path", "http.path", "http.status_code", "http.response.status_code"}
+	attrMsgSystem        = []string{"messaging.system"}
+	attrMsgDest          = []string{"messaging.destination.name", "messaging.destination"}
+	attrRPCSystem        = []string{"rpc.system"}
+	attrGRPCStatus       = []string{"rpc.grpc.status_code"}
 )
 
 func newSpan(res pcommon.Resource, s ptrace.Span) Span {
@@ -235,19 +252,23 @@ func peerOf(s ptrace.Span, attrs pcommon.Map) *Peer {
 	if name, key := firstKey(attrs, []string{"peer.service"}); name != "" {
 		return &Peer{Name: name, Kind: kind, match: []Attr{{Key: key, Value: name}}}
 	}
-	name, key := firstKey(attrs, attrServerAddr)
-	if name == "" {
-		if raw, k := firstKey(attrs, attrURL); raw != "" {
-			name, key = urlHost(raw), k+" host"
-		}
-	}
+	name, key := peerHost(attrs)
 	if name != "" {
-		match := []Attr{{Key: key, Value: name}}
+		peer := &Peer{Kind: kind, match: []Attr{{Key: key, Value: name}}}
+		if isIP(name) {
+			if port := first(attrs, attrPort); port != "" && !strings.Contains(strings.Trim(name, "[]"), ":") {
+				name = net.JoinHostPort(name, port)
+			}
+			peer.ip = name
+		} else {
+			peer.addr = first(attrs, attrPeerAddr)
+		}
 		if ns, nsKey := firstKey(attrs, attrDBNamespace); ns != "" && (kind == KindDatabase || kind == KindCache) {
 			name += "/" + ns
-			match = append(match, Attr{Key: nsKey, Value: ns})
+			peer.match = append(peer.match, Attr{Key: nsKey, Value: ns})
 		}
-		return &Peer{Name: name, Kind: kind, match: match}
+		peer.Name = name
+		return peer
 	}
 	for _, keys := range [][]string{attrDBSystem, attrMsgSystem} {
 		if sys, k := firstKey(attrs, keys); sys != "" {
@@ -366,4 +387,69 @@ func intAttr(attrs pcommon.Map, keys []string) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// peerHost names the host a call went to, by every semantic-conventions
+// generation: server.address (1.21+) or net.peer.name (1.20 and before),
+// the host of url.full or http.url, of db.connection_string, then the bare
+// network.peer.address (1.21+) or net.sock.peer.addr / net.peer.ip.
+// It returns the name and the attribute that gave it ("… host" for a host
+// taken from inside a value).
+func peerHost(attrs pcommon.Map) (string, string) {
+	if name, key := firstKey(attrs, attrServerAddr); name != "" {
+		return name, key
+	}
+	if raw, k := firstKey(attrs, attrURL); raw != "" {
+		if h := urlHost(raw); h != "" {
+			return h, k + " host"
+		}
+	}
+	if raw := str(attrs, attrConnString); raw != "" {
+		if h := connHost(raw); h != "" {
+			return h, "db.connection_string host"
+		}
+	}
+	return firstKey(attrs, attrPeerAddr)
+}
+
+// connHost finds the host in a connection string: a URL
+// ("postgresql://u@db-1:5432/orders"), key=value pairs as libpq, JDBC
+// and ADO.NET write them ("host=db-1 port=5432", "Server=db-1;…"), or a
+// JDBC URL ("jdbc:mysql://db-1:3306/shop").
+func connHost(raw string) string {
+	raw = strings.TrimPrefix(strings.TrimSpace(raw), "jdbc:")
+	if strings.Contains(raw, "://") {
+		return urlHost(raw)
+	}
+	parts := strings.Fields(raw)
+	if strings.Contains(raw, ";") {
+		parts = strings.Split(raw, ";")
+	}
+	for _, part := range parts {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "host", "server", "data source", "hostname", "address", "addr":
+			v = strings.TrimPrefix(strings.TrimSpace(v), "tcp:")
+			if h, _, err := net.SplitHostPort(v); err == nil {
+				return h
+			}
+			if i := strings.IndexAny(v, ",\\"); i > 0 {
+				v = v[:i]
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+// isIP says a name is an IP address, with or without a port.
+func isIP(s string) bool {
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		s = h
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }

@@ -121,3 +121,24 @@ func TestTempoPullsOneEnvironment(t *testing.T) {
 		t.Errorf("a pull of both environments: exit %d, %q", code, stderr)
 	}
 }
+
+// TestTheDemoWithAStagingShareIsRefusedUntilOneIsChosen runs the demo
+// command with a staging share, then generate on it.
+func TestTheDemoWithAStagingShareIsRefusedUntilOneIsChosen(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "staging.otlp.jsonl.gz")
+	if code, _, stderr := runCmd(t, "", "demo", "--days", "1", "--staging", "0.2", "--out", in); code != exitOK {
+		t.Fatalf("demo --staging: exit %d: %s", code, stderr)
+	}
+	out := t.TempDir()
+	code, _, stderr := runCmd(t, "", "generate", "--input", in, "--out", out)
+	if code != exitUsage || !strings.Contains(stderr, `"production" 8`) || !strings.Contains(stderr, `"staging" 1`) {
+		t.Errorf("generate on production and staging: exit %d: %s", code, stderr)
+	}
+	if m, _ := filepath.Glob(filepath.Join(out, "RB-*.md")); len(m) != 0 {
+		t.Errorf("a refused generate wrote %v", m)
+	}
+	code, _, stderr = runCmd(t, "", "generate", "--input", in, "--out", out, "--environment", "production")
+	if m, _ := filepath.Glob(filepath.Join(out, "RB-*.md")); code != exitOK || len(m) == 0 {
+		t.Errorf("generate --environment production: exit %d, %d runbooks: %s", code, len(m), stderr)
+	}
+}

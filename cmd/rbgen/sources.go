@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -134,7 +135,29 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 	fmt.Fprintf(e.stderr, "rbgen: read %d spans in %d traces from %d file(s): %d services and virtual nodes, %d edges\n",
 		g.Spans, g.Traces, files, len(g.Nodes), len(g.Edges))
 	warnIncomplete(e, g)
+	warnMerged(e, g)
 	return g, nil
+}
+
+// warnMerged says which names the graph folded into others, one line per
+// reason: a person should know "stLogin" now reads "stlogin".
+func warnMerged(e *env, g *topology.Graph) {
+	byReason := map[string][]string{}
+	var reasons []string
+	for _, m := range g.Merged {
+		if _, ok := byReason[m.Reason]; !ok {
+			reasons = append(reasons, m.Reason)
+		}
+		byReason[m.Reason] = append(byReason[m.Reason], fmt.Sprintf("%q into %q", m.From, m.Into))
+	}
+	for _, r := range reasons {
+		list := byReason[r]
+		more := ""
+		if len(list) > 5 {
+			list, more = list[:5], fmt.Sprintf(" and %d more", len(byReason[r])-5)
+		}
+		fmt.Fprintf(e.stderr, "rbgen: merged by %s: %s%s\n", r, strings.Join(list, ", "), more)
+	}
 }
 
 // builderOptions are the graph builder's limits and environment from the
@@ -144,7 +167,7 @@ func (f *sourceFlags) builderOptions(cfg *config.Config) topology.Options {
 	if env == "" {
 		env = cfg.Environment
 	}
-	return topology.Options{Horizon: f.horizon, MaxOpenSpans: f.maxOpenSpans, Environment: env}
+	return topology.Options{Horizon: f.horizon, MaxOpenSpans: f.maxOpenSpans, Environment: env, Aliases: cfg.Aliases}
 }
 
 func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Config, b *topology.Builder) (*topology.Graph, error) {
