@@ -32,7 +32,7 @@ func jsonString(s string) string {
 
 // diagnosis walks the graph from the node outwards: confirm, then the
 // node's own operations, then its dependencies ranked by contribution.
-func diagnosis(g *topology.Graph, n topology.Node, sc scenario, tr Trigger, cfg *config.Config, refs map[string]string) []Step {
+func diagnosis(g *topology.Graph, n topology.Node, sc scenario, tr Trigger, cfg *config.Config, refs map[string]string, sys advice) []Step {
 	symptom := sc.symptom
 	if sc.extra != nil {
 		symptom = SymptomErrors
@@ -52,10 +52,19 @@ func diagnosis(g *topology.Graph, n topology.Node, sc scenario, tr Trigger, cfg 
 		steps = append(steps, callersStep(g, n, refs))
 	}
 	steps = append(steps, operationsStep(n, symptom, tr))
+	if isDatastore(n) && symptom != SymptomLatency {
+		// Statements that fail are not always the ones that take the time.
+		st := operationsStep(n, SymptomLatency, tr)
+		st.Title = "Find the " + opNoun(n) + " that take the time"
+		steps = append(steps, st)
+	}
 	if !n.Virtual {
 		steps = append(steps, dependenciesStep(g, n, symptom, tr, cfg, refs))
 	}
-	if n.Kind != topology.KindService {
+	switch {
+	case len(sys.checks) > 0:
+		steps = append(steps, Step{Title: "Check " + sys.title + " itself", Detail: sys.note, Items: sys.checks})
+	case n.Kind != topology.KindService:
 		steps = append(steps, Step{Title: "Check the " + n.Kind + " itself", Items: kindChecks[n.Kind]})
 	}
 	around := "on the dependencies above"
@@ -148,7 +157,7 @@ func operationsStep(n topology.Node, symptom string, tr Trigger) Step {
 	} else {
 		what = "Ranked by share of the errors in the traces read. " + what
 	}
-	return Step{Title: "Find the operations that " + verb(symptom), Detail: what, Items: items}
+	return Step{Title: "Find the " + opNoun(n) + " that " + verb(symptom), Detail: what, Items: items}
 }
 
 func verb(symptom string) string {
@@ -316,7 +325,7 @@ var kindChecks = map[string][]string{
 	},
 }
 
-func remediation(n topology.Node, sc scenario, cfg *config.Config) []string {
+func remediation(n topology.Node, sc scenario, cfg *config.Config, sys advice) []string {
 	var out []string
 	for _, step := range cfg.Remediation[n.Name][sc.symptom] {
 		out = append(out, MD(step))
@@ -325,6 +334,9 @@ func remediation(n topology.Node, sc scenario, cfg *config.Config) []string {
 		for _, step := range sc.extra.Remediation {
 			out = append(out, MD(strings.ReplaceAll(step, "{node}", n.Name)))
 		}
+	}
+	if len(sys.remediation) > 0 {
+		return append(out, sys.remediation...)
 	}
 	return append(out, genericRemediation(n, sc.symptom)...)
 }

@@ -19,7 +19,7 @@ import (
 
 // TemplateNames are the templates rbgen renders; --templates may override
 // any of them by file name.
-var TemplateNames = []string{"runbook.md.tmpl", "toc.md.tmpl", "postmortem.md.tmpl"}
+var TemplateNames = []string{"runbook.md.tmpl", "toc.md.tmpl", "postmortem.md.tmpl", "datastores.md.tmpl"}
 
 // LoadTemplates parses the embedded templates, then any file of the same
 // name in dir. A template that does not parse fails with its name and line.

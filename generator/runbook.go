@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/rbgen/rbgen/alerts"
@@ -204,8 +205,9 @@ func derive(g *topology.Graph, sc scenario, rc ruleContext, id identity, refs ma
 	rb.Severity = severity(rb.Impact.Share, sc, cfg.ServiceFor(n.Name))
 	rb.Tags = tags(n, sc.symptom)
 	rb.Trigger = trigger(rb, sc, rc)
-	rb.Diagnosis = diagnosis(g, n, sc, rb.Trigger, cfg, refs)
-	rb.Remediation = remediation(n, sc, cfg)
+	sys := systemAdvice(rc.tmpl, n)
+	rb.Diagnosis = diagnosis(g, n, sc, rb.Trigger, cfg, refs, sys)
+	rb.Remediation = remediation(n, sc, cfg, sys)
 	rb.Verification = verification(n, sc, rb.Trigger)
 	rb.Escalation = escalation(g, n, rb.Owner, rb.Severity, cfg)
 	rb.Picture = neighbourhood(g, n)
@@ -325,6 +327,7 @@ type ruleContext struct {
 	rec       *alerts.Recorder
 	rulesName string
 	window    topology.Window
+	tmpl      *template.Template // for the per-system advice
 }
 
 func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {

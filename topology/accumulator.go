@@ -2,6 +2,7 @@ package topology
 
 import (
 	"sort"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -111,6 +112,7 @@ type nodeAcc struct {
 	workloads map[string]*workloadAcc
 	hosts     map[string]struct{}
 	ip        string // the address a virtual node is named after, if only that
+	system    string // the database or messaging system its callers name
 }
 
 func newNodeAcc(name string) *nodeAcc {
@@ -310,7 +312,13 @@ func (a *accumulator) graph() *Graph {
 
 func (n *nodeAcc) export() Node {
 	out := Node{Name: n.name, Kind: n.kind(), Virtual: !n.owns, Namespace: n.namespace, Stats: n.stats.Stats(),
-		Operations: []Operation{}, EntryPoints: []EntryPointShare{}}
+		Operations: []Operation{}, EntryPoints: []EntryPointShare{}, System: n.system}
+	if out.System == "" && out.Kind != KindService && out.Kind != KindUser && out.Kind != KindExternal {
+		// An instrumented datastore named like one (HotROD's "redis").
+		if _, ok := systemKinds[strings.ToLower(leadingWord(n.name))]; ok {
+			out.System = System(leadingWord(n.name))
+		}
+	}
 	if !n.owns {
 		out.Match = n.match
 	}

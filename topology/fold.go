@@ -137,6 +137,9 @@ func (a *accumulator) foldInbound(s *Span) {
 func (a *accumulator) foldUnpaired(s *Span, peer *Peer) string {
 	n := a.node(peer.Name)
 	n.virtualKind(peer.Kind)
+	if peer.system != "" && (n.system == "" || peer.system < n.system) {
+		n.system = peer.system
+	}
 	if peer.ip != "" && !n.owns {
 		n.ip = peer.ip
 	}

@@ -127,6 +127,9 @@ type Node struct {
 	SpanKinds []string `json:"span_kinds,omitempty"`
 	// Namespace is the service.namespace its spans report, if any.
 	Namespace string `json:"namespace,omitempty"`
+	// System is the database or messaging system (db.system.name,
+	// messaging.system) its callers name, normalised by System.
+	System string `json:"system,omitempty"`
 	// Match lists the client-span attributes that named a virtual node
 	// (a key ending in " host" matches the host of that URL attribute).
 	Match []Attr `json:"match,omitempty"`

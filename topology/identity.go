@@ -189,6 +189,9 @@ func (n *nodeAcc) absorb(o *nodeAcc) {
 	if n.namespace == "" {
 		n.namespace = o.namespace
 	}
+	if n.system == "" {
+		n.system = o.system
+	}
 	if n.match == nil {
 		n.match = o.match
 	}

@@ -48,6 +48,7 @@ type Peer struct {
 	// ip is the address Name starts with when only an address named the
 	// peer; addr the peer's address when a host name named it.
 	ip, addr string
+	system   string // the database or messaging system, normalised
 }
 
 // What named an operation.
@@ -55,6 +56,8 @@ const (
 	opSpanName uint8 = iota
 	opRoute
 	opRPC
+	opDBSummary // db.query.summary
+	opDBOp      // db.operation.name, and db.collection.name when given
 )
 
 func (s *Span) DurationMS() float64 {
@@ -209,6 +212,17 @@ func operationName(name string, attrs pcommon.Map) (string, uint8) {
 	if svc, m := str(attrs, "rpc.service"), str(attrs, "rpc.method"); svc != "" && m != "" {
 		return svc + "/" + m, opRPC
 	}
+	// Database calls by what they do, not by a span name that older
+	// instrumentation fills with the whole statement.
+	if q := str(attrs, "db.query.summary"); q != "" {
+		return q, opDBSummary
+	}
+	if op := str(attrs, "db.operation.name"); op != "" && !strings.Contains(op, " ") {
+		if c := str(attrs, "db.collection.name"); c != "" {
+			return op + " " + c, opDBOp
+		}
+		return op, opDBOp
+	}
 	if name == "" {
 		return "(unnamed)", opSpanName
 	}
@@ -227,6 +241,13 @@ func opMatch(op string, by uint8) []Attr {
 	case opRPC:
 		i := strings.LastIndex(op, "/")
 		return []Attr{{Key: "rpc.service", Value: op[:i]}, {Key: "rpc.method", Value: op[i+1:]}}
+	case opDBSummary:
+		return []Attr{{Key: "db.query.summary", Value: op}}
+	case opDBOp:
+		if o, c, ok := strings.Cut(op, " "); ok {
+			return []Attr{{Key: "db.operation.name", Value: o}, {Key: "db.collection.name", Value: c}}
+		}
+		return []Attr{{Key: "db.operation.name", Value: op}}
 	}
 	if op == "(unnamed)" {
 		op = ""
@@ -247,14 +268,18 @@ func peerOf(s ptrace.Span, attrs pcommon.Map) *Peer {
 	case msgSystem != "" || s.Kind() == ptrace.SpanKindProducer:
 		kind = KindMessaging
 	default:
-		kind = guessKind(s.Name(), attrs)
+		kind, system = guessKind(s.Name(), attrs)
 	}
+	if system == "" {
+		system = msgSystem
+	}
+	sys := System(system)
 	if name, key := firstKey(attrs, []string{"peer.service"}); name != "" {
-		return &Peer{Name: name, Kind: kind, match: []Attr{{Key: key, Value: name}}}
+		return &Peer{Name: name, Kind: kind, match: []Attr{{Key: key, Value: name}}, system: sys}
 	}
 	name, key := peerHost(attrs)
 	if name != "" {
-		peer := &Peer{Kind: kind, match: []Attr{{Key: key, Value: name}}}
+		peer := &Peer{Kind: kind, match: []Attr{{Key: key, Value: name}}, system: sys}
 		if isIP(name) {
 			if port := first(attrs, attrPort); port != "" && !strings.Contains(strings.Trim(name, "[]"), ":") {
 				name = net.JoinHostPort(name, port)
@@ -271,8 +296,8 @@ func peerOf(s ptrace.Span, attrs pcommon.Map) *Peer {
 		return peer
 	}
 	for _, keys := range [][]string{attrDBSystem, attrMsgSystem} {
-		if sys, k := firstKey(attrs, keys); sys != "" {
-			return &Peer{Name: sys, Kind: kind, match: []Attr{{Key: k, Value: sys}}}
+		if v, k := firstKey(attrs, keys); v != "" {
+			return &Peer{Name: v, Kind: kind, match: []Attr{{Key: k, Value: v}}, system: sys}
 		}
 	}
 	return nil
@@ -301,13 +326,13 @@ func kindOfSystem(system string) string {
 // guessKind recognises a datastore from names when no db.system says so
 // (OpenTracing-era spans: component=mysql, span name "mongodb.isMaster",
 // net.peer.name=redis).
-func guessKind(spanName string, attrs pcommon.Map) string {
+func guessKind(spanName string, attrs pcommon.Map) (kind, system string) {
 	for _, cand := range []string{str(attrs, "component"), leadingWord(spanName), first(attrs, attrServerAddr), str(attrs, "peer.service")} {
 		if k, ok := systemKinds[strings.ToLower(cand)]; ok {
-			return k
+			return k, strings.ToLower(cand)
 		}
 	}
-	return KindExternal
+	return KindExternal, ""
 }
 
 // kindOfName is guessKind for a bare service name (HotROD's "redis").
@@ -452,4 +477,21 @@ func isIP(s string) bool {
 	}
 	_, err := netip.ParseAddr(s)
 	return err == nil
+}
+
+// systemFamilies map system names to the one rbgen's per-system advice
+// is written for: forks and renames speak the same protocol and tools.
+var systemFamilies = map[string]string{
+	"postgres": "postgresql", "cockroachdb": "postgresql", "mariadb": "mysql", "valkey": "redis",
+	"opensearch": "elasticsearch", "memcache": "memcached", "mongo": "mongodb",
+}
+
+// System normalises a db.system or messaging.system value: lower case,
+// forks to the system they follow ("valkey" is "redis"); "" stays "".
+func System(v string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if f, ok := systemFamilies[v]; ok {
+		return f
+	}
+	return v
 }
