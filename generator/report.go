@@ -23,6 +23,7 @@ type Report struct {
 	EntriesAdded, EntriesGone []topology.EntryPoint
 	Thresholds                []ThresholdMove
 	Severities                []SeverityMove
+	Versions                  []VersionSeen
 
 	// Runbooks by ID and title; set by generate, not by diff.
 	RunbooksAdded, RunbooksStale, RunbooksBack []string
@@ -43,6 +44,14 @@ type SeverityMove struct {
 	Node               string
 	Old, New           string
 	ShareOld, ShareNew float64
+}
+
+// VersionSeen is a service.version first seen this period: a deploy.
+type VersionSeen struct {
+	Node    string
+	Version topology.Version
+	// Before are the versions the last run saw.
+	Before []string
 }
 
 // Compare works out what changed from the old graph to the new one.
@@ -84,6 +93,7 @@ func Compare(old, cur *topology.Graph, cfg *config.Config) *Report {
 			r.Thresholds = append(r.Thresholds, ThresholdMove{Node: n.Name, What: "p99", Old: Millis(ol), New: Millis(nl),
 				BaseOld: Millis(o.P99MS), BaseNew: Millis(n.P99MS)})
 		}
+		r.Versions = append(r.Versions, newVersions(o, n)...)
 		symptom := SymptomErrors
 		if n.Virtual || n.Kind != topology.KindService {
 			symptom = SymptomDegraded
@@ -95,6 +105,28 @@ func Compare(old, cur *topology.Graph, cfg *config.Config) *Report {
 		}
 	}
 	return r
+}
+
+// newVersions are the versions of n that o, the same node last run, did
+// not run. A snapshot without versions (from before rbgen read them) says
+// nothing.
+func newVersions(o, n topology.Node) []VersionSeen {
+	if len(o.Versions) == 0 {
+		return nil
+	}
+	var before []string
+	known := map[string]bool{}
+	for _, v := range o.Versions {
+		before = append(before, v.Version)
+		known[v.Version] = true
+	}
+	var out []VersionSeen
+	for _, v := range n.Versions {
+		if !known[v.Version] {
+			out = append(out, VersionSeen{Node: n.Name, Version: v, Before: before})
+		}
+	}
+	return out
 }
 
 func byName(nodes []topology.Node) map[string]topology.Node {
@@ -173,7 +205,7 @@ func (r *Report) AddPlan(p *Plan) {
 // period, not a change).
 func (r *Report) Empty() bool {
 	return !r.First && len(r.NodesAdded)+len(r.NodesGone)+len(r.EdgesAdded)+len(r.EdgesGone)+len(r.EntriesAdded)+
-		len(r.EntriesGone)+len(r.Thresholds)+len(r.Severities)+len(r.RunbooksAdded)+len(r.RunbooksStale)+
+		len(r.EntriesGone)+len(r.Thresholds)+len(r.Severities)+len(r.Versions)+len(r.RunbooksAdded)+len(r.RunbooksStale)+
 		len(r.RunbooksBack) == 0
 }
 
@@ -227,6 +259,17 @@ func (r *Report) sections() []section {
 		sev = append(sev, fmt.Sprintf("%s %s → %s (share of traced requests %s → %s)", Code(m.Node), m.Old, m.New, Percent(m.ShareOld), Percent(m.ShareNew)))
 	}
 	add("Severities that changed", sev)
+	var vs []string
+	for _, v := range r.Versions {
+		var before []string
+		for _, b := range v.Before {
+			before = append(before, Code(b))
+		}
+		line := fmt.Sprintf("%s %s, first seen %s (%s requests, %s failed; the last run saw %s)", Code(v.Node), Code(v.Version.Version),
+			minuteUTC(v.Version.FirstSeen), HumanCount(v.Version.Requests), Percent(v.Version.FailedRatio()), strings.Join(before, ", "))
+		vs = append(vs, line)
+	}
+	add("Versions first seen", vs)
 	code := func(names []string) []string {
 		var out []string
 		for _, n := range names {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rbgen/rbgen"
 	"github.com/rbgen/rbgen/config"
@@ -32,8 +33,13 @@ func changedWeek(t *testing.T) (*topology.Graph, *topology.Graph) {
 	cur.Nodes = slices.DeleteFunc(cur.Nodes, func(n topology.Node) bool { return n.Name == "email" })
 	cur.Edges = slices.DeleteFunc(cur.Edges, func(e topology.Edge) bool { return e.To == "email" || e.From == "email" })
 	for i := range cur.Nodes {
-		if cur.Nodes[i].Name == "checkout" {
-			cur.Nodes[i].Errors *= 2
+		if n := &cur.Nodes[i]; n.Name == "checkout" {
+			n.Errors *= 2
+			// A deploy on Thursday morning: 1.4.3 from then on.
+			deploy := time.Date(2026, 11, 12, 10, 3, 0, 0, time.UTC)
+			v := n.Versions[0]
+			n.Versions = []topology.Version{v, {Version: "1.4.3", FirstSeen: deploy, LastSeen: v.LastSeen, Spans: v.Spans / 2, Requests: v.Requests / 2, Failed: 4}}
+			n.Versions[0].LastSeen = deploy
 		}
 	}
 	st := topology.Stats{Calls: 390, P50MS: 4, P99MS: 20}
