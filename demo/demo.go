@@ -58,6 +58,10 @@ type Fault struct {
 	// once, successfully and without their work or calls: a code fault
 	// that only the shape of the traces shows.
 	EarlyReturn float64
+	// OnePod spreads a service's requests over four pods for the window
+	// and faults only those on the last one: a bad host, not a bad
+	// release.
+	OnePod bool
 }
 
 // Stats count what Write wrote, for tests that compare against it.

@@ -32,13 +32,15 @@ func ParseFault(s string) (Fault, error) {
 			}
 		case "latency":
 			f.Latency, err = time.ParseDuration(v)
+		case "pod":
+			f.OnePod, err = strconv.ParseBool(v)
 		case "early":
 			f.EarlyReturn, err = strconv.ParseFloat(v, 64)
 			if err == nil && (f.EarlyReturn < 0 || f.EarlyReturn > 1) {
 				err = fmt.Errorf("want a ratio between 0 and 1")
 			}
 		default:
-			return f, fmt.Errorf("fault %q: unknown key %q (node, start, end, errors, latency, early)", s, k)
+			return f, fmt.Errorf("fault %q: unknown key %q (node, start, end, errors, latency, early, pod)", s, k)
 		}
 		if err != nil {
 			return f, fmt.Errorf("fault %q: %s: %v", s, k, err)

@@ -187,12 +187,47 @@ func (t *tracer) serve(srv *span, service string, serve serveFunc) (time.Time, b
 	if c := t.g.canaryFor(service, srv.start); c != nil && t.g.chance(c.Share) {
 		return t.serveCanary(srv, service, c, serve)
 	}
+	if f := t.g.activeFault(service, srv.start); f != nil && f.OnePod {
+		if !t.onPod(srv, service) {
+			return serve(srv, srv.start) // a healthy pod
+		}
+	}
 	extra, faulted, early := t.g.perturb(service, srv.start)
 	if early {
 		return srv.start.Add(200*time.Microsecond + extra), faulted
 	}
 	end, failed := serve(srv, srv.start)
 	return end.Add(extra), failed || faulted
+}
+
+// pods are the replicas a one-pod fault spreads a service over; the last
+// one is faulty.
+var pods = []string{"7c9f8d6b5-x2k4q", "7c9f8d6b5-m8r3t", "7c9f8d6b5-w5n7j", "7c9f8d6b5-b4d9s"}
+
+// onPod moves this request of service to one of its pods, and says
+// whether it landed on the faulty one.
+func (t *tracer) onPod(srv *span, service string) bool {
+	i := t.g.rnd.IntN(len(pods))
+	rel := *t.g.releaseOf(service, t.staging, nil)
+	rel.pod = service + "-" + pods[i]
+	if known, ok := t.g.releases[rel.key()]; ok {
+		srv.rel = known
+	} else {
+		t.g.releases[rel.key()] = &rel
+		srv.rel = &rel
+	}
+	return i == len(pods)-1
+}
+
+// activeFault is the fault on node at t, without counting the call.
+func (g *gen) activeFault(node string, t time.Time) *Fault {
+	for i := range g.cfg.Faults {
+		f := &g.cfg.Faults[i]
+		if f.Node == node && !t.Before(f.Start) && t.Before(f.End) {
+			return f
+		}
+	}
+	return nil
 }
 
 // serveCanary serves a request on the canary: its spans come from the

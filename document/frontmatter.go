@@ -32,8 +32,11 @@ type FrontMatter struct {
 	Tags            []string `yaml:"tags,flow,omitempty"`
 	Status          string   `yaml:"status"`
 	Suspects        []string `yaml:"suspects,omitempty"`
-	Observed        string   `yaml:"observed,omitempty"`
-	Generator       string   `yaml:"generator,omitempty"`
+	// Trigger is a postmortem's probable trigger: the attribute value
+	// most of the failing requests had and the others did not.
+	Trigger   *Trigger `yaml:"trigger,omitempty"`
+	Observed  string   `yaml:"observed,omitempty"`
+	Generator string   `yaml:"generator,omitempty"`
 	// ExactKey is the runbook's key, base64url, when Key had to be
 	// cleaned for display (control or bidi characters, invalid UTF-8, a
 	// name cut short): a lost registry is rebuilt from the exact key, so
@@ -156,4 +159,11 @@ func scalar(value string) string {
 		panic(err)
 	}
 	return strings.TrimSuffix(string(b), "\n")
+}
+
+// Trigger names an attribute value of one service's requests.
+type Trigger struct {
+	Attribute string `yaml:"attribute"`
+	Value     string `yaml:"value"`
+	Service   string `yaml:"service"`
 }

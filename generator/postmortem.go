@@ -43,6 +43,12 @@ type Postmortem struct {
 	// MoreChanges how many more the analysis found.
 	Changes     []ChangeRow
 	MoreChanges int
+	// Differs are the findings of what differs in the failing requests,
+	// in words; Trigger names the probable trigger when one finding
+	// explains most failures ("" otherwise).
+	Differs []string
+	Trigger string
+	trigger *incident.Finding
 }
 
 // FrontMatter is the draft's front matter: its suspects ranked, so an
@@ -53,6 +59,9 @@ func (pm *Postmortem) FrontMatter() document.FrontMatter {
 		Severity: pm.Severity, Status: "draft", Generator: "rbgen"}
 	for _, s := range pm.Suspects {
 		fm.Suspects = append(fm.Suspects, Clean(s.Node))
+	}
+	if f := pm.trigger; f != nil {
+		fm.Trigger = &document.Trigger{Attribute: Clean(f.Key), Value: Clean(f.Value), Service: Clean(f.Service)}
 	}
 	return fm
 }
@@ -183,6 +192,13 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 	pm.RunbooksNote = runbooksNote(pm.Suspects, opt.RunbookDir)
 	pm.Impact = impactRows(a.Impact)
 	pm.Changes, pm.MoreChanges = changeRows(a.Changes)
+	for _, f := range a.Differs {
+		pm.Differs = append(pm.Differs, findingText(f))
+	}
+	if f, ok := a.ProbableTrigger(); ok {
+		pm.trigger = &f
+		pm.Trigger = triggerText(f)
+	}
 	pm.Timeline = timeline(a)
 	if fc, lc := charts(a.Minutes, a.Step); fc != nil {
 		pm.FailureChart, pm.LatencyChart = fc.Mermaid(), lc.Mermaid()
@@ -342,6 +358,12 @@ func timeline(a *incident.Analysis) []Event {
 			add(s.Recovery, fmt.Sprintf("suspect #%d %s back to normal", i+1, MD(s.Node)))
 		}
 	}
+	for _, f := range a.Differs {
+		if f.Key == "service.version" && f.NewInWindow {
+			add(f.FirstSeen.Start, fmt.Sprintf("%s %s first seen: a deploy", MD(f.Service), Code(f.Value)))
+		}
+	}
+	add(firstFailure(a), "the first failing request")
 	add(a.Window.End, "end of the analysed window")
 	sort.SliceStable(ev, func(i, j int) bool { return ev[i].Time < ev[j].Time })
 	return ev
@@ -621,4 +643,59 @@ func planPostmortemIndex(dir string, overlay map[string][]byte) ([]Change, error
 		return nil, nil
 	}
 	return []Change{{Path: path, Content: []byte(next), Reason: "index"}}, nil
+}
+
+// findingText says one finding the way BubbleUp shows it: "92% of
+// checkout's failing requests ran service.version 1.4.3 (0% of the
+// baseline's requests, 8% of its good ones)".
+func findingText(f incident.Finding) string {
+	what := fmt.Sprintf("had %s %s", Code(f.Key), Code(f.Value))
+	switch f.Key {
+	case "service.version":
+		what = "ran " + Code(f.Key) + " " + Code(f.Value)
+	case incident.OperationKey:
+		what = "were " + Code(f.Value)
+	case "k8s.pod.name", "host.name", "k8s.node.name":
+		what = "ran on " + Code(f.Key) + " " + Code(f.Value)
+	}
+	base := Percent(f.BaselineShare) + " of the baseline's"
+	if f.NewInWindow {
+		base = "never seen in the baseline"
+	}
+	return fmt.Sprintf("%s of %s's %s failing requests %s (%s; %s of its good requests in the window).",
+		Percent(f.BadShare), MD(f.Service), HumanCount(f.FailedTotal), what, base, Percent(f.GoodShare))
+}
+
+// triggerText names the probable trigger and what it points at.
+func triggerText(f incident.Finding) string {
+	var kind string
+	switch f.Key {
+	case "service.version":
+		kind = fmt.Sprintf("a deploy: %s %s", MD(f.Service), Code(f.Value))
+		if f.NewInWindow {
+			kind += fmt.Sprintf(", first seen at %s UTC", hm(f.FirstSeen.Start))
+		}
+		kind += ". Roll it back (see " + MD(f.Service) + "'s runbook), and find the test that would have caught it"
+	case "k8s.pod.name", "host.name", "k8s.node.name":
+		kind = fmt.Sprintf("one instance: %s %s of %s. Take it out of rotation and check its health checks, disk, memory and neighbours", Code(f.Key), Code(f.Value), MD(f.Service))
+	case "k8s.deployment.name", "k8s.statefulset.name":
+		kind = fmt.Sprintf("one workload: %s %s of %s", Code(f.Key), Code(f.Value), MD(f.Service))
+	case incident.OperationKey:
+		kind = fmt.Sprintf("one operation: %s of %s", Code(f.Value), MD(f.Service))
+	default:
+		kind = fmt.Sprintf("%s %s of %s", Code(f.Key), Code(f.Value), MD(f.Service))
+	}
+	return fmt.Sprintf("**Probable trigger: %s.** %s of %s's failing requests in the window had it, against %s of its good requests.",
+		kind, Percent(f.BadShare), MD(f.Service), Percent(f.GoodShare))
+}
+
+// firstFailure is the first minute of the window with a failing request at
+// the entry points, zero when none failed.
+func firstFailure(a *incident.Analysis) time.Time {
+	for _, m := range a.Minutes {
+		if m.Failed > 0 && !m.T.Before(a.Window.Start) && m.T.Before(a.Window.End) {
+			return m.T
+		}
+	}
+	return time.Time{}
 }

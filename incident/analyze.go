@@ -30,6 +30,9 @@ type Analysis struct {
 	// Recovered is false when it had not ended by the window's end.
 	Start, Peak, End time.Time
 	Recovered        bool
+	// Differs are the attribute values over-represented among the
+	// window's failing requests, most telling first.
+	Differs []Finding
 }
 
 // Suspect is a node whose own behaviour changed.
@@ -110,6 +113,7 @@ func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 		return nil, fmt.Errorf("baseline %s–%s: %w", fmtT(base.From), fmtT(base.To), ErrEmptyProfile)
 	}
 	a.Suspects = rank(b, w)
+	a.Differs = differs(b, w)
 	a.Impact = impactOf(b, w)
 	a.Changes = changes(b, w, watchOf(b, w, base.observedMinutes(base.From, base.To), math.Max(end.Sub(start).Minutes(), 1)))
 	times, buckets := win.series(win.From, win.To)

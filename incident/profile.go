@@ -40,6 +40,7 @@ type bucket struct {
 	edges    map[edgeName]*gapProfile
 	shapes   handlerShapes
 	entries  map[string]*entryProfile
+	dims     map[dimKey]*dimCount
 }
 
 type edgeName struct{ from, to string }
@@ -138,7 +139,7 @@ func newProfile(from, to time.Time, resolution time.Duration) *Profile {
 
 func newBucket() *bucket {
 	return &bucket{services: map[string]*serviceProfile{}, edges: map[edgeName]*gapProfile{},
-		shapes: newHandlerShapes(), entries: map[string]*entryProfile{}}
+		shapes: newHandlerShapes(), entries: map[string]*entryProfile{}, dims: map[dimKey]*dimCount{}}
 }
 
 func (p *Profile) at(t time.Time) *bucket {
@@ -306,6 +307,7 @@ func (p *bucket) addSpan(t *topology.Trace, i int, traceID string) {
 	}
 	if t.Enters(i) {
 		addSpan(&getOr(p.services, s.Service, newServiceProfile).served, s)
+		p.countDims(s)
 	}
 	sp.spans++
 	sp.selfSum += self
@@ -404,10 +406,27 @@ func (p *Profile) merge(from, to time.Time) *bucket {
 	return out
 }
 
-func (out *bucket) add(b *bucket) {
+func (out *bucket) add(b *bucket) { out.addRenamed(b, nil) }
+
+// addRenamed adds b to out with every node name through canon (nil keeps
+// them).
+func (out *bucket) addRenamed(b *bucket, canon func(string) string) {
+	same := canon == nil
+	if same {
+		canon = func(s string) string { return s }
+	}
 	out.traces += b.traces
+	for k, d := range b.dims {
+		k.service = canon(k.service)
+		o := out.dims[k]
+		if o == nil {
+			o = &dimCount{}
+			out.dims[k] = o
+		}
+		o.merge(d)
+	}
 	for name, sp := range b.services {
-		o := getOr(out.services, name, newServiceProfile)
+		o := getOr(out.services, canon(name), newServiceProfile)
 		o.served.Merge(&sp.served)
 		o.spans += sp.spans
 		o.errors += sp.errors
@@ -423,14 +442,21 @@ func (out *bucket) add(b *bucket) {
 		}
 	}
 	for k, g := range b.edges {
-		o := getOr(out.edges, k, newGapProfile)
+		o := getOr(out.edges, edgeName{canon(k.from), canon(k.to)}, newGapProfile)
 		o.all.Merge(&g.all)
 		o.calls += g.calls
 		o.gapSum += g.gapSum
 		o.wire.Merge(g.wire)
 	}
-	out.shapes.merge(b.shapes)
+	if same {
+		out.shapes.merge(b.shapes)
+	} else {
+		out.shapes.mergeRenamed(b.shapes, canon)
+	}
 	for k, e := range b.entries {
+		if !same {
+			k = renameEntry(k, canon)
+		}
 		o := getOr(out.entries, k, newEntryProfile)
 		o.traces += e.traces
 		o.failed += e.failed

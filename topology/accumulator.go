@@ -27,6 +27,7 @@ type accumulator struct {
 	// lists the nodes folded into others.
 	addrNames map[string]string
 	merged    []Merge
+	resources map[string]*resourceAttrs
 }
 
 func newAccumulator(opt Options) *accumulator {
@@ -38,6 +39,7 @@ func newAccumulator(opt Options) *accumulator {
 		msg:       newMessaging(opt.MaxLinks, uint64(opt.LinkWindow)),
 		reached:   map[string]struct{}{},
 		addrNames: map[string]string{},
+		resources: map[string]*resourceAttrs{},
 	}
 	a.msg.waiting.drop = a.giveUp
 	return a

@@ -123,6 +123,7 @@ func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
 		}
 		var ver *versionAcc
 		var wl *workloadAcc
+		var res *resourceAttrs
 		named := false
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
@@ -132,9 +133,10 @@ func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
 				b.acc.seeSpan(&sp)
 				if !named {
 					ver, wl = b.acc.release(sp.Service, rs.Resource())
+					res = b.acc.resourceOf(rs.Resource())
 					named = true
 				}
-				sp.ver, sp.wl = ver, wl
+				sp.ver, sp.wl, sp.res = ver, wl, res
 				if ver != nil {
 					ver.see(&sp)
 				}

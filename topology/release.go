@@ -205,3 +205,51 @@ func firstNames(set map[string]struct{}) []string {
 	}
 	return names
 }
+
+// resourceAttrs are a resource's telling attributes, interned.
+type resourceAttrs struct{ attrs []Attr }
+
+// maxResources bounds the distinct resources interned; past it each
+// resource gets its own copy, which the trace releases when it closes.
+const maxResources = 1 << 12
+
+// maxResourceValue is the longest value kept: longer ones are free text.
+const maxResourceValue = 80
+
+// resourceOf returns the interned telling attributes of a resource.
+func (a *accumulator) resourceOf(res pcommon.Resource) *resourceAttrs {
+	var attrs []Attr
+	res.Attributes().Range(func(k string, v pcommon.Value) bool {
+		if telling(k) {
+			if s := validUTF8(v.AsString()); s != "" && len(s) <= maxResourceValue {
+				attrs = append(attrs, Attr{Key: validUTF8(k), Value: s})
+			}
+		}
+		return true
+	})
+	sort.Slice(attrs, func(i, j int) bool { return attrs[i].Key < attrs[j].Key })
+	var key strings.Builder
+	for _, at := range attrs {
+		key.WriteString(at.Key + "\x00" + at.Value + "\x00")
+	}
+	if r, ok := a.resources[key.String()]; ok {
+		return r
+	}
+	r := &resourceAttrs{attrs: attrs}
+	if len(a.resources) < maxResources {
+		a.resources[key.String()] = r
+	}
+	return r
+}
+
+// telling says a resource attribute may tell requests apart: not the
+// service's name (the same on every span of it), not an identifier that
+// is different for every process, not a command line.
+func telling(k string) bool {
+	switch k {
+	case "service.name", "service.namespace", "service.instance.id", "process.pid", "process.parent_pid",
+		"process.command", "process.command_line", "process.command_args", "process.executable.path", "os.description":
+		return false
+	}
+	return !strings.HasSuffix(k, ".id") && !strings.HasSuffix(k, ".uid")
+}

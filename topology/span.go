@@ -32,6 +32,17 @@ type Span struct {
 	fail       *failure     // why it failed, for failed spans
 	ver        *versionAcc  // the release that sent it, nil when unnamed
 	wl         *workloadAcc // the Kubernetes workload, nil when unnamed
+	res        *resourceAttrs
+}
+
+// Resource are the attributes of the process that sent the span that can
+// tell requests apart (version, pod, host, zone…): identifiers and long
+// values are left out. Shared between spans; do not modify.
+func (s *Span) Resource() []Attr {
+	if s.res == nil {
+		return nil
+	}
+	return s.res.attrs
 }
 
 // spanKey names a span across traces, for span links.

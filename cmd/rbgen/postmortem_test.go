@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +205,90 @@ func TestPostmortemNamesTheAlertsThatStayedSilent(t *testing.T) {
 			t.Errorf("the draft lacks %q", want)
 		}
 	}
+}
+
+// TestPostmortemFindsTheTrigger drafts two incidents of the demo shop
+// against the worked example's runbooks: a canary of checkout whose
+// version throws, and a fault on one of checkout's four pods. Each draft
+// names what set it off, in its front matter and its Trigger section, and
+// says at which minute the deployed alert fires.
+func TestPostmortemFindsTheTrigger(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		end   time.Time
+		cfg   demo.Config
+		want  document.Trigger
+		words []string
+	}{
+		{"a canary release whose version fails", incidentStart.Add(time.Hour),
+			demo.Config{Canaries: []demo.Canary{{Service: "checkout", Version: "1.4.3", Start: incidentStart, End: incidentStart.Add(time.Hour), Share: 0.6, ErrorRate: 1,
+				Exception: "PaymentDeclinedError", Message: "card declined by issuer 4711"}}},
+			document.Trigger{Attribute: "service.version", Value: "1.4.3", Service: "checkout"},
+			[]string{"**Probable trigger: a deploy: checkout `1.4.3`, first seen at 14:0", "ran `service.version` `1.4.3` (never seen in the baseline",
+				"checkout `1.4.3` first seen: a deploy"}},
+		{"a fault on one of four pods", incidentStart.Add(90 * time.Minute),
+			demo.Config{Faults: []demo.Fault{{Node: "checkout", Start: incidentStart, End: incidentStart.Add(90 * time.Minute), ErrorRate: 1, OnePod: true}}},
+			document.Trigger{Attribute: "k8s.pod.name", Value: "checkout-7c9f8d6b5-b4d9s", Service: "checkout"},
+			[]string{"**Probable trigger: one instance: `k8s.pod.name` `checkout-7c9f8d6b5-b4d9s` of checkout"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			end := tc.end
+			cfg := tc.cfg
+			cfg.Days, cfg.PeakPerHour = 2, 600
+			var buf bytes.Buffer
+			if _, err := demo.Write(&buf, cfg); err != nil {
+				t.Fatal(err)
+			}
+			in := filepath.Join(t.TempDir(), "incident.jsonl")
+			os.WriteFile(in, buf.Bytes(), 0o644)
+			out := filepath.Join(t.TempDir(), "postmortems")
+			code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", incidentStart.Format(time.RFC3339), "--end", end.Format(time.RFC3339),
+				"--out", out, "--runbooks", "../../runbooks", "--config", "../../rbgen.yaml")
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
+			if len(files) != 1 {
+				t.Fatalf("drafts: %v", files)
+			}
+			b, _ := os.ReadFile(files[0])
+			fm, _, err := document.Read(string(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fm.Trigger == nil || *fm.Trigger != tc.want {
+				t.Errorf("front matter trigger %+v, want %+v", fm.Trigger, tc.want)
+			}
+			trig := section(string(b), "## Trigger")
+			for _, w := range tc.words {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("the draft lacks %q", w)
+				}
+			}
+			if !strings.Contains(trig, "Probable trigger") {
+				t.Errorf("the Trigger section does not name it:\n%s", trig)
+			}
+			det := section(string(b), "## Detection")
+			m := regexp.MustCompile(`fires at (\d\d:\d\d) UTC`).FindStringSubmatch(det)
+			if m == nil || m[1] < incidentStart.Format("15:04") || m[1] >= end.Format("15:04") {
+				t.Errorf("Detection gives no firing minute inside the window (%s to %s):\n%s", incidentStart.Format("15:04"), end.Format("15:04"), det)
+			}
+			if t.Failed() {
+				t.Log(string(b))
+			}
+		})
+	}
+}
+
+// section is a document's text from heading to the next "## ".
+func section(doc, heading string) string {
+	i := strings.Index(doc, heading+"\n")
+	if i < 0 {
+		return ""
+	}
+	rest := doc[i+len(heading)+1:]
+	if j := strings.Index(rest, "\n## "); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
 }

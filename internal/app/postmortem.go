@@ -65,13 +65,15 @@ func Postmortem(ctx context.Context, in PostmortemInput) (*PostmortemResult, err
 	if err != nil {
 		return nil, err
 	}
+	ib.UseNames(g)
 	base := ib.Baseline
 	if in.Baseline != nil {
 		bb := incident.NewBuilder(in.Builder, &[2]time.Time{in.BaselineStart, in.BaselineEnd}, nil)
 		if err := in.Baseline.Stream(ctx, func(b topology.Batch) error { bb.Add(b); return nil }); err != nil {
 			return nil, err
 		}
-		bb.Finish()
+		bb.Builder.Finish()
+		bb.UseNames(g)
 		base = bb.Baseline
 	}
 	a, err := incident.Analyze(base, ib.Window, in.Start, in.End)

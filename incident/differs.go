@@ -1,0 +1,195 @@
+package incident
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/rbgen/rbgen/topology"
+)
+
+// What differs in the failing requests, after Honeycomb's BubbleUp and
+// Tempo's compare(): each service's requests are counted by the values of
+// the attributes of the process that served them (version, pod, host,
+// zone…) and by operation, and a value far more common among the failing
+// requests than among the good ones and the baseline's points at the
+// trigger.
+
+// dimKey is one attribute value of the requests a service served; the
+// empty key counts them all.
+type dimKey struct{ service, key, value string }
+
+// dimCount counts the requests with one value, how many failed, and when
+// the first of them started.
+type dimCount struct {
+	total, failed int64
+	first         uint64
+}
+
+func (d *dimCount) merge(o *dimCount) {
+	d.total += o.total
+	d.failed += o.failed
+	if o.first != 0 && (d.first == 0 || o.first < d.first) {
+		d.first = o.first
+	}
+}
+
+// maxDims bounds the values counted per bucket: past it new values are
+// not counted (those seen already still are).
+const maxDims = 1 << 13
+
+// OperationKey is the pseudo-attribute a request's operation is counted
+// under.
+const OperationKey = "operation"
+
+func (b *bucket) countDims(s *topology.Span) {
+	b.countDim(dimKey{s.Service, "", ""}, s)
+	b.countDim(dimKey{s.Service, OperationKey, s.Op}, s)
+	for _, a := range s.Resource() {
+		b.countDim(dimKey{s.Service, a.Key, a.Value}, s)
+	}
+}
+
+func (b *bucket) countDim(k dimKey, s *topology.Span) {
+	d := b.dims[k]
+	if d == nil {
+		if len(b.dims) >= maxDims {
+			return
+		}
+		d = &dimCount{}
+		b.dims[k] = d
+	}
+	d.total++
+	if s.Failed {
+		d.failed++
+	}
+	if d.first == 0 || s.Start < d.first {
+		d.first = s.Start
+	}
+}
+
+// Finding is one attribute value over-represented among a service's
+// failing requests in the window.
+type Finding struct {
+	Service, Key, Value string
+	// Failed of the service's FailedTotal failing requests in the window
+	// had the value; BadShare is their ratio, GoodShare the value's share
+	// of the window's good requests and BaselineShare of the baseline's.
+	Failed, FailedTotal                int64
+	BadShare, GoodShare, BaselineShare float64
+	// FirstSeen is when the first request with the value started in the
+	// window's profile (its lead-in included).
+	FirstSeen topology.Window
+	// NewInWindow says the baseline never saw the value.
+	NewInWindow bool
+}
+
+// Score is how much more common the value is among the failures than
+// anywhere else: 1 when every failure has it and nothing else does.
+func (f Finding) Score() float64 { return f.BadShare - math.Max(f.GoodShare, f.BaselineShare) }
+
+// keyRank prefers, among equal findings, what names a trigger best: a
+// release, then a workload, a pod, a host, then the rest.
+var keyRank = map[string]int{"service.version": 0, "k8s.deployment.name": 1, "k8s.statefulset.name": 1,
+	"k8s.pod.name": 2, "host.name": 3, "k8s.node.name": 4}
+
+// Findings below these say too little to report.
+const (
+	minFindingFailures = 3
+	minFindingScore    = 0.25
+	maxFindings        = 8
+)
+
+// differs ranks the findings of the window against the baseline.
+func differs(base, win *bucket) []Finding {
+	var out []Finding
+	for k, d := range win.dims {
+		if k.key == "" || d.failed < minFindingFailures {
+			continue
+		}
+		all := win.dims[dimKey{k.service, "", ""}]
+		if all == nil || all.failed == 0 {
+			continue
+		}
+		f := Finding{Service: k.service, Key: k.key, Value: k.value, Failed: d.failed, FailedTotal: all.failed,
+			BadShare: float64(d.failed) / float64(all.failed)}
+		if good := all.total - all.failed; good > 0 {
+			f.GoodShare = float64(d.total-d.failed) / float64(good)
+		}
+		if bAll := base.dims[dimKey{k.service, "", ""}]; bAll != nil && bAll.total > 0 {
+			if bd := base.dims[k]; bd != nil {
+				f.BaselineShare = float64(bd.total) / float64(bAll.total)
+			} else {
+				f.NewInWindow = true
+			}
+		}
+		first := unixTime(d.first)
+		f.FirstSeen = topology.Window{Start: first, End: first}
+		if f.Score() >= minFindingScore {
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if sa, sb := math.Round(a.Score()*100), math.Round(b.Score()*100); sa != sb {
+			return sa > sb
+		}
+		if a.Failed != b.Failed {
+			return a.Failed > b.Failed
+		}
+		if ra, rb := rankOf(a.Key), rankOf(b.Key); ra != rb {
+			return ra < rb
+		}
+		if a.Service != b.Service {
+			return a.Service < b.Service
+		}
+		return a.Key+a.Value < b.Key+b.Value
+	})
+	if len(out) > maxFindings {
+		out = out[:maxFindings]
+	}
+	return out
+}
+
+func rankOf(key string) int {
+	if r, ok := keyRank[key]; ok {
+		return r
+	}
+	if key == OperationKey {
+		return 5
+	}
+	return 6
+}
+
+// ProbableTrigger is the finding that explains most of the failures on its
+// own, if one does: at least half of the failing requests had it, and it
+// is rare elsewhere.
+// The top suspects' findings come first: a route at the entry point
+// carries every failure of the service below it, which is the cause. An
+// attribute of the process comes before an operation.
+func (a *Analysis) ProbableTrigger() (Finding, bool) {
+	strong := func(f Finding) bool { return f.BadShare >= 0.5 && f.Score() >= 0.4 }
+	var services []string
+	for i, s := range a.Suspects {
+		if i == 3 {
+			break
+		}
+		services = append(services, s.Node)
+	}
+	for _, pass := range []func(Finding) bool{
+		func(f Finding) bool { return f.Key != OperationKey && slices.Contains(services, f.Service) },
+		func(f Finding) bool { return slices.Contains(services, f.Service) },
+		func(f Finding) bool { return f.Key != OperationKey },
+		func(Finding) bool { return true },
+	} {
+		for _, f := range a.Differs {
+			if strong(f) && pass(f) {
+				return f, true
+			}
+		}
+	}
+	return Finding{}, false
+}
+
+func unixTime(ns uint64) time.Time { return time.Unix(0, int64(ns)).UTC() }
