@@ -68,6 +68,9 @@ type Config struct {
 	// Objectives give nodes service-level objectives: they get SLI
 	// recording rules and burn-rate alerts instead of baseline thresholds.
 	Objectives map[string]Objective `yaml:"objectives"`
+	// IncidentLevels is the SEV table postmortems grade incidents by,
+	// first match wins; DefaultIncidentLevels when empty.
+	IncidentLevels []IncidentLevel `yaml:"incident_levels"`
 }
 
 // Service is one node's (or glob's) overrides.
@@ -621,6 +624,21 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 	if err := c.validateAlerts(bad); err != nil {
 		return err
 	}
+	for i, l := range c.IncidentLevels {
+		at := func(key, msg string) error {
+			return &Error{File: file, Line: lineOfParts(doc, []string{"incident_levels"}), Path: fmt.Sprintf("incident_levels[%d].%s", i, key), Msg: msg}
+		}
+		switch {
+		case l.Name == "":
+			return at("name", "want a name such as SEV1")
+		case !slices.Contains(Severities, l.Severity):
+			return at("severity", "want one of "+strings.Join(Severities, ", "))
+		case l.BadPercent < 0 || l.BadPercent > 100:
+			return at("bad_percent", "want 0 to 100")
+		case l.Minutes < 0:
+			return at("minutes", "want 0 or more")
+		}
+	}
 	return c.validateObjectives(file, doc)
 }
 
@@ -840,4 +858,35 @@ func lineOfParts(doc *yaml.Node, parts []string) int {
 		}
 	}
 	return line
+}
+
+// IncidentLevel is one row of the SEV table: an incident is at this level
+// when at least BadPercent of the entry points' requests failed or were
+// slow over an incident of at least Minutes.
+type IncidentLevel struct {
+	Name       string  `yaml:"name"`
+	Severity   string  `yaml:"severity"`
+	BadPercent float64 `yaml:"bad_percent"`
+	Minutes    float64 `yaml:"minutes"`
+}
+
+// DefaultIncidentLevels follow common practice (Atlassian's and
+// PagerDuty's incident handbooks): a large share of users failing for
+// minutes is SEV1, a noticeable share for a while SEV2, a small one SEV3,
+// anything less SEV4.
+var DefaultIncidentLevels = []IncidentLevel{
+	{Name: "SEV1", Severity: "critical", BadPercent: 50, Minutes: 5},
+	{Name: "SEV1", Severity: "critical", BadPercent: 20, Minutes: 15},
+	{Name: "SEV2", Severity: "high", BadPercent: 10, Minutes: 10},
+	{Name: "SEV2", Severity: "high", BadPercent: 50, Minutes: 1},
+	{Name: "SEV3", Severity: "medium", BadPercent: 2, Minutes: 5},
+	{Name: "SEV4", Severity: "low", BadPercent: 0, Minutes: 0},
+}
+
+// Levels is the SEV table in force.
+func (c *Config) Levels() []IncidentLevel {
+	if len(c.IncidentLevels) > 0 {
+		return c.IncidentLevels
+	}
+	return DefaultIncidentLevels
 }

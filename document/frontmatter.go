@@ -28,6 +28,8 @@ type FrontMatter struct {
 	Subject         `yaml:",inline"`
 	Period          `yaml:",inline"`
 	Severity        string   `yaml:"severity"`
+	// Level is a postmortem's SEV level from the config's table.
+	Level string `yaml:"level,omitempty"`
 	Owner           string   `yaml:"owner,omitempty"`
 	Tags            []string `yaml:"tags,flow,omitempty"`
 	Status          string   `yaml:"status"`

@@ -17,6 +17,42 @@ type Chart struct {
 	Labels []string  `json:"labels"`
 	Bars   []float64 `json:"bars,omitempty"`
 	Line   []float64 `json:"line,omitempty"`
+	// Gaps are the points without traffic: their 0 is no value, not a
+	// recovery, and the site draws them as gaps.
+	Gaps []bool `json:"gaps,omitempty"`
+	// Marks are events on the timeline (a deploy, an alert firing), at
+	// the point they fall in.
+	Marks []Mark `json:"marks,omitempty"`
+}
+
+// Mark is an event at one point of a chart.
+type Mark struct {
+	At   int    `json:"at"`
+	What string `json:"what"`
+}
+
+// Caption says what Mermaid cannot draw: the points without traffic, and
+// the marked events ("" when there are neither).
+func (c Chart) Caption() string {
+	var parts []string
+	var gaps []string
+	for i, g := range c.Gaps {
+		if g && i < len(c.Labels) {
+			gaps = append(gaps, c.Labels[i])
+		}
+	}
+	if len(gaps) > 0 {
+		if len(gaps) > 6 {
+			gaps = append(gaps[:6], fmt.Sprintf("%d more", len(gaps)-6))
+		}
+		parts = append(parts, "No traffic at "+strings.Join(gaps, ", ")+": a 0 there is no value, not a recovery.")
+	}
+	for _, m := range c.Marks {
+		if m.At >= 0 && m.At < len(c.Labels) {
+			parts = append(parts, "▲ "+c.Labels[m.At]+": "+m.What+".")
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // ChartsSuffix ends the name of the charts file beside a postmortem.
@@ -28,6 +64,11 @@ func (c Chart) Mermaid() string {
 	quoted := make([]string, len(c.Labels))
 	for i, l := range c.Labels {
 		quoted[i] = `"` + l + `"`
+	}
+	for _, m := range c.Marks {
+		if m.At >= 0 && m.At < len(quoted) {
+			quoted[m.At] = `"▲ ` + c.Labels[m.At] + `"`
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "xychart-beta\n  title \"%s\"\n  x-axis [%s]\n", c.Title, strings.Join(quoted, ", "))

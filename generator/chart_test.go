@@ -63,3 +63,29 @@ func TestANodeTheBaselineNeverSawIsChartedWithoutABaseline(t *testing.T) {
 		t.Errorf("chart (%s):\n%s", note, src)
 	}
 }
+
+func TestMinutesWithoutTrafficAreGapsAndEventsAreMarked(t *testing.T) {
+	start := time.Date(2026, 11, 10, 14, 0, 0, 0, time.UTC)
+	var ms []incident.Minute
+	for i := 0; i < 10; i++ {
+		m := incident.Minute{T: start.Add(time.Duration(i) * time.Minute), Requests: 10, Failed: 5, P95MS: 300}
+		if i == 4 || i == 5 {
+			m = incident.Minute{T: m.T}
+		}
+		ms = append(ms, m)
+	}
+	f, l := charts(ms, time.Minute)
+	if len(f.Gaps) != 10 || !f.Gaps[4] || !f.Gaps[5] || f.Gaps[3] || len(l.Gaps) != 10 {
+		t.Fatalf("gaps %v", f.Gaps)
+	}
+	f.Marks = []Mark{{At: 2, What: "checkout 1.4.3 first seen"}}
+	caption := f.Caption()
+	for _, want := range []string{"No traffic at 14:04, 14:05", "▲ 14:02: checkout 1.4.3 first seen."} {
+		if !strings.Contains(caption, want) {
+			t.Errorf("caption %q lacks %q", caption, want)
+		}
+	}
+	if !strings.Contains(f.Mermaid(), `"▲ 14:02"`) {
+		t.Errorf("the Mermaid chart does not mark 14:02:\n%s", f.Mermaid())
+	}
+}

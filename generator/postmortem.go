@@ -17,6 +17,7 @@ import (
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/document"
 	"github.com/rbgen/rbgen/incident"
+	"github.com/rbgen/rbgen/topology"
 )
 
 // Postmortem is what the postmortem template renders.
@@ -25,6 +26,8 @@ type Postmortem struct {
 	Start, End      time.Time
 	Duration        string
 	Severity        string
+	// Level is the SEV level; LevelWhy says which row of the table it met.
+	Level, LevelWhy string
 	Summary         string // Markdown, escaped
 	A               *incident.Analysis
 	Suspects        []SuspectView
@@ -48,6 +51,9 @@ type Postmortem struct {
 	// explains most failures ("" otherwise).
 	Differs []string
 	Trigger string
+	// ChartCaption says which minutes had no traffic and what the marks
+	// on the charts are.
+	ChartCaption string
 	trigger *incident.Finding
 }
 
@@ -56,7 +62,7 @@ type Postmortem struct {
 func (pm *Postmortem) FrontMatter() document.FrontMatter {
 	fm := document.FrontMatter{ID: pm.ID, Title: Clean(pm.ID + ": " + pm.Title),
 		Period:   document.Period{Start: pm.Start.Format(time.RFC3339), End: pm.End.Format(time.RFC3339)},
-		Severity: pm.Severity, Status: "draft", Generator: "rbgen"}
+		Severity: pm.Severity, Level: pm.Level, Status: "draft", Generator: "rbgen"}
 	for _, s := range pm.Suspects {
 		fm.Suspects = append(fm.Suspects, Clean(s.Node))
 	}
@@ -169,7 +175,7 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 		pm.Title = autoTitle(a)
 	}
 	pm.Duration = humanDuration(a.Window.End.Sub(a.Window.Start))
-	pm.Severity = incidentSeverity(a.Impact)
+	pm.Level, pm.Severity, pm.LevelWhy = incidentLevel(a, opt.Config.Levels())
 	pm.Baseline = fmt.Sprintf("%s to %s (%d traces)", a.Baseline.Start.UTC().Format("2006-01-02 15:04"),
 		a.Baseline.End.UTC().Format("2006-01-02 15:04"), a.BaselineTraces)
 	links, err := runbookLinks(opt.Dir, opt.RunbookDir)
@@ -180,7 +186,7 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 		if i == 5 {
 			break
 		}
-		v := suspectView(i, s, opt.Config, links)
+		v := suspectView(i, s, a.Window, opt.Config, links)
 		if i < 3 {
 			if c, note := suspectChart(s, a.Minutes, a.Step); c != nil {
 				v.Chart, v.ChartNote = c.Mermaid(), note
@@ -201,13 +207,17 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 	}
 	pm.Timeline = timeline(a)
 	if fc, lc := charts(a.Minutes, a.Step); fc != nil {
+		marks := chartMarks(a, opt.Detections)
+		fc.Marks, lc.Marks = marks, marks
 		pm.FailureChart, pm.LatencyChart = fc.Mermaid(), lc.Mermaid()
+		pm.ChartCaption = fc.Caption()
 		pm.Charts = append(pm.Charts, *fc, *lc)
 	}
 	pm.Summary = summary(pm)
 	pm.Detection = detection(a, opt.Config)
 	if opt.Detections != nil {
 		pm.Detection = detectionText(a, opt.Detections)
+		pm.Timeline = alertEvents(pm.Timeline, opt.Detections)
 	}
 	pm.Actions = actions(pm, opt.Config)
 	if opt.Detections != nil {
@@ -230,23 +240,40 @@ func autoTitle(a *incident.Analysis) string {
 	return s.Node + " slow"
 }
 
-func incidentSeverity(im incident.IncidentImpact) string {
-	if im.Requests == 0 {
-		return "low"
+// incidentLevel grades the incident by the SEV table: the share of the
+// entry points' requests that failed or were slow over the incident as
+// the traces date it (the requested window when they do not), and how
+// long it lasted.
+func incidentLevel(a *incident.Analysis, levels []config.IncidentLevel) (name, severity, why string) {
+	from, to := a.Window.Start, a.Window.End
+	if !a.Start.IsZero() {
+		from = a.Start
+		if a.Recovered && a.End.After(a.Start) {
+			to = a.End
+		}
 	}
-	share := float64(im.Failed+im.Slow) / float64(im.Requests)
-	switch {
-	case share >= 0.5:
-		return "critical"
-	case share >= 0.2:
-		return "high"
-	case share >= 0.05:
-		return "medium"
+	var reqs, bad int64
+	for _, m := range a.Minutes {
+		if !m.T.Before(from) && m.T.Before(to) {
+			reqs += m.Requests
+			bad += m.Failed + m.Slow
+		}
 	}
-	return "low"
+	share := 0.0
+	if reqs > 0 {
+		share = 100 * float64(bad) / float64(reqs)
+	}
+	minutes := to.Sub(from).Minutes()
+	for _, l := range levels {
+		if share >= l.BadPercent && minutes >= l.Minutes {
+			return l.Name, l.Severity, fmt.Sprintf("%s: %.3g%% of the entry points' requests failed or were slow over %s (the table's row: at least %g%% for %g min)",
+				l.Name, share, humanDuration(to.Sub(from)), l.BadPercent, l.Minutes)
+		}
+	}
+	return "", "low", ""
 }
 
-func suspectView(i int, s incident.Suspect, cfg *config.Config, links map[string][]RunbookLink) SuspectView {
+func suspectView(i int, s incident.Suspect, window topology.Window, cfg *config.Config, links map[string][]RunbookLink) SuspectView {
 	v := SuspectView{Rank: i + 1, Node: s.Node, Kind: s.Kind, Share: Percent(s.Score), Examples: s.Examples, Runbooks: links[s.Node], Facts: s.Evidence}
 	for _, e := range s.Evidence {
 		v.Evidence = append(v.Evidence, MDSentence(EvidenceSentence(e)))
@@ -257,6 +284,10 @@ func suspectView(i int, s incident.Suspect, cfg *config.Config, links map[string
 	}
 	if !s.FirstDeviation.IsZero() {
 		v.Dated = "deviated from " + hm(s.FirstDeviation) + " UTC, worst at " + hm(s.Peak)
+		if s.FirstDeviation.Before(window.Start) {
+			// The lead-in is context, not the incident.
+			v.Dated = "was already deviating when the window opened at " + hm(window.Start) + " UTC (from " + hm(s.FirstDeviation) + " in the lead-in), worst at " + hm(s.Peak)
+		}
 		if s.Recovered {
 			v.Dated += ", back to normal at " + hm(s.Recovery)
 		} else {
@@ -448,15 +479,23 @@ func charts(ms []incident.Minute, unit time.Duration) (failures, latency *Chart)
 		failures.Title = fmt.Sprintf("Failed requests per %d minutes", step)
 		latency.Title = fmt.Sprintf("p95 latency, worst minute of each %d (ms)", step)
 	}
+	gaps := false
+	var gap []bool
 	for i := 0; i < len(ms); i += step {
-		var f int64
+		var f, reqs int64
 		var p float64
 		for _, m := range ms[i:min(i+step, len(ms))] {
 			f += m.Failed
+			reqs += m.Requests
 			p = max(p, m.P95MS)
 		}
 		failures.Bars = append(failures.Bars, float64(f))
 		latency.Line = append(latency.Line, math.Round(p))
+		gap = append(gap, reqs == 0)
+		gaps = gaps || reqs == 0
+	}
+	if gaps {
+		failures.Gaps, latency.Gaps = gap, gap
 	}
 	for _, c := range []*Chart{failures, latency} {
 		for i := 0; i < len(ms); i += step {
@@ -628,7 +667,7 @@ func planPostmortemIndex(dir string, overlay map[string][]byte) ([]Change, error
 			suspect = fm.Suspects[0]
 		}
 		fmt.Fprintf(&rows, "| [%s](%s) | %s – %s | %s | %s | %s |\n", MD(fm.Title), n,
-			MD(fm.Start), MD(fm.End), MD(fm.Severity), MD(suspect), MD(fm.Status))
+			MD(fm.Start), MD(fm.End), MD(strings.TrimSpace(fm.Level+" "+fm.Severity)), MD(suspect), MD(fm.Status))
 	}
 	path := filepath.Join(dir, IndexFile)
 	old, err := os.ReadFile(path)
@@ -698,4 +737,51 @@ func firstFailure(a *incident.Analysis) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// alertEvents adds the minute each deployed alert started firing (the
+// first three) to the timeline, in time order.
+func alertEvents(ev []Event, d *Detections) []Event {
+	for i, f := range d.Firings {
+		if i == 3 {
+			break
+		}
+		ev = append(ev, Event{Time: hm(f.Firing.Start), What: fmt.Sprintf("%s's alert %s fires", MD(f.RunbookID), Code(f.Alert))})
+	}
+	sort.SliceStable(ev, func(i, j int) bool { return ev[i].Time < ev[j].Time })
+	return ev
+}
+
+// chartMarks places the deploys (versions first seen in the window) and
+// the first alerts to fire on the charts' points.
+func chartMarks(a *incident.Analysis, d *Detections) []Mark {
+	step := chartStep(len(a.Minutes))
+	at := func(t time.Time) int {
+		for i, m := range a.Minutes {
+			if !m.T.Before(t.Truncate(time.Minute)) {
+				return i / step
+			}
+		}
+		return -1
+	}
+	var out []Mark
+	for _, f := range a.Differs {
+		if f.Key == "service.version" && f.NewInWindow {
+			if i := at(f.FirstSeen.Start); i >= 0 {
+				out = append(out, Mark{At: i, What: chartText(f.Service + " " + f.Value + " first seen")})
+			}
+		}
+	}
+	if d != nil {
+		for i, f := range d.Firings {
+			if i == 2 {
+				break
+			}
+			if j := at(f.Firing.Start); j >= 0 {
+				out = append(out, Mark{At: j, What: chartText(f.RunbookID + " " + f.Alert + " fires")})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
+	return out
 }

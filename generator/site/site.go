@@ -243,7 +243,7 @@ func chartFigure(c generator.Chart) string {
 	if c.Bars != nil && len(c.Bars) != len(c.Labels) || c.Line != nil && len(c.Line) != len(c.Labels) {
 		return ""
 	}
-	return chartSVG(c.Title, c.Labels, c.Bars, c.Line)
+	return chartSVG(c)
 }
 
 // nodeOf is the exact node a runbook is about: its front matter's service

@@ -228,7 +228,9 @@ func layout(g *topology.Graph) map[string]*placed {
 
 // chartSVG draws a series of values as bars, a line, or bars with a line
 // (a suspect's minutes against its baseline), with a few labels.
-func chartSVG(title string, labels []string, bars, line []float64) string {
+func chartSVG(c generator.Chart) string {
+	title, labels, bars, line := c.Title, c.Labels, c.Bars, c.Line
+	gap := func(i int) bool { return i < len(c.Gaps) && c.Gaps[i] }
 	if len(labels) == 0 || len(bars)+len(line) == 0 {
 		return ""
 	}
@@ -247,17 +249,44 @@ func chartSVG(title string, labels []string, bars, line []float64) string {
 	fmt.Fprintf(&b, `<text x="%.0f" y="14" class="chart-title">%s</text>`, left, esc(title))
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#9ca3af"/>`, left, h-bottom, w-10, h-bottom)
 	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="axis">%s</text>`, left-6, y(top)+4, esc(fmt.Sprintf("%.3g", top)))
+	for i := range labels {
+		if gap(i) {
+			// No traffic: shaded, no bar and no point, so it cannot read
+			// as a recovery.
+			fmt.Fprintf(&b, `<rect x="%.1f" y="20" width="%.1f" height="%.1f" fill="#f3f4f6"><title>%s: no traffic</title></rect>`,
+				left+float64(i)*step, step, h-bottom-20, esc(labels[i]))
+		}
+	}
 	for i, v := range bars {
+		if gap(i) {
+			continue
+		}
 		x := left + float64(i)*step
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#dc2626"><title>%s: %s</title></rect>`,
 			x+1, y(v), math.Max(step-2, 1), h-bottom-y(v), esc(labels[i]), esc(fmt.Sprintf("%.3g", v)))
 	}
 	var pts []string
+	flush := func() {
+		if len(pts) > 0 {
+			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="#2563eb" stroke-width="2"/>`, strings.Join(pts, " "))
+		}
+		pts = nil
+	}
 	for i, v := range line {
+		if gap(i) {
+			flush()
+			continue
+		}
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", left+float64(i)*step+step/2, y(v)))
 	}
-	if len(pts) > 0 {
-		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="#2563eb" stroke-width="2"/>`, strings.Join(pts, " "))
+	flush()
+	for _, m := range c.Marks {
+		if m.At < 0 || m.At >= len(labels) {
+			continue
+		}
+		x := left + float64(m.At)*step + step/2
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="20" x2="%.1f" y2="%.0f" stroke="#7c3aed" stroke-dasharray="4 3"><title>%s</title></line>`, x, x, h-bottom, esc(labels[m.At]+": "+m.What))
+		fmt.Fprintf(&b, `<text x="%.1f" y="30" class="axis mark">▲ %s</text>`, x+3, esc(shorten(m.What)))
 	}
 	for i, l := range labels {
 		if i%max(1, len(labels)/8) == 0 {
