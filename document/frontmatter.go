@@ -27,13 +27,13 @@ type FrontMatter struct {
 	SidebarPosition int    `yaml:"sidebar_position,omitempty"`
 	Subject         `yaml:",inline"`
 	Period          `yaml:",inline"`
-	Severity        string   `yaml:"severity"`
+	Severity        string `yaml:"severity"`
 	// Level is a postmortem's SEV level from the config's table.
-	Level string `yaml:"level,omitempty"`
-	Owner           string   `yaml:"owner,omitempty"`
-	Tags            []string `yaml:"tags,flow,omitempty"`
-	Status          string   `yaml:"status"`
-	Suspects        []string `yaml:"suspects,omitempty"`
+	Level    string   `yaml:"level,omitempty"`
+	Owner    string   `yaml:"owner,omitempty"`
+	Tags     []string `yaml:"tags,flow,omitempty"`
+	Status   string   `yaml:"status"`
+	Suspects []string `yaml:"suspects,omitempty"`
 	// Trigger is a postmortem's probable trigger: the attribute value
 	// most of the failing requests had and the others did not.
 	Trigger   *Trigger `yaml:"trigger,omitempty"`

@@ -54,7 +54,7 @@ type Postmortem struct {
 	// ChartCaption says which minutes had no traffic and what the marks
 	// on the charts are.
 	ChartCaption string
-	trigger *incident.Finding
+	trigger      *incident.Finding
 }
 
 // FrontMatter is the draft's front matter: its suspects ranked, so an
