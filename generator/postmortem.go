@@ -553,7 +553,7 @@ func detectActions(a *incident.Analysis, d *Detections, cfg *config.Config) []st
 		if owner == "unowned" {
 			owner = "owner of " + MD(node)
 		}
-		out = append(out, fmt.Sprintf("| Detect: %s's alerts (%s) stayed silent; tighten their thresholds or give it an objective in rbgen.yaml | %s | high | |",
+		out = append(out, fmt.Sprintf("| **Detect**: %s's alerts (%s) stayed silent; tighten their thresholds or give it an objective in rbgen.yaml | %s | high | |",
 			MD(node), strings.Join(ids, ", "), owner))
 	}
 	return out
@@ -567,7 +567,7 @@ func actions(pm *Postmortem, cfg *config.Config) []string {
 		}
 		return "owner of " + MD(node)
 	}
-	var out []string
+	out := triggerActions(pm.trigger, owner)
 	for i, s := range pm.Suspects {
 		if i == 2 {
 			break
@@ -575,18 +575,44 @@ func actions(pm *Postmortem, cfg *config.Config) []string {
 		if s.Kind == incident.KindBehaviour {
 			// The spans show what changed, not why: the reason is in the
 			// service's logs for the same requests.
-			out = append(out, fmt.Sprintf("| Read %s's logs for the example traces to see why its requests changed course (see Root cause) | %s | high | |",
+			out = append(out, fmt.Sprintf("| **Prevent**: read %s's logs for the example traces to see why its requests changed course (see Root cause) | %s | high | |",
 				MD(s.Node), owner(s.Node)))
 			continue
 		}
-		out = append(out, fmt.Sprintf("| Find and fix why %s deviated (see Root cause) | %s | high | |", MD(s.Node), owner(s.Node)))
+		out = append(out, fmt.Sprintf("| **Prevent**: find and fix why %s deviated (see Root cause) | %s | high | |", MD(s.Node), owner(s.Node)))
 	}
-	if len(pm.Suspects) > 0 && len(pm.Suspects[0].Runbooks) > 0 {
-		out = append(out, fmt.Sprintf("| Check that %s's alert fired and its runbook helped; update its keep blocks | %s | medium | |",
+	switch {
+	case len(pm.Suspects) > 0 && len(pm.Suspects[0].Runbooks) > 0:
+		out = append(out, fmt.Sprintf("| **Detect**: check that %s's alert fired and its runbook helped; update its keep blocks | %s | medium | |",
+			MD(pm.Suspects[0].Node), owner(pm.Suspects[0].Node)))
+	case len(pm.Suspects) > 0:
+		out = append(out, fmt.Sprintf("| **Detect**: %s has no runbook and so no alert: run rbgen generate on its traces | %s | high | |",
 			MD(pm.Suspects[0].Node), owner(pm.Suspects[0].Node)))
 	}
-	out = append(out, "| Add a test or fault-injection exercise that reproduces this failure | | medium | |")
+	out = append(out, "| **Prevent**: add a test or fault-injection exercise that reproduces this failure | | medium | |")
 	return out
+}
+
+// triggerActions are what a probable trigger calls for: undo it now, and
+// make sure the next one is caught before it reaches users.
+func triggerActions(f *incident.Finding, owner func(string) string) []string {
+	if f == nil {
+		return nil
+	}
+	who := owner(f.Service)
+	switch f.Key {
+	case "service.version":
+		return []string{
+			fmt.Sprintf("| **Mitigate**: roll %s back from %s, or stop its canary | %s | high | |", MD(f.Service), Code(f.Value), who),
+			fmt.Sprintf("| **Prevent**: add the test that would have caught %s %s's failures to its pipeline, and gate canaries on their error ratio | %s | high | |", MD(f.Service), Code(f.Value), who),
+		}
+	case "k8s.pod.name", "host.name", "k8s.node.name":
+		return []string{
+			fmt.Sprintf("| **Mitigate**: take %s out of rotation (cordon, drain or delete it) | %s | high | |", Code(f.Value), who),
+			fmt.Sprintf("| **Prevent**: make %s's readiness and health checks fail on what broke %s, so the load balancer stops sending to it | %s | high | |", MD(f.Service), Code(f.Value), who),
+		}
+	}
+	return []string{fmt.Sprintf("| **Mitigate**: stop or shed the requests with %s %s at %s | %s | high | |", Code(f.Key), Code(f.Value), MD(f.Service), who)}
 }
 
 // runbookLinks reads the runbook registry (as generate does: rebuilt from

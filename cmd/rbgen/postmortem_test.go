@@ -200,7 +200,7 @@ func TestPostmortemNamesTheAlertsThatStayedSilent(t *testing.T) {
 	}
 	b, _ := os.ReadFile(files[0])
 	for _, want := range []string{"as generate wrote them", "`checkout`'s `CheckoutHighErrorRate` (RB-009) and `CheckoutHighLatency` (RB-010)",
-		"| Detect: checkout's alerts (RB-009, RB-010) stayed silent"} {
+		"| **Detect**: checkout's alerts (RB-009, RB-010) stayed silent"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the draft lacks %q", want)
 		}
@@ -225,11 +225,13 @@ func TestPostmortemFindsTheTrigger(t *testing.T) {
 				Exception: "PaymentDeclinedError", Message: "card declined by issuer 4711"}}},
 			document.Trigger{Attribute: "service.version", Value: "1.4.3", Service: "checkout"},
 			[]string{"**Probable trigger: a deploy: checkout `1.4.3`, first seen at 14:0", "ran `service.version` `1.4.3` (never seen in the baseline",
-				"checkout `1.4.3` first seen: a deploy"}},
+				"checkout `1.4.3` first seen: a deploy", "| **Mitigate**: roll checkout back from `1.4.3`", "| **Prevent**: add the test that would have caught checkout `1.4.3`",
+				": checkout 1.4.3 first seen.", "CheckoutHighErrorRate` fires |"}},
 		{"a fault on one of four pods", incidentStart.Add(90 * time.Minute),
 			demo.Config{Faults: []demo.Fault{{Node: "checkout", Start: incidentStart, End: incidentStart.Add(90 * time.Minute), ErrorRate: 1, OnePod: true}}},
 			document.Trigger{Attribute: "k8s.pod.name", Value: "checkout-7c9f8d6b5-b4d9s", Service: "checkout"},
-			[]string{"**Probable trigger: one instance: `k8s.pod.name` `checkout-7c9f8d6b5-b4d9s` of checkout"}},
+			[]string{"**Probable trigger: one instance: `k8s.pod.name` `checkout-7c9f8d6b5-b4d9s` of checkout",
+				"| **Mitigate**: take `checkout-7c9f8d6b5-b4d9s` out of rotation", "readiness and health checks"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			end := tc.end
