@@ -165,9 +165,9 @@ func rankOf(key string) int {
 // ProbableTrigger is the finding that explains most of the failures on its
 // own, if one does: at least half of the failing requests had it, and it
 // is rare elsewhere.
-// The top suspects' findings come first: a route at the entry point
-// carries every failure of the service below it, which is the cause. An
-// attribute of the process comes before an operation.
+// Only the top suspects' findings count: a route at the entry point
+// carries every failure of the service below it, which is the cause, not
+// the route. An attribute of the process comes before an operation.
 func (a *Analysis) ProbableTrigger() (Finding, bool) {
 	strong := func(f Finding) bool { return f.BadShare >= 0.5 && f.Score() >= 0.4 }
 	var services []string
@@ -180,8 +180,6 @@ func (a *Analysis) ProbableTrigger() (Finding, bool) {
 	for _, pass := range []func(Finding) bool{
 		func(f Finding) bool { return f.Key != OperationKey && slices.Contains(services, f.Service) },
 		func(f Finding) bool { return slices.Contains(services, f.Service) },
-		func(f Finding) bool { return f.Key != OperationKey },
-		func(Finding) bool { return true },
 	} {
 		for _, f := range a.Differs {
 			if strong(f) && pass(f) {
