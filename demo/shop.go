@@ -73,14 +73,12 @@ func (g *gen) chance(p float64) bool { return g.rnd.Float64() < p }
 // fault returns the fault on node at t, if any, and counts the call
 // against it.
 func (g *gen) fault(node string, t time.Time) *Fault {
-	for i := range g.cfg.Faults {
-		f := &g.cfg.Faults[i]
-		if f.Node == node && !t.Before(f.Start) && t.Before(f.End) {
-			g.touched[i]++
-			return f
-		}
+	i := g.faultIndex(node, t)
+	if i < 0 {
+		return nil
 	}
-	return nil
+	g.touched[i]++
+	return &g.cfg.Faults[i]
 }
 
 // ErrIdleFault is returned for a fault that would touch, or touched, no
@@ -221,13 +219,20 @@ func (t *tracer) onPod(srv *span, service string) bool {
 
 // activeFault is the fault on node at t, without counting the call.
 func (g *gen) activeFault(node string, t time.Time) *Fault {
+	if i := g.faultIndex(node, t); i >= 0 {
+		return &g.cfg.Faults[i]
+	}
+	return nil
+}
+
+func (g *gen) faultIndex(node string, t time.Time) int {
 	for i := range g.cfg.Faults {
 		f := &g.cfg.Faults[i]
 		if f.Node == node && !t.Before(f.Start) && t.Before(f.End) {
-			return f
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // serveCanary serves a request on the canary: its spans come from the

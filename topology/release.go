@@ -59,37 +59,39 @@ const (
 	MaxPods = 8
 )
 
+// span time seen, in unix nanoseconds: the earliest start, the latest end.
+type seenRange struct{ first, last uint64 }
+
+func (r *seenRange) see(s *Span) {
+	if s.Start != 0 && (r.first == 0 || s.Start < r.first) {
+		r.first = s.Start
+	}
+	if s.End > r.last {
+		r.last = s.End
+	}
+}
+
 // versionAcc counts one version of a service as its spans arrive.
 type versionAcc struct {
 	Version
-	first, last uint64
+	seenRange
 }
 
 func (v *versionAcc) see(s *Span) {
 	v.Spans++
-	if s.Start != 0 && (v.first == 0 || s.Start < v.first) {
-		v.first = s.Start
-	}
-	if s.End > v.last {
-		v.last = s.End
-	}
+	v.seenRange.see(s)
 }
 
 // workloadAcc counts one workload of a service as its spans arrive.
 type workloadAcc struct {
 	Workload
-	first, last uint64
-	pods        map[string]struct{}
+	seenRange
+	pods map[string]struct{}
 }
 
 func (w *workloadAcc) see(s *Span) {
 	w.Spans++
-	if s.Start != 0 && (w.first == 0 || s.Start < w.first) {
-		w.first = s.Start
-	}
-	if s.End > w.last {
-		w.last = s.End
-	}
+	w.seenRange.see(s)
 }
 
 // workloadKinds are the controller attributes that name a workload, in the
