@@ -727,8 +727,12 @@ func findingText(f incident.Finding) string {
 	if f.NewInWindow {
 		base = "never seen in the baseline"
 	}
-	return fmt.Sprintf("%s of %s's %s failing requests %s (%s; %s of its good requests in the window).",
-		Percent(f.BadShare), MD(f.Service), HumanCount(f.FailedTotal), what, base, Percent(f.GoodShare))
+	bad, good := "failing requests", "good requests"
+	if f.Slow {
+		bad, good = "requests slower than its baseline p99 ("+Millis(f.SlowerThanMS)+")", "faster ones"
+	}
+	return fmt.Sprintf("%s of %s's %s %s %s (%s; %s of its %s in the window).",
+		Percent(f.BadShare), MD(f.Service), HumanCount(f.FailedTotal), bad, what, base, Percent(f.GoodShare), good)
 }
 
 // triggerText names the probable trigger and what it points at.
@@ -750,8 +754,12 @@ func triggerText(f incident.Finding) string {
 	default:
 		kind = fmt.Sprintf("%s %s of %s", Code(f.Key), Code(f.Value), MD(f.Service))
 	}
-	return fmt.Sprintf("**Probable trigger: %s.** %s of %s's failing requests in the window had it, against %s of its good requests.",
-		kind, Percent(f.BadShare), MD(f.Service), Percent(f.GoodShare))
+	bad, good := "failing requests", "good requests"
+	if f.Slow {
+		bad, good = "slow requests", "faster ones"
+	}
+	return fmt.Sprintf("**Probable trigger: %s.** %s of %s's %s in the window had it, against %s of its %s.",
+		kind, Percent(f.BadShare), MD(f.Service), bad, Percent(f.GoodShare), good)
 }
 
 // firstFailure is the first minute of the window with a failing request at
