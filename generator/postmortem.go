@@ -509,8 +509,20 @@ func summary(pm *Postmortem) string {
 	a := pm.A
 	im := a.Impact
 	var b strings.Builder
-	fmt.Fprintf(&b, "Between %s and %s UTC on %s, %s requests reached the traced entry points; %s failed and %s were slower than their usual p99.",
-		hm(pm.Start), hm(pm.End), pm.Start.Format("2006-01-02"), HumanCount(im.Requests), pct(im.Failed, im.Requests), pct(im.Slow, im.Requests))
+	if from, to, ok := detected(a); ok {
+		// A long requested window would dilute a short incident.
+		var reqs, failed, slow int64
+		for _, m := range a.Minutes {
+			if !m.T.Before(from) && m.T.Before(to) {
+				reqs, failed, slow = reqs+m.Requests, failed+m.Failed, slow+m.Slow
+			}
+		}
+		fmt.Fprintf(&b, "From %s to %s UTC on %s (the traces date the incident inside the requested %s–%s), %s requests reached the traced entry points; %s failed and %s were slower than their usual p99.",
+			hm(from), hm(to), from.Format("2006-01-02"), hm(pm.Start), hm(pm.End), HumanCount(reqs), pct(failed, reqs), pct(slow, reqs))
+	} else {
+		fmt.Fprintf(&b, "Between %s and %s UTC on %s, %s requests reached the traced entry points; %s failed and %s were slower than their usual p99.",
+			hm(pm.Start), hm(pm.End), pm.Start.Format("2006-01-02"), HumanCount(im.Requests), pct(im.Failed, im.Requests), pct(im.Slow, im.Requests))
+	}
 	if len(pm.Suspects) > 0 {
 		s := pm.Suspects[0]
 		fmt.Fprintf(&b, " The traces point at %s first (%s of the evidence)", Code(s.Node), s.Share)
@@ -818,4 +830,31 @@ func chartMarks(a *incident.Analysis, d *Detections) []Mark {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
 	return out
+}
+
+// detected is the incident as the traces date it, when that is clearly
+// shorter than the requested window (by a quarter or more), inside it.
+func detected(a *incident.Analysis) (time.Time, time.Time, bool) {
+	if a.Start.IsZero() || !a.Recovered || !a.End.After(a.Start) {
+		return time.Time{}, time.Time{}, false
+	}
+	from, to := maxTime(a.Start, a.Window.Start), minTime(a.End, a.Window.End)
+	if !to.After(from) || to.Sub(from) > a.Window.End.Sub(a.Window.Start)*3/4 {
+		return time.Time{}, time.Time{}, false
+	}
+	return from, to, true
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

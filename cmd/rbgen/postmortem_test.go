@@ -294,3 +294,24 @@ func section(doc, heading string) string {
 	}
 	return rest
 }
+
+// TestALongWindowSummarisesTheIncidentTheTracesDate asks for four hours
+// around a half-hour fault: the Summary counts the half hour, and names
+// the window asked for.
+func TestALongWindowSummarisesTheIncidentTheTracesDate(t *testing.T) {
+	in := faultFile(t, demo.Fault{ErrorRate: 1})
+	out := filepath.Join(t.TempDir(), "postmortems")
+	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", "2026-11-10T12:00:00Z", "--end", "2026-11-10T16:00:00Z", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
+	if len(files) != 1 {
+		t.Fatalf("drafts: %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	sum := section(string(b), "## Summary")
+	if !regexp.MustCompile(`From 14:0\d to 14:3\d UTC on 2026-11-10 \(the traces date the incident inside the requested 12:00–16:00\)`).MatchString(sum) {
+		t.Errorf("the Summary:\n%s", sum)
+	}
+}
