@@ -176,8 +176,8 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 	}
 	pm.Duration = humanDuration(a.Window.End.Sub(a.Window.Start))
 	pm.Level, pm.Severity, pm.LevelWhy = incidentLevel(a, opt.Config.Levels())
-	pm.Baseline = fmt.Sprintf("%s to %s (%d traces)", a.Baseline.Start.UTC().Format("2006-01-02 15:04"),
-		a.Baseline.End.UTC().Format("2006-01-02 15:04"), a.BaselineTraces)
+	pm.Baseline = fmt.Sprintf("%s to %s (%d traces%s)", a.Baseline.Start.UTC().Format("2006-01-02 15:04"),
+		a.Baseline.End.UTC().Format("2006-01-02 15:04"), a.BaselineTraces, leftOutText(a.BaselineLeftOut))
 	links, err := runbookLinks(opt.Dir, opt.RunbookDir)
 	if err != nil {
 		return nil, err
@@ -857,4 +857,29 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// leftOutText says which stretches of the baseline were left out, and
+// why: an earlier incident in the baseline would hide this one.
+func leftOutText(out []incident.Outlier) string {
+	if len(out) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, o := range out {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("%d more", len(out)-3))
+			break
+		}
+		what := fmt.Sprintf("entry points failing %s against a usual %s", Percent(o.Value), Percent(o.Typical))
+		if o.Why == "latency" {
+			what = fmt.Sprintf("entry points' p95 %s against a usual %s", Millis(o.Value), Millis(o.Typical))
+		}
+		parts = append(parts, fmt.Sprintf("%s–%s (%s)", o.From.UTC().Format("2006-01-02 15:04"), hm(o.To), what))
+	}
+	n := fmt.Sprintf("%d hours", len(out))
+	if len(out) == 1 {
+		n = "1 hour"
+	}
+	return fmt.Sprintf("; %s left out, in which the entry points were themselves failing or slow: %s", n, strings.Join(parts, ", "))
 }

@@ -33,6 +33,9 @@ type Analysis struct {
 	// Differs are the attribute values over-represented among the
 	// window's failing requests, most telling first.
 	Differs []Finding
+	// BaselineLeftOut are the baseline's stretches left out because the
+	// entry points were failing or slow in them (an earlier incident).
+	BaselineLeftOut []Outlier
 }
 
 // Suspect is a node whose own behaviour changed.
@@ -103,7 +106,8 @@ var ErrEmptyProfile = fmt.Errorf("no traces")
 // minutes before and after it are the timeline's lead-in and tail.
 func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 	a := &Analysis{Window: topology.Window{Start: start, End: end}, Baseline: seen(base), Step: win.bucket}
-	b := base.merge(base.From, base.To)
+	b, outliers := cleanBaseline(base)
+	a.BaselineLeftOut = outliers
 	w := win.merge(start, end)
 	a.BaselineTraces, a.WindowTraces = b.traces, w.traces
 	if w.traces == 0 {
@@ -115,7 +119,8 @@ func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 	a.Suspects = rank(b, w)
 	a.Differs = differs(b, w)
 	a.Impact = impactOf(b, w)
-	a.Changes = changes(b, w, watchOf(b, w, base.observedMinutes(base.From, base.To), math.Max(end.Sub(start).Minutes(), 1)))
+	watched := math.Max(base.observedMinutes(base.From, base.To)-base.excludedMinutes(outliers), 1)
+	a.Changes = changes(b, w, watchOf(b, w, watched, math.Max(end.Sub(start).Minutes(), 1)))
 	times, buckets := win.series(win.From, win.To)
 	a.Minutes = minutes(times, buckets)
 	a.bracket(b, times, buckets)

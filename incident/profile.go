@@ -173,7 +173,7 @@ type Builder struct {
 func NewBuilder(opt topology.Options, baseline, window *[2]time.Time) *Builder {
 	ib := &Builder{Builder: topology.NewBuilder(opt)}
 	if baseline != nil {
-		ib.Baseline = newProfile(baseline[0], baseline[1], 0)
+		ib.Baseline = newProfile(baseline[0], baseline[1], BaselineStep)
 	}
 	if window != nil {
 		ib.Window = newProfile(window[0], window[1], time.Minute)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -313,5 +314,39 @@ func TestALongWindowSummarisesTheIncidentTheTracesDate(t *testing.T) {
 	sum := section(string(b), "## Summary")
 	if !regexp.MustCompile(`From 14:0\d to 14:3\d UTC on 2026-11-10 \(the traces date the incident inside the requested 12:00–16:00\)`).MatchString(sum) {
 		t.Errorf("the Summary:\n%s", sum)
+	}
+}
+
+// TestAnEarlierIncidentIsLeftOutOfTheBaseline puts a first checkout
+// outage in the baseline, a day before the one drafted: the baseline
+// leaves its hour out and says so, and checkout's baseline failures stay
+// what they usually are.
+func TestAnEarlierIncidentIsLeftOutOfTheBaseline(t *testing.T) {
+	earlier := incidentStart.Add(-24 * time.Hour)
+	var buf bytes.Buffer
+	_, err := demo.Write(&buf, demo.Config{Days: 2, PeakPerHour: 600, Faults: []demo.Fault{
+		{Node: "checkout", Start: earlier, End: earlier.Add(30 * time.Minute), ErrorRate: 1},
+		{Node: "checkout", Start: incidentStart, End: incidentStart.Add(30 * time.Minute), ErrorRate: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "incident.jsonl")
+	os.WriteFile(in, buf.Bytes(), 0o644)
+	out := filepath.Join(t.TempDir(), "postmortems")
+	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", "2026-11-10T14:00:00Z", "--end", "2026-11-10T14:30:00Z", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
+	b, _ := os.ReadFile(files[0])
+	if !strings.Contains(string(b), "; 1 hour left out, in which the entry points were themselves failing or slow: 2026-11-09 14:00–15:00 (entry points failing") {
+		t.Errorf("the draft does not say the earlier incident was left out:\n%s", string(b)[:min(len(b), 1500)])
+	}
+	m := regexp.MustCompile("\\| `frontend: POST /checkout` \\|[^\\n]*\\| ([0-9.]+)% \\|").FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("no impact row for POST /checkout")
+	}
+	if v, _ := strconv.ParseFloat(m[1], 64); v > 2 {
+		t.Errorf("POST /checkout's baseline failures %s%%: the earlier outage lifted them", m[1])
 	}
 }
