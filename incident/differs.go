@@ -66,14 +66,20 @@ func (d *dimCount) merge(o *dimCount) {
 const maxDims = 1 << 12
 
 // OperationKey is the pseudo-attribute a request's operation is counted
-// under.
-const OperationKey = "operation"
+// under; SpanPrefix marks a span's own attributes, as TraceQL writes them.
+const (
+	OperationKey = "operation"
+	SpanPrefix   = "span."
+)
 
 func (b *bucket) countDims(s *topology.Span) {
 	b.countDim(dimKey{s.Service, "", ""}, s)
 	b.countDim(dimKey{s.Service, OperationKey, s.Op}, s)
 	for _, a := range s.Resource() {
 		b.countDim(dimKey{s.Service, a.Key, a.Value}, s)
+	}
+	for _, a := range s.Tags() {
+		b.countDim(dimKey{s.Service, SpanPrefix + a.Key, a.Value}, s)
 	}
 }
 

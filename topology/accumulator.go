@@ -28,6 +28,7 @@ type accumulator struct {
 	addrNames map[string]string
 	merged    []Merge
 	resources map[string]*resourceAttrs
+	tagSets   map[string]*resourceAttrs
 }
 
 func newAccumulator(opt Options) *accumulator {
@@ -40,6 +41,7 @@ func newAccumulator(opt Options) *accumulator {
 		reached:   map[string]struct{}{},
 		addrNames: map[string]string{},
 		resources: map[string]*resourceAttrs{},
+		tagSets:   map[string]*resourceAttrs{},
 	}
 	a.msg.waiting.drop = a.giveUp
 	return a

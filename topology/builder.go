@@ -137,6 +137,9 @@ func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
 					named = true
 				}
 				sp.ver, sp.wl, sp.res = ver, wl, res
+				if receives(sp.Kind) || sp.Kind == ptrace.SpanKindUnspecified {
+					sp.tags = b.acc.tagsOf(s.Attributes())
+				}
 				if ver != nil {
 					ver.see(&sp)
 				}

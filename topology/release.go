@@ -211,8 +211,8 @@ func firstNames(set map[string]struct{}) []string {
 // resourceAttrs are a resource's telling attributes, interned.
 type resourceAttrs struct{ attrs []Attr }
 
-// maxResources bounds the distinct resources interned; past it each
-// resource gets its own copy, which the trace releases when it closes.
+// maxResources bounds the distinct resources interned; past it spans of
+// new resources keep no attributes.
 const maxResources = 1 << 12
 
 // maxResourceValue is the longest value kept: longer ones are free text.
@@ -223,24 +223,42 @@ func (a *accumulator) resourceOf(res pcommon.Resource) *resourceAttrs {
 	var attrs []Attr
 	res.Attributes().Range(func(k string, v pcommon.Value) bool {
 		if telling(k) {
-			if s := validUTF8(v.AsString()); s != "" && len(s) <= maxResourceValue {
-				attrs = append(attrs, Attr{Key: validUTF8(k), Value: s})
+			if s := v.AsString(); s != "" && len(s) <= maxResourceValue {
+				attrs = append(attrs, Attr{Key: k, Value: s})
 			}
 		}
 		return true
 	})
+	return intern(a.resources, attrs, maxResources)
+}
+
+// intern returns the shared copy of a set of attributes, sorted by key,
+// making one (its strings copied, so they do not keep a batch alive) if
+// the table has room; nil for an empty set or a full table.
+func intern(table map[string]*resourceAttrs, attrs []Attr, capacity int) *resourceAttrs {
+	if len(attrs) == 0 {
+		return nil
+	}
 	sort.Slice(attrs, func(i, j int) bool { return attrs[i].Key < attrs[j].Key })
 	var key strings.Builder
 	for _, at := range attrs {
-		key.WriteString(at.Key + "\x00" + at.Value + "\x00")
+		key.WriteString(at.Key)
+		key.WriteByte(0)
+		key.WriteString(at.Value)
+		key.WriteByte(0)
 	}
-	if r, ok := a.resources[key.String()]; ok {
+	if r, ok := table[key.String()]; ok {
 		return r
 	}
-	r := &resourceAttrs{attrs: attrs}
-	if len(a.resources) < maxResources {
-		a.resources[key.String()] = r
+	if len(table) >= capacity {
+		return nil
 	}
+	own := make([]Attr, len(attrs))
+	for i, at := range attrs {
+		own[i] = Attr{Key: strings.Clone(validUTF8(at.Key)), Value: strings.Clone(validUTF8(at.Value))}
+	}
+	r := &resourceAttrs{attrs: own}
+	table[key.String()] = r
 	return r
 }
 
@@ -254,4 +272,68 @@ func telling(k string) bool {
 		return false
 	}
 	return !strings.HasSuffix(k, ".id") && !strings.HasSuffix(k, ".uid")
+}
+
+// maxTags bounds the attributes kept of one span, maxTagSets the distinct
+// sets interned (past it spans keep none).
+const (
+	maxTags    = 6
+	maxTagSets = 1 << 14
+	maxTagLen  = 40
+)
+
+// tagsOf returns the interned telling attributes of a serving span.
+func (a *accumulator) tagsOf(m pcommon.Map) *resourceAttrs {
+	var buf [maxTags]Attr
+	attrs := buf[:0]
+	m.Range(func(k string, v pcommon.Value) bool {
+		if len(attrs) == maxTags {
+			return false
+		}
+		if !tellingTag(k) {
+			return true
+		}
+		var s string
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			s = v.Str()
+		case pcommon.ValueTypeBool, pcommon.ValueTypeInt:
+			s = v.AsString()
+		default:
+			return true
+		}
+		if s != "" && len(s) <= maxTagLen {
+			attrs = append(attrs, Attr{Key: k, Value: s})
+		}
+		return true
+	})
+	return intern(a.tagSets, attrs, maxTagSets)
+}
+
+// tellingTag says a span attribute may tell requests apart: not what
+// names the operation already, not identifiers, addresses, URLs,
+// statements, code locations or sizes, nor the status that says the
+// request failed.
+func tellingTag(k string) bool {
+	switch k {
+	case "http.route", "http.target", "http.url", "url.full", "url.path", "url.query", "db.statement", "db.query.text",
+		"rpc.service", "rpc.method", "server.port", "client.port", "client.address", "net.peer.port", "net.host.port",
+		"thread.name", "user_agent.original", "http.user_agent",
+		// The outcome itself: a failing request's status says it failed,
+		// not why.
+		"http.response.status_code", "http.status_code", "rpc.grpc.status_code", "otel.status_code",
+		"otel.status_description", "error", "error.type", "error.message":
+		return false
+	}
+	for _, prefix := range []string{"network.", "net.sock.", "code.", "exception.", "thread.", "http.request.header.", "http.response.header."} {
+		if strings.HasPrefix(k, prefix) {
+			return false
+		}
+	}
+	for _, suffix := range []string{".id", ".uid", "_id", ".size", ".length", ".count", "_size", ".bytes", ".offset"} {
+		if strings.HasSuffix(k, suffix) {
+			return false
+		}
+	}
+	return true
 }

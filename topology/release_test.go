@@ -1,6 +1,7 @@
 package topology_test
 
 import (
+	"slices"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -49,5 +50,24 @@ func TestAServiceWithoutReleaseAttributesHasNoVersions(t *testing.T) {
 	n := node(t, build(t, topology.Options{}, []sp{{Trace: "t", ID: "s", Svc: "api", Name: "GET /", Kind: server, Dur: 1}}), "api")
 	if n.Versions != nil || n.Workloads != nil || n.Hosts != nil {
 		t.Errorf("node: %+v", n)
+	}
+}
+
+func TestServingSpansKeepTheAttributesThatTellRequestsApart(t *testing.T) {
+	var got [][]topology.Attr
+	b := topology.NewBuilder(topology.Options{})
+	b.Observe(func(tr *topology.Trace) {
+		for i := range tr.Spans {
+			got = append(got, tr.Spans[i].Tags())
+		}
+	})
+	b.Add(topology.Batch{Traces: batch(sp{Trace: "t", ID: "s", Svc: "api", Name: "GET /", Kind: server, Dur: 1, Attrs: map[string]any{
+		"app.tenant": "acme", "cloud.region": "eu-west-1", "http.request.method": "GET",
+		"http.response.status_code": 500, "url.full": "https://api/x?id=1", "enduser.id": "u-81723", "code.lineno": 42,
+		"http.request.body.size": 1234, "app.note": "a free-text value far longer than forty characters, so left out"}})})
+	b.Finish()
+	want := []topology.Attr{{Key: "app.tenant", Value: "acme"}, {Key: "cloud.region", Value: "eu-west-1"}, {Key: "http.request.method", Value: "GET"}}
+	if len(got) != 1 || !slices.Equal(got[0], want) {
+		t.Errorf("tags %v, want %v", got, want)
 	}
 }

@@ -33,6 +33,17 @@ type Span struct {
 	ver        *versionAcc  // the release that sent it, nil when unnamed
 	wl         *workloadAcc // the Kubernetes workload, nil when unnamed
 	res        *resourceAttrs
+	tags       *resourceAttrs // telling attributes of a span that serves
+}
+
+// Tags are the attributes of a serving span that can tell requests apart
+// (status code, method, tenant, region…): IDs, URLs, statements, sizes
+// and long values left out. Shared between spans; do not modify.
+func (s *Span) Tags() []Attr {
+	if s.tags == nil {
+		return nil
+	}
+	return s.tags.attrs
 }
 
 // Resource are the attributes of the process that sent the span that can
