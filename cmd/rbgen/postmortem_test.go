@@ -139,7 +139,7 @@ func TestPostmortemOfAnEarlyReturn(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"checkout requests going wrong", "requests ended at once, having done nothing",
-		"Read checkout's logs for the example traces", "None in `runbooks` for these suspects"} {
+		"**Prevent**: read checkout's logs for the example traces", "None in `runbooks` for these suspects"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the draft lacks %q", want)
 		}
