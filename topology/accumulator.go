@@ -29,6 +29,7 @@ type accumulator struct {
 	merged    []Merge
 	resources map[string]*resourceAttrs
 	tagSets   map[string]*resourceAttrs
+	keyBuf    []byte // scratch for interning
 }
 
 func newAccumulator(opt Options) *accumulator {

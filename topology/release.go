@@ -220,7 +220,8 @@ const maxResourceValue = 80
 
 // resourceOf returns the interned telling attributes of a resource.
 func (a *accumulator) resourceOf(res pcommon.Resource) *resourceAttrs {
-	var attrs []Attr
+	var buf [16]Attr
+	attrs := buf[:0]
 	res.Attributes().Range(func(k string, v pcommon.Value) bool {
 		if telling(k) {
 			if s := v.AsString(); s != "" && len(s) <= maxResourceValue {
@@ -229,25 +230,24 @@ func (a *accumulator) resourceOf(res pcommon.Resource) *resourceAttrs {
 		}
 		return true
 	})
-	return intern(a.resources, attrs, maxResources)
+	return a.intern(a.resources, attrs, maxResources)
 }
 
 // intern returns the shared copy of a set of attributes, sorted by key,
 // making one (its strings copied, so they do not keep a batch alive) if
 // the table has room; nil for an empty set or a full table.
-func intern(table map[string]*resourceAttrs, attrs []Attr, capacity int) *resourceAttrs {
+func (a *accumulator) intern(table map[string]*resourceAttrs, attrs []Attr, capacity int) *resourceAttrs {
 	if len(attrs) == 0 {
 		return nil
 	}
-	sort.Slice(attrs, func(i, j int) bool { return attrs[i].Key < attrs[j].Key })
-	var key strings.Builder
+	// On every serving span: no allocation unless the set is new.
+	slices.SortFunc(attrs, func(x, y Attr) int { return strings.Compare(x.Key, y.Key) })
+	key := a.keyBuf[:0]
 	for _, at := range attrs {
-		key.WriteString(at.Key)
-		key.WriteByte(0)
-		key.WriteString(at.Value)
-		key.WriteByte(0)
+		key = append(append(append(append(key, at.Key...), 0), at.Value...), 0)
 	}
-	if r, ok := table[key.String()]; ok {
+	a.keyBuf = key
+	if r, ok := table[string(key)]; ok {
 		return r
 	}
 	if len(table) >= capacity {
@@ -258,7 +258,7 @@ func intern(table map[string]*resourceAttrs, attrs []Attr, capacity int) *resour
 		own[i] = Attr{Key: strings.Clone(validUTF8(at.Key)), Value: strings.Clone(validUTF8(at.Value))}
 	}
 	r := &resourceAttrs{attrs: own}
-	table[key.String()] = r
+	table[string(key)] = r
 	return r
 }
 
@@ -307,7 +307,7 @@ func (a *accumulator) tagsOf(m pcommon.Map) *resourceAttrs {
 		}
 		return true
 	})
-	return intern(a.tagSets, attrs, maxTagSets)
+	return a.intern(a.tagSets, attrs, maxTagSets)
 }
 
 // tellingTag says a span attribute may tell requests apart: not what

@@ -494,6 +494,13 @@ func connHost(raw string) string {
 
 // isIP says a name is an IP address, with or without a port.
 func isIP(s string) bool {
+	// Most names are host names: rule them out without the parsers'
+	// error allocations.
+	if s == "" || strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' || r == '.' || r == ':' || r == '[' || r == ']')
+	}) >= 0 {
+		return false
+	}
 	if h, _, err := net.SplitHostPort(s); err == nil {
 		s = h
 	}
