@@ -316,7 +316,7 @@ func (a *accumulator) tagsOf(m pcommon.Map) *resourceAttrs {
 // request failed.
 func tellingTag(k string) bool {
 	switch k {
-	case "http.route", "http.target", "http.url", "url.full", "url.path", "url.query", "db.statement", "db.query.text",
+	case "http.route", "http.request.method", "http.method", "http.target", "http.url", "url.full", "url.path", "url.query", "db.statement", "db.query.text",
 		"rpc.service", "rpc.method", "server.port", "client.port", "client.address", "net.peer.port", "net.host.port",
 		"thread.name", "user_agent.original", "http.user_agent",
 		// The outcome itself: a failing request's status says it failed,
