@@ -17,9 +17,21 @@ import (
 )
 
 // BenchmarkDecodeAndBuild measures the whole path from OTLP JSON lines to
-// a graph: spans per second and allocations per span.
+// a graph: spans per second and allocations per span, decoding on one
+// worker and on every core.
 func BenchmarkDecodeAndBuild(b *testing.B) {
 	day := spantest.DemoDay(b)
+	all := tracefile.Workers
+	defer func() { tracefile.Workers = all }()
+	for _, workers := range []int{1, all} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			tracefile.Workers = workers
+			decodeAndBuild(b, day)
+		})
+	}
+}
+
+func decodeAndBuild(b *testing.B, day []byte) {
 	b.SetBytes(int64(len(day)))
 	b.ResetTimer()
 	var spans int64

@@ -27,6 +27,21 @@ type decoder struct {
 	emit      func(topology.Batch) error
 	// empty counts the empty records in a row.
 	empty int
+	// pipe decodes records in parallel when there is more than one
+	// worker; nil decodes each as it is read.
+	pipe *pipeline
+}
+
+// record decodes one record and emits it, or hands both to the pipeline.
+func (d *decoder) record(decode func() (ptrace.Traces, error), fail func(error) error) error {
+	if d.pipe != nil {
+		return d.pipe.submit(decode, fail)
+	}
+	td, err := decode()
+	if err != nil {
+		return fail(err)
+	}
+	return d.emit(topology.Batch{Traces: td})
 }
 
 // next is called before each record: it stops on cancellation (a read that
@@ -59,10 +74,26 @@ func (d *decoder) decode(in io.Reader) error {
 		}
 		return d.readErr(0, 0, err)
 	}
-	if looksLikeJSON(head) {
-		return d.jsonStream(br)
+	if Workers > 1 {
+		d.pipe = newPipeline(Workers, d.emit)
 	}
-	return d.protoStream(br)
+	if looksLikeJSON(head) {
+		err = d.jsonStream(br)
+	} else {
+		err = d.protoStream(br)
+	}
+	if d.pipe != nil {
+		// The first error in input order wins: a record the reader had
+		// not reached cannot have failed before one it had.
+		if perr := d.pipe.close(); perr != nil {
+			return perr
+		}
+		if err == nil {
+			// Cancelled while the last records were being folded.
+			err = d.ctx.Err()
+		}
+	}
+	return err
 }
 
 // looksLikeJSON tells a JSON object from protobuf. Both may start with
@@ -145,11 +176,8 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 }
 
 func (d *decoder) jsonRecord(line int, b []byte) error {
-	td, err := DecodeJSON(b)
-	if err != nil {
-		return d.bad(line, 0, oneLine(err))
-	}
-	return d.emit(topology.Batch{Traces: td})
+	return d.record(func() (ptrace.Traces, error) { return DecodeJSON(b) },
+		func(err error) error { return d.bad(line, 0, oneLine(err)) })
 }
 
 // jsonDocument reads the rest of the stream as one JSON value that started
@@ -234,15 +262,14 @@ func quoteStart(b []byte) string {
 }
 
 func (d *decoder) protoRecord(offset int64, msg []byte) error {
-	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(msg)
-	if err != nil {
-		e := oneLine(fmt.Errorf("invalid OTLP protobuf: %w", err))
-		if offset == 0 {
-			return d.bad(0, 0, e)
-		}
-		return d.bad(0, offset, e)
-	}
-	return d.emit(topology.Batch{Traces: td})
+	return d.record(func() (ptrace.Traces, error) { return (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(msg) },
+		func(err error) error {
+			e := oneLine(fmt.Errorf("invalid OTLP protobuf: %w", err))
+			if offset == 0 {
+				return d.bad(0, 0, e)
+			}
+			return d.bad(0, offset, e)
+		})
 }
 
 // oneLine keeps a decoder's error to one readable line: the JSON library
