@@ -75,8 +75,22 @@ func failureOf(s ptrace.Span, attrs pcommon.Map) *failure {
 			f.message, f.code = "gRPC "+grpcCodeName(code), true
 		}
 	}
-	f.typ, f.message = cut(validUTF8(f.typ)), cut(validUTF8(f.message))
+	f.typ, f.message = cut(validUTF8(f.typ)), scrub(cut(validUTF8(f.message)))
 	return f
+}
+
+// Secrets that error messages are known to carry: credentials in URLs
+// and key=value pairs. Runbooks are committed and published; these never
+// reach them.
+var (
+	urlCredentials = regexp.MustCompile(`://[^/\s:@]+:[^@\s]+@`)
+	secretPairs    = regexp.MustCompile(`(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)(\s*[=:]\s*)(bearer\s+)?[^\s,;&"']+`)
+)
+
+// scrub replaces credentials in a message with ***.
+func scrub(msg string) string {
+	msg = urlCredentials.ReplaceAllString(msg, "://***@")
+	return secretPairs.ReplaceAllString(msg, "$1$2***")
 }
 
 // grpcCodes are the gRPC status code names, by number.

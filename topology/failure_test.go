@@ -1,6 +1,7 @@
 package topology_test
 
 import (
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -82,5 +83,21 @@ func TestFailurePatternsAreBounded(t *testing.T) {
 	}
 	if len(op.Failures) != topology.MaxFailures || listed+op.OtherFailures != 100 {
 		t.Errorf("%d patterns listed (%d failures) and %d other, want %d listed and 100 in all", len(op.Failures), listed, op.OtherFailures, topology.MaxFailures)
+	}
+}
+
+func TestCredentialsInFailureMessagesNeverReachTheGraph(t *testing.T) {
+	for _, msg := range []string{
+		"dial postgres://app:hunter2@orders-db:5432/orders: connection refused",
+		"login failed: password=hunter2 user=app",
+		"upstream 401: Authorization: Bearer hunter2",
+		"bad request token=hunter2&x=1",
+	} {
+		g := build(t, topology.Options{}, []sp{{Trace: "t", ID: "s", Svc: "api", Name: "GET /", Kind: server, Dur: 1,
+			Status: ptrace.StatusCodeError, Message: msg}})
+		f := node(t, g, "api").Operations[0].Failures
+		if len(f) != 1 || strings.Contains(f[0].Example, "hunter2") || strings.Contains(f[0].Pattern, "hunter2") {
+			t.Errorf("%q became %+v", msg, f)
+		}
 	}
 }
