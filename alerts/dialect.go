@@ -154,6 +154,15 @@ func (d Dialect) Peer(server string) Target {
 		Selector: sel, ErrorSelector: sel, Unit: d.GraphUnit, Buckets: d.GraphBuckets}
 }
 
+// PeerMatching is Peer for every server whose name matches a regular
+// expression (Prometheus anchors it): the addresses of a subnet.
+func (d Dialect) PeerMatching(pattern string) Target {
+	t := d.Peer("")
+	sel := strings.Join(append([]string{d.GraphServer + "=~" + Quote(pattern)}, d.Matchers...), ", ")
+	t.Selector, t.ErrorSelector = sel, sel
+	return t
+}
+
 // Quote writes a PromQL string literal. Prometheus unquotes as Go does;
 // braces are written as \u007b and \u007d so no template engine that reads
 // the rules file (Prometheus's own, when a selector is shown in an

@@ -152,3 +152,45 @@ func (r *Recorder) Peer(name string) Series {
 	}
 	return Series{Step: r.step}
 }
+
+// UseNames files the series under the names g gave their nodes after
+// merging (aliases, letter case, addresses, subnets), so a merged node's
+// series holds every name it was recorded under.
+func (r *Recorder) UseNames(g *topology.Graph) {
+	if len(g.Merged) == 0 {
+		return
+	}
+	renamed := make(map[seriesKey]*recording, len(r.series))
+	keys := make([]seriesKey, 0, len(r.series))
+	for k := range r.series {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].name+"\x00"+keys[i].kind < keys[j].name+"\x00"+keys[j].kind })
+	r.cells = 0
+	for _, k := range keys {
+		rec := r.series[k]
+		k.name = g.Canonical(k.name)
+		if mine := renamed[k]; mine != nil {
+			for _, c := range rec.cells {
+				i, ok := mine.at[c.At]
+				if !ok {
+					mine.at[c.At] = len(mine.cells)
+					mine.cells = append(mine.cells, Cell{At: c.At, Hist: make([]uint32, len(c.Hist))})
+					i = len(mine.cells) - 1
+				}
+				m := &mine.cells[i]
+				m.Calls += c.Calls
+				m.Errors += c.Errors
+				for j, v := range c.Hist {
+					m.Hist[j] += v
+				}
+			}
+			continue
+		}
+		renamed[k] = rec
+	}
+	for _, rec := range renamed {
+		r.cells += len(rec.cells)
+	}
+	r.series = renamed
+}

@@ -31,3 +31,23 @@ func TestTheRecorderCoarsensPastItsCapAndKeepsEveryCall(t *testing.T) {
 		t.Errorf("%d cells at a %s step, want at most %d cells", len(s.Cells), r.Step(), maxCells)
 	}
 }
+
+func TestSeriesFollowTheGraphsMerges(t *testing.T) {
+	d, _ := NamedDialect(DialectTempo)
+	r := NewRecorder(d)
+	start := uint64(time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC).UnixNano())
+	for i, name := range []string{"10.42.14.1", "10.42.16.1", "10.42.16.1"} {
+		end := start + uint64(i)*uint64(time.Minute)
+		r.add(seriesKey{name, "peer"}, &topology.Span{Start: end - 5e6, End: end}, d.GraphBuckets)
+	}
+	r.UseNames(&topology.Graph{Merged: []topology.Merge{
+		{From: "10.42.14.1", Into: "10.42.0.0/16", Reason: topology.MergeSubnet},
+		{From: "10.42.16.1", Into: "10.42.0.0/16", Reason: topology.MergeSubnet}}})
+	var calls uint32
+	for _, c := range r.Peer("10.42.0.0/16").Cells {
+		calls += c.Calls
+	}
+	if calls != 3 || len(r.Peer("10.42.14.1").Cells) != 0 {
+		t.Errorf("the subnet's series holds %d calls, want 3", calls)
+	}
+}

@@ -172,7 +172,11 @@ func servingKinds(kinds []string) []string {
 
 func targetOf(n topology.Node, d alerts.Dialect) alerts.Target {
 	if n.Virtual {
-		return d.Peer(Clean(peerLabel(n)))
+		label, pattern := peerLabel(n)
+		if pattern {
+			return d.PeerMatching(label)
+		}
+		return d.Peer(Clean(label))
 	}
 	return d.Service(Clean(n.Name), servingKinds(n.SpanKinds))
 }

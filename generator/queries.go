@@ -77,6 +77,9 @@ func attrCondition(a topology.Attr) string {
 	if a.Key == "name" {
 		return "name = " + quoted(a.Value)
 	}
+	if key, ok := strings.CutSuffix(a.Key, topology.RegexSuffix); ok {
+		return "span." + traceqlKey(key) + " =~ " + quoted("^"+a.Value+"$")
+	}
 	if key, ok := strings.CutSuffix(a.Key, " host"); ok {
 		re := `^[a-z]+://` + regexp.QuoteMeta(a.Value) + `([:/].*)?$`
 		return "span." + key + " =~ " + quoted(re)
@@ -144,12 +147,12 @@ func traceqlDuration(ms float64) string {
 }
 
 // peerLabel is the name Tempo's service graph gives a virtual node: the
-// value of the first peer attribute.
-func peerLabel(n topology.Node) string {
+// value of the first peer attribute, or a pattern for a subnet's.
+func peerLabel(n topology.Node) (label string, pattern bool) {
 	if len(n.Match) > 0 {
-		return n.Match[0].Value
+		return n.Match[0].Value, strings.HasSuffix(n.Match[0].Key, topology.RegexSuffix)
 	}
-	return n.Name
+	return n.Name, false
 }
 
 // ExploreURL links a TraceQL query into Grafana Explore, or returns "" when

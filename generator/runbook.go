@@ -505,9 +505,14 @@ func metricsNote(n topology.Node, d alerts.Dialect) string {
 		src = "Tempo's metrics-generator"
 	}
 	if n.Virtual {
-		return fmt.Sprintf("It reads service-graph metrics (%s's servicegraph), where this node is the server %s; "+
+		label, pattern := peerLabel(n)
+		server := "the server " + Code(label)
+		if pattern {
+			server = "every server matching " + Code(label)
+		}
+		return fmt.Sprintf("It reads service-graph metrics (%s's servicegraph), where this node is %s; "+
 			"that label comes from the peer attributes: add %s to them if the series is empty.",
-			src, Code(peerLabel(n)), Code(firstMatchKey(n)))
+			src, server, Code(strings.TrimSuffix(firstMatchKey(n), topology.RegexSuffix)))
 	}
 	return fmt.Sprintf("It reads span metrics from %s (%s).", src, Code(d.Calls))
 }

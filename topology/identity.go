@@ -1,9 +1,11 @@
 package topology
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -65,6 +67,9 @@ func (a *accumulator) settleIdentity() {
 		} else if sub := subnet(host); sub != "" && (n.vkind == KindExternal || n.vkind == "") {
 			// Pods come and go; a database at an address is one instance.
 			a.mergeNode(n, sub+suffix, MergeSubnet)
+			if to := a.nodes[sub+suffix]; to != nil {
+				to.match = subnetMatch(to.match, sub)
+			}
 		}
 	}
 	a.mergeCase()
@@ -87,6 +92,31 @@ func subnet(host string) string {
 		return ""
 	}
 	return p.String()
+}
+
+// RegexSuffix ends a match key whose value is a regular expression: a
+// subnet's node matches every address in it.
+const RegexSuffix = " =~"
+
+// subnetMatch selects a subnet's calls by the attribute that named its
+// first address, as a pattern for every address in an IPv4 /16; an IPv6
+// subnet, whose addresses have many spellings, keeps the first address.
+func subnetMatch(match []Attr, prefix string) []Attr {
+	if len(match) == 0 || strings.HasSuffix(match[0].Key, RegexSuffix) {
+		return match
+	}
+	p, err := netip.ParsePrefix(prefix)
+	if err != nil || !p.Addr().Is4() {
+		return match
+	}
+	b := p.Addr().As4()
+	key := strings.TrimSuffix(match[0].Key, " host")
+	re := regexp.QuoteMeta(fmt.Sprintf("%d.%d.", b[0], b[1])) + `[0-9]+\.[0-9]+(:[0-9]+)?`
+	if strings.HasSuffix(match[0].Key, " host") {
+		// The host inside a URL attribute.
+		re = `[a-z]+://` + re + `([/?#].*)?`
+	}
+	return []Attr{{Key: key + RegexSuffix, Value: re}}
 }
 
 func (a *accumulator) applyAliases() {

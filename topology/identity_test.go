@@ -129,3 +129,13 @@ func TestAliasesRenameAndMergeNodes(t *testing.T) {
 		t.Errorf("checkout's entry points: %+v", n.EntryPoints)
 	}
 }
+
+func TestASubnetNodeMatchesEveryAddressInIt(t *testing.T) {
+	spans := append(call("a", map[string]any{"http.request.method": "GET", "url.full": "http://10.42.14.1:42699/"}),
+		call("b", map[string]any{"http.request.method": "GET", "url.full": "http://10.42.16.1:42699/"})...)
+	n := node(t, build(t, topology.Options{}, spans), "10.42.0.0/16")
+	want := []topology.Attr{{Key: "url.full" + topology.RegexSuffix, Value: `[a-z]+://10\.42\.[0-9]+\.[0-9]+(:[0-9]+)?([/?#].*)?`}}
+	if !slices.Equal(n.Match, want) || n.Calls != 2 {
+		t.Errorf("match %v (%d calls), want %v", n.Match, n.Calls, want)
+	}
+}

@@ -85,6 +85,7 @@ changes or a write failed, 2 bad flags, input, config or template,
 			if err != nil {
 				return err
 			}
+			rec.UseNames(g)
 			if !check {
 				unlock, err := app.Lock(docs.out, app.LockWait)
 				if err != nil {

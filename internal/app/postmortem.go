@@ -66,6 +66,7 @@ func Postmortem(ctx context.Context, in PostmortemInput) (*PostmortemResult, err
 		return nil, err
 	}
 	ib.UseNames(g)
+	rec.UseNames(g)
 	base := ib.Baseline
 	if in.Baseline != nil {
 		bb := incident.NewBuilder(in.Builder, &[2]time.Time{in.BaselineStart, in.BaselineEnd}, nil)
