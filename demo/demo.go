@@ -98,6 +98,9 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 	if err := cfg.checkFaults(); err != nil {
 		return Stats{}, err
 	}
+	if err := cfg.checkCanaries(); err != nil {
+		return Stats{}, err
+	}
 	g := &gen{
 		cfg:      cfg,
 		rnd:      rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),

@@ -126,3 +126,15 @@ func TestEveryNodeAFaultCanNameIsReached(t *testing.T) {
 		}
 	}
 }
+
+func TestACanaryThatWouldChangeNothingIsRefused(t *testing.T) {
+	at := time.Date(2026, 11, 9, 14, 0, 0, 0, time.UTC)
+	for _, c := range []demo.Canary{
+		{Service: "chekout", Version: "2", Start: at, End: at.Add(time.Hour), Share: 0.5},
+		{Service: "checkout", Version: "2", Start: at.AddDate(1, 0, 0), End: at.AddDate(1, 0, 1), Share: 0.5},
+	} {
+		if _, err := demo.Write(io.Discard, demo.Config{Days: 1, Canaries: []demo.Canary{c}}); !errors.Is(err, demo.ErrIdleFault) {
+			t.Errorf("%+v: got %v", c, err)
+		}
+	}
+}

@@ -33,7 +33,9 @@ func ParseFault(s string) (Fault, error) {
 		case "latency":
 			f.Latency, err = time.ParseDuration(v)
 		case "pod":
-			f.OnePod, err = strconv.ParseBool(v)
+			if f.OnePod, err = strconv.ParseBool(v); err != nil {
+				err = fmt.Errorf("want true or false, got %q", v)
+			}
 		case "early":
 			f.EarlyReturn, err = strconv.ParseFloat(v, 64)
 			if err == nil && (f.EarlyReturn < 0 || f.EarlyReturn > 1) {

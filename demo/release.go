@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,4 +135,20 @@ func ParseCanary(s string) (Canary, error) {
 		c.Message = "unexpected failure in " + c.Version
 	}
 	return c, nil
+}
+
+// checkCanaries refuses a canary of a service the shop lacks or outside
+// the days it runs: it would change nothing.
+func (c Config) checkCanaries() error {
+	end := c.Start.AddDate(0, 0, c.Days)
+	for _, k := range c.Canaries {
+		if !slices.Contains(Nodes(), k.Service) || strings.ContainsAny(k.Service, "./") {
+			return fmt.Errorf("canary of %q %w: the shop has no such service", k.Service, ErrIdleFault)
+		}
+		if !k.End.After(c.Start) || !k.Start.Before(end) {
+			return fmt.Errorf("canary of %q %w: its window %s to %s is outside the demo's, %s to %s", k.Service, ErrIdleFault,
+				k.Start.Format(time.RFC3339), k.End.Format(time.RFC3339), c.Start.Format(time.RFC3339), end.Format(time.RFC3339))
+		}
+	}
+	return nil
 }

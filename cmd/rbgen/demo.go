@@ -72,9 +72,10 @@ bundled into rbgen.`,
 	fl.IntVar(&cfg.PeakPerHour, "peak-per-hour", 40, "traces per hour at the daily peak")
 	fl.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
 	fl.StringArrayVar(&faults, "fault", nil, "inject a fault described by `SPEC` (repeatable):\n"+
-		"node=NAME,start=T,end=T plus any of errors=RATIO, latency=DUR, early=RATIO.\n"+
-		"A service's requests fail, slow down or return at once without their work;\n"+
-		"a database's or external API's calls fail or slow down")
+		"node=NAME,start=T,end=T plus any of errors=RATIO, latency=DUR, early=RATIO,\n"+
+		"pod=true. A service's requests fail, slow down or return at once without\n"+
+		"their work (with pod=true, only those on one of four pods); a database's or\n"+
+		"external API's calls fail or slow down")
 	fl.StringArrayVar(&canaries, "canary", nil, "run a canary release described by `SPEC` (repeatable):\n"+
 		"service=NAME,version=V,start=T,end=T,share=RATIO plus any of errors=RATIO,\n"+
 		"exception=TYPE, message=TEXT. Its requests run on deployment NAME-canary\n"+
