@@ -668,6 +668,7 @@ freely, rbgen carries them over when it regenerates a draft.
 
 `
 
+// PostmortemName matches a draft's file name.
 var PostmortemName = regexp.MustCompile(`^PM-\d{8}-.*\.md$`)
 
 func planPostmortemIndex(dir string, overlay map[string][]byte) ([]Change, error) {

@@ -96,6 +96,7 @@ func adoptFiles(dir string, r *registry) error {
 	return nil
 }
 
+// RunbookName matches a runbook's file name: its number, then its slug.
 var RunbookName = regexp.MustCompile(`^RB-(\d{3,})-(.*)\.md$`)
 
 // slugOf is the slug part of a runbook file name.
@@ -106,6 +107,7 @@ func slugOf(file string) string {
 	return ""
 }
 
+// FileNum is the number in a runbook's file name, 0 for another file.
 func FileNum(name string) int {
 	m := RunbookName.FindStringSubmatch(name)
 	if m == nil {

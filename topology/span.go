@@ -82,6 +82,8 @@ const (
 	opDBOp      // db.operation.name, and db.collection.name when given
 )
 
+// DurationMS is the span's duration in milliseconds, 0 when its end
+// precedes its start.
 func (s *Span) DurationMS() float64 {
 	if s.End < s.Start {
 		return 0
