@@ -32,7 +32,8 @@ type Mark struct {
 }
 
 // Caption says what Mermaid cannot draw: the points without traffic, and
-// the marked events ("" when there are neither).
+// the marked events ("" when there are neither), as Markdown: the events
+// carry names from trace data.
 func (c Chart) Caption() string {
 	var parts []string
 	var gaps []string
@@ -49,7 +50,7 @@ func (c Chart) Caption() string {
 	}
 	for _, m := range c.Marks {
 		if m.At >= 0 && m.At < len(c.Labels) {
-			parts = append(parts, "▲ "+c.Labels[m.At]+": "+m.What+".")
+			parts = append(parts, "▲ "+c.Labels[m.At]+": "+MD(m.What)+".")
 		}
 	}
 	return strings.Join(parts, " ")

@@ -85,6 +85,10 @@ func TestMinutesWithoutTrafficAreGapsAndEventsAreMarked(t *testing.T) {
 			t.Errorf("caption %q lacks %q", caption, want)
 		}
 	}
+	f.Marks = append(f.Marks, Mark{At: 3, What: "[evil](javascript:x) *loud*"})
+	if c := f.Caption(); !strings.Contains(c, `\[evil\]`) || !strings.Contains(c, `\*loud\*`) {
+		t.Errorf("a name in the caption is live Markdown: %q", c)
+	}
 	if !strings.Contains(f.Mermaid(), `"▲ 14:02"`) {
 		t.Errorf("the Mermaid chart does not mark 14:02:\n%s", f.Mermaid())
 	}

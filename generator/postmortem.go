@@ -391,7 +391,7 @@ func timeline(a *incident.Analysis) []Event {
 	}
 	for _, f := range a.Differs {
 		if f.Key == "service.version" && f.NewInWindow {
-			add(f.FirstSeen.Start, fmt.Sprintf("%s %s first seen: a deploy", MD(f.Service), Code(f.Value)))
+			add(f.FirstSeen, fmt.Sprintf("%s %s first seen: a deploy", MD(f.Service), Code(f.Value)))
 		}
 	}
 	add(firstFailure(a), "the first failing request")
@@ -755,7 +755,7 @@ func triggerText(f incident.Finding) string {
 	case "service.version":
 		kind = fmt.Sprintf("a deploy: %s %s", MD(f.Service), Code(f.Value))
 		if f.NewInWindow {
-			kind += fmt.Sprintf(", first seen at %s UTC", hm(f.FirstSeen.Start))
+			kind += fmt.Sprintf(", first seen at %s UTC", hm(f.FirstSeen))
 		}
 		kind += ". Roll it back (see " + MD(f.Service) + "'s runbook), and find the test that would have caught it"
 	case "k8s.pod.name", "host.name", "k8s.node.name":
@@ -814,7 +814,7 @@ func chartMarks(a *incident.Analysis, d *Detections) []Mark {
 	var out []Mark
 	for _, f := range a.Differs {
 		if f.Key == "service.version" && f.NewInWindow {
-			if i := at(f.FirstSeen.Start); i >= 0 {
+			if i := at(f.FirstSeen); i >= 0 {
 				out = append(out, Mark{At: i, What: chartText(f.Service + " " + f.Value + " first seen")})
 			}
 		}

@@ -165,17 +165,13 @@ func (r *registry) carryOver(merged []topology.Merge) {
 			if !ok || strings.Contains(symptom, "/") {
 				continue
 			}
-			if to := RunbookKey(m.Into, symptom); !hasKey(r.IDs, to) {
+			to := RunbookKey(m.Into, symptom)
+			if _, taken := r.IDs[to]; !taken {
 				r.IDs[to] = r.IDs[key]
 				delete(r.IDs, key)
 			}
 		}
 	}
-}
-
-func hasKey[V any](m map[string]V, k string) bool {
-	_, ok := m[k]
-	return ok
 }
 
 // assign gives a key its identity, new keys the next number.

@@ -117,7 +117,7 @@ type Finding struct {
 	BadShare, GoodShare, BaselineShare float64
 	// FirstSeen is when the first request with the value started in the
 	// window's profile (its lead-in included).
-	FirstSeen topology.Window
+	FirstSeen time.Time
 	// NewInWindow says the baseline never saw the value.
 	NewInWindow bool
 }
@@ -157,12 +157,12 @@ func differs(base, win *bucket) []Finding {
 			continue
 		}
 		if f, ok := finding(base, k, d.failed, d.total, all.failed, all.total); ok {
-			f.FirstSeen = firstSeen(d)
+			f.FirstSeen = unixTime(d.first)
 			out = append(out, f)
 		}
 		if limit, ok := p99[k.service]; ok {
 			if f, ok := finding(base, k, d.slowerThan(limit), d.total, all.slowerThan(limit), all.total); ok {
-				f.Slow, f.SlowerThanMS, f.FirstSeen = true, limit, firstSeen(d)
+				f.Slow, f.SlowerThanMS, f.FirstSeen = true, limit, unixTime(d.first)
 				out = append(out, f)
 			}
 		}
@@ -172,11 +172,6 @@ func differs(base, win *bucket) []Finding {
 		out = out[:maxFindings]
 	}
 	return out
-}
-
-func firstSeen(d *dimCount) topology.Window {
-	first := unixTime(d.first)
-	return topology.Window{Start: first, End: first}
 }
 
 // finding compares bad of total requests with one value against allBad of

@@ -27,8 +27,8 @@ type accumulator struct {
 	// lists the nodes folded into others.
 	addrNames map[string]string
 	merged    []Merge
-	resources map[string]*resourceAttrs
-	tagSets   map[string]*resourceAttrs
+	resources map[string]*attrSet
+	tagSets   map[string]*attrSet
 	keyBuf    []byte // scratch for interning
 }
 
@@ -41,8 +41,8 @@ func newAccumulator(opt Options) *accumulator {
 		msg:       newMessaging(opt.MaxLinks, uint64(opt.LinkWindow)),
 		reached:   map[string]struct{}{},
 		addrNames: map[string]string{},
-		resources: map[string]*resourceAttrs{},
-		tagSets:   map[string]*resourceAttrs{},
+		resources: map[string]*attrSet{},
+		tagSets:   map[string]*attrSet{},
 	}
 	a.msg.waiting.drop = a.giveUp
 	return a

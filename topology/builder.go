@@ -123,7 +123,7 @@ func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
 		}
 		var ver *versionAcc
 		var wl *workloadAcc
-		var res *resourceAttrs
+		var res *attrSet
 		named := false
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()

@@ -2,11 +2,12 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -129,7 +130,7 @@ func (a *accumulator) applyAliases() {
 			globs = append(globs, k)
 		}
 	}
-	sort.Strings(globs)
+	slices.Sort(globs)
 	for _, n := range a.sortedNodes() {
 		to, ok := a.opt.Aliases[n.name]
 		for _, g := range globs {
@@ -181,14 +182,7 @@ func (a *accumulator) sortedNodes() []*nodeAcc {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // mergeNode folds n into the node called into, creating it by renaming n
 // when there is none: its calls, operations, versions, edges and entry

@@ -208,8 +208,9 @@ func firstNames(set map[string]struct{}) []string {
 	return names
 }
 
-// resourceAttrs are a resource's telling attributes, interned.
-type resourceAttrs struct{ attrs []Attr }
+// attrSet is a set of telling attributes (a resource's, or a serving
+// span's), interned so that spans share it.
+type attrSet struct{ attrs []Attr }
 
 // maxResources bounds the distinct resources interned; past it spans of
 // new resources keep no attributes.
@@ -219,7 +220,7 @@ const maxResources = 1 << 12
 const maxResourceValue = 80
 
 // resourceOf returns the interned telling attributes of a resource.
-func (a *accumulator) resourceOf(res pcommon.Resource) *resourceAttrs {
+func (a *accumulator) resourceOf(res pcommon.Resource) *attrSet {
 	var buf [16]Attr
 	attrs := buf[:0]
 	res.Attributes().Range(func(k string, v pcommon.Value) bool {
@@ -236,7 +237,7 @@ func (a *accumulator) resourceOf(res pcommon.Resource) *resourceAttrs {
 // intern returns the shared copy of a set of attributes, sorted by key,
 // making one (its strings copied, so they do not keep a batch alive) if
 // the table has room; nil for an empty set or a full table.
-func (a *accumulator) intern(table map[string]*resourceAttrs, attrs []Attr, capacity int) *resourceAttrs {
+func (a *accumulator) intern(table map[string]*attrSet, attrs []Attr, capacity int) *attrSet {
 	if len(attrs) == 0 {
 		return nil
 	}
@@ -257,7 +258,7 @@ func (a *accumulator) intern(table map[string]*resourceAttrs, attrs []Attr, capa
 	for i, at := range attrs {
 		own[i] = Attr{Key: strings.Clone(validUTF8(at.Key)), Value: strings.Clone(validUTF8(at.Value))}
 	}
-	r := &resourceAttrs{attrs: own}
+	r := &attrSet{attrs: own}
 	table[string(key)] = r
 	return r
 }
@@ -283,7 +284,7 @@ const (
 )
 
 // tagsOf returns the interned telling attributes of a serving span.
-func (a *accumulator) tagsOf(m pcommon.Map) *resourceAttrs {
+func (a *accumulator) tagsOf(m pcommon.Map) *attrSet {
 	var buf [maxTags]Attr
 	attrs := buf[:0]
 	m.Range(func(k string, v pcommon.Value) bool {

@@ -32,8 +32,8 @@ type Span struct {
 	fail       *failure     // why it failed, for failed spans
 	ver        *versionAcc  // the release that sent it, nil when unnamed
 	wl         *workloadAcc // the Kubernetes workload, nil when unnamed
-	res        *resourceAttrs
-	tags       *resourceAttrs // telling attributes of a span that serves
+	res        *attrSet
+	tags       *attrSet // telling attributes of a span that serves
 }
 
 // Tags are the attributes of a serving span that can tell requests apart

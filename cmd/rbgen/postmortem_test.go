@@ -189,17 +189,7 @@ func TestPostmortemRefusesARegistryThatDoesNotParse(t *testing.T) {
 // says checkout's stayed silent, and the draft gets a detection action.
 func TestPostmortemNamesTheAlertsThatStayedSilent(t *testing.T) {
 	in := faultFile(t, demo.Fault{Latency: 150 * time.Millisecond})
-	out := filepath.Join(t.TempDir(), "postmortems")
-	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", "2026-11-10T14:00:00Z", "--end", "2026-11-10T14:30:00Z",
-		"--out", out, "--runbooks", "../../runbooks", "--config", "../../rbgen.yaml")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
-	if len(files) != 1 {
-		t.Fatalf("drafts: %v", files)
-	}
-	b, _ := os.ReadFile(files[0])
+	b := draftOf(t, in, "2026-11-10T14:00:00Z", "2026-11-10T14:30:00Z", "--runbooks", "../../runbooks", "--config", "../../rbgen.yaml")
 	for _, want := range []string{"as generate wrote them", "`checkout`'s `CheckoutHighErrorRate` (RB-009) and `CheckoutHighLatency` (RB-010)",
 		"| **Detect**: checkout's alerts (RB-009, RB-010) stayed silent"} {
 		if !strings.Contains(string(b), want) {
@@ -244,17 +234,7 @@ func TestPostmortemFindsTheTrigger(t *testing.T) {
 			}
 			in := filepath.Join(t.TempDir(), "incident.jsonl")
 			os.WriteFile(in, buf.Bytes(), 0o644)
-			out := filepath.Join(t.TempDir(), "postmortems")
-			code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", incidentStart.Format(time.RFC3339), "--end", end.Format(time.RFC3339),
-				"--out", out, "--runbooks", "../../runbooks", "--config", "../../rbgen.yaml")
-			if code != exitOK {
-				t.Fatalf("exit %d: %s", code, stderr)
-			}
-			files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
-			if len(files) != 1 {
-				t.Fatalf("drafts: %v", files)
-			}
-			b, _ := os.ReadFile(files[0])
+			b := draftOf(t, in, incidentStart.Format(time.RFC3339), end.Format(time.RFC3339), "--runbooks", "../../runbooks", "--config", "../../rbgen.yaml")
 			fm, _, err := document.Read(string(b))
 			if err != nil {
 				t.Fatal(err)
@@ -301,16 +281,7 @@ func section(doc, heading string) string {
 // the window asked for.
 func TestALongWindowSummarisesTheIncidentTheTracesDate(t *testing.T) {
 	in := faultFile(t, demo.Fault{ErrorRate: 1})
-	out := filepath.Join(t.TempDir(), "postmortems")
-	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", "2026-11-10T12:00:00Z", "--end", "2026-11-10T16:00:00Z", "--out", out)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
-	if len(files) != 1 {
-		t.Fatalf("drafts: %v", files)
-	}
-	b, _ := os.ReadFile(files[0])
+	b := draftOf(t, in, "2026-11-10T12:00:00Z", "2026-11-10T16:00:00Z")
 	sum := section(string(b), "## Summary")
 	if !regexp.MustCompile(`From 14:0\d to 14:3\d UTC on 2026-11-10 \(the traces date the incident inside the requested 12:00–16:00\)`).MatchString(sum) {
 		t.Errorf("the Summary:\n%s", sum)
@@ -332,13 +303,7 @@ func TestAnEarlierIncidentIsLeftOutOfTheBaseline(t *testing.T) {
 	}
 	in := filepath.Join(t.TempDir(), "incident.jsonl")
 	os.WriteFile(in, buf.Bytes(), 0o644)
-	out := filepath.Join(t.TempDir(), "postmortems")
-	code, _, stderr := runCmd(t, "", "postmortem", "-i", in, "--start", "2026-11-10T14:00:00Z", "--end", "2026-11-10T14:30:00Z", "--out", out)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
-	b, _ := os.ReadFile(files[0])
+	b := draftOf(t, in, "2026-11-10T14:00:00Z", "2026-11-10T14:30:00Z")
 	if !strings.Contains(string(b), "; 1 hour left out, in which the entry points were themselves failing or slow: 2026-11-09 14:00–15:00 (entry points failing") {
 		t.Errorf("the draft does not say the earlier incident was left out:\n%s", string(b)[:min(len(b), 1500)])
 	}
@@ -349,4 +314,25 @@ func TestAnEarlierIncidentIsLeftOutOfTheBaseline(t *testing.T) {
 	if v, _ := strconv.ParseFloat(m[1], 64); v > 2 {
 		t.Errorf("POST /checkout's baseline failures %s%%: the earlier outage lifted them", m[1])
 	}
+}
+
+// draftOf drafts the postmortem of in from start to end (extra flags
+// after), requires success and exactly one draft, and returns it.
+func draftOf(t *testing.T, in, start, end string, extra ...string) []byte {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "postmortems")
+	args := append([]string{"postmortem", "-i", in, "--start", start, "--end", end, "--out", out}, extra...)
+	code, _, stderr := runCmd(t, "", args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "PM-*.md"))
+	if len(files) != 1 {
+		t.Fatalf("drafts: %v", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
