@@ -29,12 +29,17 @@ type Postmortem struct {
 	// Level is the SEV level; LevelWhy says which row of the table it met.
 	Level, LevelWhy string
 	Summary         string // Markdown, escaped
-	A               *incident.Analysis
-	Suspects        []SuspectView
-	Impact          []ImpactRow
-	Timeline        []Event
-	FailureChart    string // Mermaid
-	LatencyChart    string // Mermaid
+	// Counted is the impact over the incident as the traces date it when
+	// that is well inside the requested window, else over the window;
+	// CountedOver says which.
+	Counted      incident.IncidentImpact
+	CountedOver  string
+	A            *incident.Analysis
+	Suspects     []SuspectView
+	Impact       []ImpactRow
+	Timeline     []Event
+	FailureChart string // Mermaid
+	LatencyChart string // Mermaid
 	// Charts are every chart of the draft as data, for the charts file.
 	Charts    []Chart
 	Detection string
@@ -196,7 +201,13 @@ func buildPostmortem(a *incident.Analysis, opt PostmortemOptions) (*Postmortem, 
 		pm.Suspects = append(pm.Suspects, v)
 	}
 	pm.RunbooksNote = runbooksNote(pm.Suspects, opt.RunbookDir)
-	pm.Impact = impactRows(a.Impact)
+	pm.Counted, pm.CountedOver = a.Impact, pm.Duration
+	if a.DetectedImpact != nil {
+		pm.Counted = *a.DetectedImpact
+		pm.CountedOver = fmt.Sprintf("%s, %s–%s UTC, the incident as the traces date it (the requested window held %s requests, %s failed)",
+			humanDuration(a.DetectedTo.Sub(a.DetectedFrom)), hm(a.DetectedFrom), hm(a.DetectedTo), HumanCount(a.Impact.Requests), HumanCount(a.Impact.Failed))
+	}
+	pm.Impact = impactRows(pm.Counted)
 	pm.Changes, pm.MoreChanges = changeRows(a.Changes)
 	for _, f := range a.Differs {
 		pm.Differs = append(pm.Differs, findingText(f))
@@ -509,16 +520,10 @@ func summary(pm *Postmortem) string {
 	a := pm.A
 	im := a.Impact
 	var b strings.Builder
-	if from, to, ok := detected(a); ok {
+	if d := a.DetectedImpact; d != nil {
 		// A long requested window would dilute a short incident.
-		var reqs, failed, slow int64
-		for _, m := range a.Minutes {
-			if !m.T.Before(from) && m.T.Before(to) {
-				reqs, failed, slow = reqs+m.Requests, failed+m.Failed, slow+m.Slow
-			}
-		}
 		fmt.Fprintf(&b, "From %s to %s UTC on %s (the traces date the incident inside the requested %s–%s), %s requests reached the traced entry points; %s failed and %s were slower than their usual p99.",
-			hm(from), hm(to), from.Format("2006-01-02"), hm(pm.Start), hm(pm.End), HumanCount(reqs), pct(failed, reqs), pct(slow, reqs))
+			hm(a.DetectedFrom), hm(a.DetectedTo), a.DetectedFrom.Format("2006-01-02"), hm(pm.Start), hm(pm.End), HumanCount(d.Requests), pct(d.Failed, d.Requests), pct(d.Slow, d.Requests))
 	} else {
 		fmt.Fprintf(&b, "Between %s and %s UTC on %s, %s requests reached the traced entry points; %s failed and %s were slower than their usual p99.",
 			hm(pm.Start), hm(pm.End), pm.Start.Format("2006-01-02"), HumanCount(im.Requests), pct(im.Failed, im.Requests), pct(im.Slow, im.Requests))
@@ -831,33 +836,6 @@ func chartMarks(a *incident.Analysis, d *Detections) []Mark {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
 	return out
-}
-
-// detected is the incident as the traces date it, when that is clearly
-// shorter than the requested window (by a quarter or more), inside it.
-func detected(a *incident.Analysis) (time.Time, time.Time, bool) {
-	if a.Start.IsZero() || !a.Recovered || !a.End.After(a.Start) {
-		return time.Time{}, time.Time{}, false
-	}
-	from, to := maxTime(a.Start, a.Window.Start), minTime(a.End, a.Window.End)
-	if !to.After(from) || to.Sub(from) > a.Window.End.Sub(a.Window.Start)*3/4 {
-		return time.Time{}, time.Time{}, false
-	}
-	return from, to, true
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // leftOutText says which stretches of the baseline were left out, and

@@ -33,6 +33,11 @@ type Analysis struct {
 	// Differs are the attribute values over-represented among the
 	// window's failing requests, most telling first.
 	Differs []Finding
+	// DetectedImpact is Impact over [DetectedFrom, DetectedTo), the
+	// incident as the traces date it, when that is well inside the
+	// requested window (nil otherwise): a long window dilutes it.
+	DetectedImpact           *IncidentImpact
+	DetectedFrom, DetectedTo time.Time
 	// BaselineLeftOut are the baseline's stretches left out because the
 	// entry points were failing or slow in them (an earlier incident).
 	BaselineLeftOut []Outlier
@@ -133,7 +138,30 @@ func Analyze(base, win *Profile, start, end time.Time) (*Analysis, error) {
 		top := a.Suspects[0]
 		a.Start, a.Peak, a.End, a.Recovered = top.FirstDeviation, top.Peak, top.Recovery, top.Recovered
 	}
+	if from, to, ok := a.detected(); ok {
+		im := impactOf(b, win.merge(from, to))
+		a.DetectedFrom, a.DetectedTo, a.DetectedImpact = from, to, &im
+	}
 	return a, nil
+}
+
+// detected is the incident as the traces date it, when that is clearly
+// shorter than the requested window (by a quarter or more), inside it.
+func (a *Analysis) detected() (time.Time, time.Time, bool) {
+	if a.Start.IsZero() || !a.Recovered || !a.End.After(a.Start) {
+		return time.Time{}, time.Time{}, false
+	}
+	from, to := a.Start, a.End
+	if from.Before(a.Window.Start) {
+		from = a.Window.Start
+	}
+	if to.After(a.Window.End) {
+		to = a.Window.End
+	}
+	if !to.After(from) || to.Sub(from) > a.Window.End.Sub(a.Window.Start)*3/4 {
+		return time.Time{}, time.Time{}, false
+	}
+	return from, to, true
 }
 
 // seen is the part of a profile's range that held traces, to the minute: a

@@ -286,6 +286,17 @@ func TestALongWindowSummarisesTheIncidentTheTracesDate(t *testing.T) {
 	if !regexp.MustCompile(`From 14:0\d to 14:3\d UTC on 2026-11-10 \(the traces date the incident inside the requested 12:00–16:00\)`).MatchString(sum) {
 		t.Errorf("the Summary:\n%s", sum)
 	}
+	// Impact counts the same half hour, and gives the window's totals too.
+	imp := section(string(b), "## Impact")
+	if !regexp.MustCompile(`over 3\d min, 14:0\d–14:3\d UTC, the incident as the traces date it \(the requested window held \d+ requests, \d+ failed\)`).MatchString(imp) {
+		t.Errorf("the Impact:\n%s", imp)
+	}
+	m := regexp.MustCompile("\\| `frontend: POST /checkout` \\| (\\d+) \\| (\\d+) \\(").FindStringSubmatch(imp)
+	if m == nil || m[1] == "0" || m[2] == "0" {
+		t.Errorf("POST /checkout's row: %v", m)
+	} else if reqs, _ := strconv.Atoi(m[1]); reqs > 120 {
+		t.Errorf("POST /checkout: %d requests counted, more than half an hour's", reqs)
+	}
 }
 
 // TestAnEarlierIncidentIsLeftOutOfTheBaseline puts a first checkout
