@@ -171,6 +171,11 @@ type Alerts struct {
 	// the window for an alert to fire (default: the fewest that chance at
 	// the baseline reaches in one window in 10,000, at least 2).
 	MinBadCalls int `yaml:"min_bad_calls"`
+	// MinObservedCalls is the fewest calls over the whole period read
+	// for rbgen to derive a threshold alert from them (default 100): a
+	// baseline of a dozen calls says nothing about the next hour. 1 lets
+	// every node have one.
+	MinObservedCalls int `yaml:"min_observed_calls"`
 	// PrometheusRule names the prometheus-operator object.
 	PrometheusRule PrometheusRule `yaml:"prometheusrule"`
 }
@@ -210,10 +215,12 @@ type LatencyObjective struct {
 const (
 	DefaultNoisyPerWeek = 2
 	// DefaultMinCalls caps the derived traffic guard.
-	DefaultMinCalls     = 10
-	DefaultWindowCalls  = 30
-	DefaultErrorCeiling = 0.5
-	DefaultPeriod       = 30 * 24 * time.Hour
+	DefaultMinCalls    = 10
+	DefaultWindowCalls = 30
+	// DefaultMinObservedCalls is Alerts.MinObservedCalls' default.
+	DefaultMinObservedCalls = 100
+	DefaultErrorCeiling     = 0.5
+	DefaultPeriod           = 30 * 24 * time.Hour
 )
 
 // Tempo says how to reach Tempo. Secrets are never in the file: it names
@@ -341,6 +348,9 @@ func (c *Config) FillDefaults() {
 	}
 	if a.WindowCalls == 0 {
 		a.WindowCalls = DefaultWindowCalls
+	}
+	if a.MinObservedCalls == 0 {
+		a.MinObservedCalls = DefaultMinObservedCalls
 	}
 	for k, o := range c.Objectives {
 		if o.Period.Duration == 0 {
@@ -676,6 +686,8 @@ func (c *Config) validateAlerts(bad func(path, msg string) error) error {
 		return bad("alerts.min_bad_calls", "must not be negative")
 	case a.WindowCalls < 0:
 		return bad("alerts.window_calls", "must not be negative")
+	case a.MinObservedCalls < 0:
+		return bad("alerts.min_observed_calls", "must not be negative (1 lets every node have a threshold alert)")
 	case a.Prefix != "" && !metricNameRE.MatchString(a.Prefix):
 		return bad("alerts.prefix", "want a metric name prefix such as traces_spanmetrics")
 	case a.HistogramSuffix != "" && !metricNameRE.MatchString("x"+a.HistogramSuffix):

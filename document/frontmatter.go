@@ -36,9 +36,15 @@ type FrontMatter struct {
 	Suspects []string `yaml:"suspects,omitempty"`
 	// Trigger is a postmortem's probable trigger: the attribute value
 	// most of the failing requests had and the others did not.
-	Trigger   *Trigger `yaml:"trigger,omitempty"`
-	Observed  string   `yaml:"observed,omitempty"`
-	Generator string   `yaml:"generator,omitempty"`
+	Trigger  *Trigger `yaml:"trigger,omitempty"`
+	Observed string   `yaml:"observed,omitempty"`
+	// StatsSource says where a runbook's numbers came from (traces,
+	// tempo-metrics or prometheus), Traces how many traces were read and
+	// Sampled whether those were a sample the source chose.
+	StatsSource string `yaml:"stats_source,omitempty"`
+	Traces      int64  `yaml:"traces,omitempty"`
+	Sampled     bool   `yaml:"sampled,omitempty"`
+	Generator   string `yaml:"generator,omitempty"`
 	// ExactKey is the runbook's key, base64url, when Key had to be
 	// cleaned for display (control or bidi characters, invalid UTF-8, a
 	// name cut short): a lost registry is rebuilt from the exact key, so

@@ -337,6 +337,9 @@ func times(n int) string {
 
 // humanSpan writes a duration as 1h10m, 40 min, 7 days.
 func humanSpan(d time.Duration) string {
+	if d < 30*time.Second {
+		return fmt.Sprintf("%d s", d/time.Second)
+	}
 	d = d.Round(time.Minute)
 	switch {
 	case d >= 48*time.Hour && d%(24*time.Hour) == 0:

@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -28,7 +29,7 @@ func corpusFiles(t *testing.T) []string {
 }
 
 var sections = []string{"## Impact", "## Trigger", "## Diagnosis", "## Remediation", "## Verification",
-	"## Escalation", "## Dependencies", "## Notes", "```traceql", "runbook_url:", "```mermaid"}
+	"## Escalation", "## Dependencies", "## Notes", "```traceql", "```mermaid"}
 
 // TestCorpusRunbooks generates runbooks for every real dataset and reads
 // them back: every node with traffic has its runbooks, every section is
@@ -81,12 +82,27 @@ func TestCorpusRunbooks(t *testing.T) {
 							t.Errorf("%s/%s lacks %q", n.Name, sym, s)
 						}
 					}
+					checkAlertOrReason(t, n, sym, body)
 					if sym == generator.SymptomLatency {
 						checked += checkDependencyOrder(t, g, n, body)
 					}
 				}
 			}
 		})
+	}
+}
+
+// checkAlertOrReason wants an alert for a node seen often enough to set a
+// threshold, and for one seen less often no alert and the reason.
+func checkAlertOrReason(t *testing.T, n topology.Node, sym, body string) {
+	t.Helper()
+	hasRule := strings.Contains(body, "runbook_url:")
+	tooLittle := strings.Contains(body, fmt.Sprintf("too little traffic to set a threshold** (%d calls observed;", n.Calls))
+	switch {
+	case n.Calls >= config.DefaultMinObservedCalls && !hasRule:
+		t.Errorf("%s/%s: %d calls, but no alert rule", n.Name, sym, n.Calls)
+	case n.Calls < config.DefaultMinObservedCalls && (hasRule || !tooLittle):
+		t.Errorf("%s/%s: only %d calls, yet an alert (%v) or no reason why not (%v)", n.Name, sym, n.Calls, hasRule, tooLittle)
 	}
 }
 

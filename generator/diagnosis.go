@@ -102,7 +102,7 @@ func callersStep(g *topology.Graph, n topology.Node, refs map[string]string) Ste
 		if i == maxItems {
 			break
 		}
-		items = append(items, fmt.Sprintf("%s: %s calls in the traces read, error ratio %s, p99 %s", nodeLink(e.From, refs), HumanCount(e.Calls), Percent(e.ErrorRatio()), Millis(e.P99MS)))
+		items = append(items, fmt.Sprintf("%s: %s calls %s, error ratio %s, p99 %s", nodeLink(e.From, refs), HumanCount(e.Calls), NumbersOf(g).For(e.Stats).In(), Percent(e.ErrorRatio()), Millis(e.P99MS)))
 	}
 	return Step{
 		Title:  "See which callers are affected",

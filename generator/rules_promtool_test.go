@@ -31,6 +31,7 @@ func TestRulesFromHostileNamesLoadAndRunNothing(t *testing.T) {
 	tmpl, _ := generator.LoadTemplates("")
 	cfg := &config.Config{}
 	cfg.FillDefaults()
+	cfg.Alerts.MinObservedCalls = 1 // the chain is a handful of calls
 	g := chainGraph(injection, "a{{b", "{}}", "quote\" } || { true")
 	p, err := generator.PlanRunbooks(g, generator.GenerateOptions{Dir: dir, Config: cfg, Templates: tmpl})
 	if err != nil {

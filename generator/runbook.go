@@ -39,6 +39,8 @@ type Runbook struct {
 	Owner    config.Owner
 	Tags     []string
 	Window   topology.Window
+	// Numbers says where the calls, errors and latencies came from.
+	Numbers Numbers
 
 	Impact       Impact
 	Trigger      Trigger
@@ -69,7 +71,8 @@ func (rb *Runbook) FrontMatter() document.FrontMatter {
 	fm := document.FrontMatter{ID: rb.ID, Slug: rb.Slug, Title: Clean(rb.ID + ": " + rb.Title),
 		Weight: rb.Num, SidebarPosition: rb.Num,
 		Subject: document.Subject{Service: Clean(rb.Node.Name), NodeKind: rb.Node.Kind, Symptom: rb.Symptom}, Severity: rb.Severity, Owner: Clean(owner), Tags: tags, Status: rb.Status,
-		Observed: rb.Window.Start.Format("2006-01-02") + "/" + rb.Window.End.Format("2006-01-02"), Generator: "rbgen"}
+		Observed: rb.Window.Start.Format("2006-01-02") + "/" + rb.Window.End.Format("2006-01-02"), Generator: "rbgen",
+		StatsSource: rb.Numbers.Source, Traces: rb.Numbers.Traces, Sampled: rb.Numbers.Sampled}
 	fm.SetKey(rb.Key, Clean(rb.Key))
 	return fm
 }
@@ -108,6 +111,8 @@ type Trigger struct {
 	RulesFile, Group string
 	// Notes on how the condition was sized, Markdown.
 	WindowNote, ThresholdNote, BucketNote string
+	// TooLittle, Markdown, says why a node seen too seldom has no alert.
+	TooLittle string
 	// Failing is set when the node fails heavily all the time.
 	Failing string
 	// Backtest says how often the alert would have fired; Noisy marks one
@@ -197,7 +202,7 @@ func derive(g *topology.Graph, sc scenario, rc ruleContext, id identity, refs ma
 	n := sc.node
 	rb := &Runbook{
 		Key: id.key, ID: id.id, Num: id.num, Slug: id.slug, File: id.file,
-		Node: n, Symptom: sc.symptom, Scenario: sc.extra, Status: "active", Window: g.Window,
+		Node: n, Symptom: sc.symptom, Scenario: sc.extra, Status: "active", Window: g.Window, Numbers: NumbersOf(g).For(n.Stats),
 		Owner: cfg.OwnerOf(n.Name, n.Namespace),
 	}
 	rb.Title = title(n, sc)
@@ -327,7 +332,10 @@ type ruleContext struct {
 	rec       *alerts.Recorder
 	rulesName string
 	window    topology.Window
-	tmpl      *template.Template // for the per-system advice
+	// numbers says where the nodes' numbers came from and the period
+	// they cover, which sizes the rate windows.
+	numbers Numbers
+	tmpl    *template.Template // for the per-system advice
 }
 
 func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
@@ -336,10 +344,11 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 	errT, failing := errorThreshold(n.ErrorRatio(), t)
 	latT := NiceCeil(math.Max(t.LatencyFactor*n.P99MS, t.LatencyFloorMS))
 	tr := Trigger{For: t.For.Duration, RunbookURL: runbookURL(cfg, rb), RulesFile: rc.rulesName, Group: groupName(n.Name)}
-	tr.Baseline = fmt.Sprintf("error ratio %s and p99 %s over %s calls in the traces read (%s)",
-		Percent(n.ErrorRatio()), Millis(n.P99MS), HumanCount(n.Calls), periodText(rc.window))
+	rc.numbers = rc.numbers.For(n.Stats)
+	tr.Baseline = fmt.Sprintf("error ratio %s and p99 %s over %s calls %s (%s)",
+		Percent(n.ErrorRatio()), Millis(n.P99MS), HumanCount(n.Calls), rc.numbers.In(), periodText(rc.numbers.Window))
 	target := targetOf(n, rc.dialect)
-	period := rc.window.End.Sub(rc.window.Start)
+	period := rc.numbers.Window.End.Sub(rc.numbers.Window.Start)
 	a := &Alert{Node: n, Name: alertName(n.Name, sc.symptom), Group: tr.Group, Target: target,
 		Window: rateWindow(n.Calls, period, cfg.Alerts)}
 	a.MinCalls = minCalls(n.Calls, period, a.Window, cfg.Alerts)
@@ -391,8 +400,12 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 			alerts.Inert(fmt.Sprintf(" (an error ratio, or a p99 in the histogram's unit) over %s.", win))
 		tr.TraceQL = "{ " + strings.Join(nodeSelector(n), " && ") + " && (status = error || duration > " + traceqlDuration(tr.LatencyMS) + ") }"
 	}
-	if o, ok := objectiveFor(cfg, n, sc.symptom, target.Buckets); ok && sc.extra == nil {
+	o, hasObjective := objectiveFor(cfg, n, sc.symptom, target.Buckets)
+	if hasObjective && sc.extra == nil {
 		return sloTrigger(rb, rc, tr, o, target)
+	}
+	if sc.extra == nil && n.Calls < int64(cfg.Alerts.MinObservedCalls) {
+		return tooLittle(tr, n, rc)
 	}
 	if len(a.Cond.Terms) > 0 {
 		tr.Expr = a.Cond.PromQL(target)
@@ -401,7 +414,7 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 			tr.ThresholdNote = fmt.Sprintf("The error threshold is max(%g × baseline, floor %s), rounded up to 1, 2, 2.5 or 5 × 10ⁿ.",
 				t.ErrorFactor, Percent(t.ErrorFloor))
 			if failing {
-				tr.Failing = fmt.Sprintf("Already failing: %s of calls all through the traces read. %g × that would reach %s, so the alert is set at an absolute %s, halfway from the baseline to 100%%, where it can still fire and clear. Fix the standing failures first.",
+				tr.Failing = fmt.Sprintf("Already failing: %s of calls all through the period observed. %g × that would reach %s, so the alert is set at an absolute %s, halfway from the baseline to 100%%, where it can still fire and clear. Fix the standing failures first.",
 					Percent(n.ErrorRatio()), t.ErrorFactor, Percent(math.Min(1, t.ErrorFactor*n.ErrorRatio())), Percent(errT))
 				tr.ThresholdNote = ""
 			}
@@ -439,13 +452,28 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 	return tr
 }
 
+// tooLittle is the trigger of a node seen too seldom for a baseline to say
+// what is normal: no alert, and the reason, rather than a threshold that
+// chance alone would cross or never reach.
+func tooLittle(tr Trigger, n topology.Node, rc ruleContext) Trigger {
+	tr.TooLittle = fmt.Sprintf("**No alert: too little traffic to set a threshold** (%s calls observed; rbgen sets one from %d, %s in rbgen.yaml). "+
+		"So few calls cannot tell a bad hour from chance. Read a longer period, or give %s an objective under %s: its burn-rate alerts do not rest on a baseline.",
+		HumanCount(n.Calls), rc.cfg.Alerts.MinObservedCalls, Code("alerts.min_observed_calls"), Code(n.Name), Code("objectives"))
+	tr.Condition, tr.ErrorRatio, tr.LatencyMS = "", 0, 0
+	tr.MetricsNote = metricsNote(n, rc.dialect)
+	if tr.TraceQL != "" {
+		tr.ExploreURL = ExploreURL(rc.cfg.GrafanaURL, rc.cfg.TempoDatasource, tr.TraceQL)
+	}
+	return tr
+}
+
 // sloTrigger is the trigger of a node with an objective: burn-rate alerts
 // in place of the baseline threshold.
 func sloTrigger(rb *Runbook, rc ruleContext, tr Trigger, o objective, target alerts.Target) Trigger {
 	n := rb.Node
 	tr.Alerts = sloAlerts(rb, rc, &tr, o, target)
 	tr.Alert = tr.Alerts[0]
-	tr.Objective = objectiveText(n, o, rc.window)
+	tr.Objective = objectiveText(n, o, rc.numbers)
 	tr.Condition = fmt.Sprintf("the %s objective's error budget burns fast: see the burn-rate table", o.what)
 	if o.what == "latency" {
 		tr.LatencyMS = o.bound * 1000
@@ -491,7 +519,7 @@ func periodText(w topology.Window) string {
 // windowNote says why the rate window is as long as it is.
 func windowNote(n topology.Node, a *Alert, period time.Duration) string {
 	held := inWindow(n.Calls, period, a.Window)
-	note := fmt.Sprintf("The rate window is %s: at the traced rate it holds about %s calls",
+	note := fmt.Sprintf("The rate window is %s: at the rate observed it holds about %s calls",
 		alerts.Duration(a.Window), HumanCount(int64(math.Round(held))))
 	return note + fmt.Sprintf("; the alert needs at least %d calls in it, and enough bad ones that chance at the baseline reaches them in fewer than one window in 10,000, so one failure in a quiet hour cannot page.", a.MinCalls)
 }

@@ -142,7 +142,8 @@ func sloAlerts(rb *Runbook, rc ruleContext, tr *Trigger, o objective, target ale
 
 // objectiveText explains the objective and its error budget at the traced
 // traffic.
-func objectiveText(n topology.Node, o objective, w topology.Window) string {
+func objectiveText(n topology.Node, o objective, nums Numbers) string {
+	w := nums.Window
 	period := w.End.Sub(w.Start)
 	what := fmt.Sprintf("%s%% of calls succeed", alerts.Number(o.target))
 	if o.what == "latency" {
@@ -151,11 +152,11 @@ func objectiveText(n topology.Node, o objective, w topology.Window) string {
 	s := fmt.Sprintf("Objective (rbgen.yaml): %s over %s. The error budget is the other %s of calls", what, humanSpan(o.period), Percent(o.budget))
 	if period > 0 && n.Calls > 0 {
 		perWeek := float64(n.Calls) * (7 * 24 * time.Hour).Hours() / period.Hours()
-		s += fmt.Sprintf(": at the traced rate (%s calls a week in the traces read, %s), about %s bad calls a week",
-			HumanCount(int64(math.Round(perWeek))), periodText(w), HumanCount(int64(math.Round(perWeek*o.budget))))
+		s += fmt.Sprintf(": at the rate observed (%s calls a week %s, %s), about %s bad calls a week",
+			HumanCount(int64(math.Round(perWeek))), nums.In(), periodText(w), HumanCount(int64(math.Round(perWeek*o.budget))))
 	}
 	if base := baseBad(n, o); base > o.budget {
-		s += fmt.Sprintf(". **The traces read already miss it**: %s of calls were bad, against a budget of %s, so the slower burn-rate alerts fire much of the time until the service meets its objective or the objective is changed", Percent(base), Percent(o.budget))
+		s += fmt.Sprintf(". **The period observed already misses it**: %s of calls were bad, against a budget of %s, so the slower burn-rate alerts fire much of the time until the service meets its objective or the objective is changed", Percent(base), Percent(o.budget))
 	}
 	s += ". The alerts fire on how fast the budget burns (the SRE Workbook's multiwindow, multi-burn-rate alerts), not on a baseline."
 	if o.moved {

@@ -292,7 +292,7 @@ func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
 	}
 	current := map[string]bool{}
 	rc := ruleContext{cfg: opt.Config, dialect: opt.Config.Alerts.Dialect(), rec: opt.Series,
-		rulesName: rulesName(opt), window: g.Window, tmpl: opt.Templates}
+		rulesName: rulesName(opt), window: g.Window, numbers: NumbersOf(g), tmpl: opt.Templates}
 	for i, sc := range scs {
 		current[ids[i].key] = true
 		rb := derive(g, sc, rc, ids[i], refs)

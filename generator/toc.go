@@ -25,6 +25,9 @@ type TOCEntry struct {
 	Num                                       int
 	ID, Title, File, Link                     string
 	Service, Symptom, Severity, Owner, Status string
+	// Numbers says where the runbook's numbers came from: "2416 traces",
+	// "Tempo metrics"; "" for a runbook that does not say.
+	Numbers string
 }
 
 // readTOC reads the runbooks in dir, with planned contents in overlay
@@ -58,6 +61,9 @@ func readTOC(dir string, overlay map[string][]byte) ([]TOCEntry, error) {
 		}
 		e := TOCEntry{Num: FileNum(f), File: f, ID: fm.ID, Title: fm.Title,
 			Service: fm.Service, Symptom: fm.Symptom, Severity: fm.Severity, Owner: fm.Owner, Status: fm.Status}
+		if fm.StatsSource != "" {
+			e.Numbers = Numbers{Source: fm.StatsSource, Traces: fm.Traces, Sampled: fm.Sampled}.Short()
+		}
 		if e.ID == "" {
 			e.ID = fmt.Sprintf("RB-%03d", e.Num)
 		}

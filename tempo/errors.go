@@ -134,7 +134,10 @@ func (c *Client) explain(what string, err error) error {
 		return &SourceError{Msg: fmt.Sprintf("cannot reach Tempo during %s (is it running at %s / %s?)", what, c.cfg.GRPCAddr, c.base), Err: err}
 	}
 	if s, ok := status.FromError(err); ok && s.Code() == codes.InvalidArgument {
-		return &SourceError{Msg: fmt.Sprintf("Tempo rejected the search (check --query %q)", c.cfg.Query), Err: err}
+		if strings.Contains(s.Message(), "exceeds the maximum allowed duration") {
+			return &SourceError{Msg: fmt.Sprintf("Tempo refused %s over --lookback %s: raise query_frontend.metrics.max_duration in Tempo's config to cover it (see the README)", what, c.cfg.Lookback), Err: err}
+		}
+		return &SourceError{Msg: fmt.Sprintf("Tempo rejected %s (check --query %q)", what, c.cfg.Query), Err: err}
 	}
 	return &SourceError{Msg: "Tempo " + what + " failed", Err: err}
 }

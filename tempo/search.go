@@ -43,23 +43,27 @@ func (c *Client) windows() []window {
 
 // searchWindow returns up to w.budget traces spread over w. When Tempo
 // answers with a full page it is an arbitrary subset, often bunched at one
-// end; the halves, each with half the budget, spread it.
-func (c *Client) searchWindow(ctx context.Context, w window) ([]found, error) {
-	got, err := c.searchOnce(ctx, w)
+// end; the halves, each with half the budget, spread it. full says some
+// search came back with a full page: Tempo holds more than was returned.
+func (c *Client) searchWindow(ctx context.Context, w window) (got []found, full bool, err error) {
+	got, err = c.searchOnce(ctx, w)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	half := w.end.Sub(w.start) / 2
-	if len(got) < w.budget || half < c.cfg.MinWindow || w.budget < 4 {
-		return got, nil
+	if len(got) < w.budget {
+		return got, false, nil
+	}
+	if half < c.cfg.MinWindow || w.budget < 4 {
+		return got, true, nil
 	}
 	mid := w.start.Add(half)
-	left, errL := c.searchWindow(ctx, window{start: w.start, end: mid, budget: w.budget / 2})
-	right, errR := c.searchWindow(ctx, window{start: mid, end: w.end, budget: w.budget - w.budget/2})
+	left, fullL, errL := c.searchWindow(ctx, window{start: w.start, end: mid, budget: w.budget / 2})
+	right, fullR, errR := c.searchWindow(ctx, window{start: mid, end: w.end, budget: w.budget - w.budget/2})
 	if errL != nil || errR != nil {
-		return got, nil // the full page is still a sample
+		return got, true, nil // the full page is still a sample
 	}
-	return append(left, right...), nil
+	return append(left, right...), fullL || fullR, nil
 }
 
 // searchOnce runs one streaming search, merging its messages: each carries

@@ -121,8 +121,12 @@ func TestSearch(t *testing.T) {
 		}}
 		c := searchClient(t, startFake(t, f, nil), okHTTP(t), func(c *Config) { c.LimitPerWindow = 8 })
 		w := window{start: c.cfg.End.Add(-time.Hour), end: c.cfg.End, budget: 8}
-		if _, err := c.searchWindow(context.Background(), w); err != nil {
+		_, full, err := c.searchWindow(context.Background(), w)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if !full {
+			t.Error("a window whose every search came back full is not marked full: the pull would not say it is a sample")
 		}
 		if len(f.calls) != 7 || f.calls[1].Limit != 4 || f.calls[1].End-f.calls[1].Start != 1800 {
 			t.Errorf("%d searches, second %+v; want 1 + 2 halves + 4 quarters", len(f.calls), f.calls[1])

@@ -14,7 +14,10 @@ type Coverage struct {
 	Windows, WindowsSearched, WindowsFailed  int
 	TracesFound, TracesFetched, TracesFailed int
 	TracesMissing                            int // found by search, gone when fetched
-	Spans                                    int64
+	// WindowsFull returned as many traces as the limit allows: Tempo may
+	// hold more, so the pull is a sample of them.
+	WindowsFull int
+	Spans       int64
 }
 
 // String is the coverage line.
@@ -24,8 +27,16 @@ func (c Coverage) String() string {
 	if c.TracesMissing > 0 {
 		s += fmt.Sprintf(", %d gone", c.TracesMissing)
 	}
-	return s + fmt.Sprintf("), %d spans", c.Spans)
+	s += fmt.Sprintf("), %d spans", c.Spans)
+	if c.WindowsFull > 0 {
+		s += fmt.Sprintf("; %d window(s) held more traces than --limit-per-window: a sample", c.WindowsFull)
+	}
+	return s
 }
+
+// Sampled says the pull is a sample: some window held more traces than it
+// fetched.
+func (c Coverage) Sampled() bool { return c.WindowsFull > 0 }
 
 // Partial says some windows or traces were lost.
 func (c Coverage) Partial() bool {
@@ -123,7 +134,7 @@ func (c *Client) discover(ctx context.Context, cancel context.CancelCauseFunc, w
 	seen := map[string]bool{}
 	failures := 0
 	for _, w := range wins {
-		got, err := c.searchWindow(ctx, w)
+		got, full, err := c.searchWindow(ctx, w)
 		if ctx.Err() != nil {
 			return
 		}
@@ -147,7 +158,13 @@ func (c *Client) discover(ctx context.Context, cancel context.CancelCauseFunc, w
 				fresh = append(fresh, f)
 			}
 		}
-		update(func(cv *Coverage) { cv.WindowsSearched++; cv.TracesFound += len(fresh) })
+		update(func(cv *Coverage) {
+			cv.WindowsSearched++
+			cv.TracesFound += len(fresh)
+			if full {
+				cv.WindowsFull++
+			}
+		})
 		for _, f := range fresh {
 			select {
 			case ids <- f:

@@ -279,11 +279,12 @@ func (a *accumulator) graph() *Graph {
 	g := &Graph{
 		Traces: a.traces, Spans: a.spans, OrphanSpans: a.orphans, LateSpans: a.lateSpans,
 		EvictedTraces: a.evicted, UnresolvedClientSpans: a.unresolved,
-		EntryPoints: []EntryPoint{}, Nodes: []Node{}, Edges: []Edge{},
+		EntryPoints: []EntryPoint{}, Nodes: []Node{}, Edges: []Edge{}, StatsSource: StatsTraces,
 	}
 	if a.minStart != 0 {
 		g.Window = Window{Start: unixNano(a.minStart), End: unixNano(a.maxEnd)}
 	}
+	g.StatsWindow = g.Window
 	for _, ep := range a.entries {
 		g.EntryPoints = append(g.EntryPoints, *ep)
 	}

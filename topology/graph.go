@@ -53,6 +53,16 @@ type Graph struct {
 	// UnresolvedClientSpans are unpaired CLIENT/PRODUCER spans with no
 	// attribute naming their peer.
 	UnresolvedClientSpans int64 `json:"unresolved_client_spans"`
+	// StatsSource says where the nodes', edges' and operations' calls,
+	// errors and latencies came from (StatsTraces, StatsTempoMetrics or
+	// StatsPrometheus); the shape of the graph always comes from traces.
+	StatsSource string `json:"stats_source"`
+	// StatsWindow is the period those numbers cover: the query's range
+	// for metrics, the traces' own window otherwise.
+	StatsWindow Window `json:"stats_window"`
+	// Sampled says the traces are a sample the source chose (a Tempo
+	// search with a limit per window), not every trace there was.
+	Sampled bool `json:"sampled,omitempty"`
 
 	EntryPoints []EntryPoint `json:"entry_points"`
 	Nodes       []Node       `json:"nodes"`
@@ -92,6 +102,16 @@ func (g *Graph) index() *graphIndex {
 	return ix
 }
 
+// Where a graph's numbers came from.
+const (
+	// StatsTraces: counted in the traces read.
+	StatsTraces = "traces"
+	// StatsTempoMetrics: Tempo's TraceQL metrics over every span it holds.
+	StatsTempoMetrics = "tempo-metrics"
+	// StatsPrometheus: the span-metrics and service-graph series.
+	StatsPrometheus = "prometheus"
+)
+
 // Window is the span time covered, from the earliest start to the latest end.
 type Window struct {
 	Start time.Time `json:"start"`
@@ -105,6 +125,10 @@ type Stats struct {
 	P50MS  float64 `json:"p50_ms"`
 	P95MS  float64 `json:"p95_ms"`
 	P99MS  float64 `json:"p99_ms"`
+	// Source is set where these numbers came from elsewhere than the
+	// graph's StatsSource says: the traces, for what a metrics source
+	// did not measure.
+	Source string `json:"stats_source,omitempty"`
 }
 
 // ErrorRatio is errors over calls, 0 without calls.
@@ -220,7 +244,7 @@ func (g *Graph) edgesAt(at []int) []Edge {
 // order.
 func (g *Graph) Neighbourhood(name string) *Graph {
 	ix := g.index()
-	sub := &Graph{Window: g.Window}
+	sub := &Graph{Window: g.Window, StatsSource: g.StatsSource, StatsWindow: g.StatsWindow, Sampled: g.Sampled}
 	at := append(append([]int(nil), ix.from[name]...), ix.to[name]...)
 	slices.Sort(at)
 	at = slices.Compact(at)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rbgen/rbgen"
 	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/internal/app"
 	"github.com/rbgen/rbgen/internal/progress"
 	"github.com/rbgen/rbgen/tempo"
@@ -31,6 +32,9 @@ type sourceFlags struct {
 	environment  string
 
 	tempo app.TempoFlags
+	// stats is where a Tempo pull's numbers come from: auto,
+	// tempo-metrics or traces.
+	stats string
 	quiet bool
 }
 
@@ -63,6 +67,7 @@ func (f *sourceFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.tempo.Cert, "tempo-cert", "", "client certificate `FILE` for mutual TLS")
 	fl.StringVar(&f.tempo.Key, "tempo-key", "", "client key `FILE` for mutual TLS")
 	fl.BoolVar(&f.tempo.InsecureSkipVerify, "insecure-skip-verify", false, "do not verify Tempo's certificate (test servers only)")
+	fl.StringVar(&f.stats, "stats", statsAuto, "where a Tempo pull's calls, errors and latencies come from: auto (TraceQL metrics when Tempo answers them, else the traces pulled), tempo-metrics or traces")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar or progress lines")
 	_ = c.MarkFlagFilename("input")
 	_ = c.MarkFlagFilename("config", "yaml", "yml")
@@ -108,6 +113,10 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 		return nil, usagef("no traces to read: give --input PATH, --tempo HOST:PORT (or tempo.grpc in rbgen.yaml), or --demo for the bundled demo week")
 	case f.horizon <= 0 || f.maxOpenSpans <= 0 || f.maxRecordMiB <= 0:
 		return nil, usagef("--trace-horizon, --max-open-spans and --max-record-mib must be positive")
+	case f.stats != statsAuto && f.stats != topology.StatsTempoMetrics && f.stats != topology.StatsTraces:
+		return nil, usagef("unknown --stats %q: want auto, tempo-metrics or traces", f.stats)
+	case f.stats == topology.StatsTempoMetrics && !useTempo:
+		return nil, usagef("--stats tempo-metrics needs --tempo: files have no metrics to ask")
 	}
 	if b == nil {
 		b = topology.NewBuilder(f.builderOptions(cfg))
@@ -189,11 +198,17 @@ func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Co
 	defer client.Close()
 	g, err := b.Read(ctx, client)
 	report.Done()
+	if g != nil {
+		g.Sampled = client.Coverage.Sampled()
+	}
 	fmt.Fprintln(e.stderr, "rbgen: "+client.Coverage.String())
 	if err != nil {
 		return nil, err
 	}
 	if err := app.CheckEnvironments(g); err != nil {
+		return nil, err
+	}
+	if err := f.measure(ctx, e, client, g); err != nil {
 		return nil, err
 	}
 	if client.Coverage.Partial() {
@@ -202,6 +217,53 @@ func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Co
 	}
 	warnIncomplete(e, g)
 	return g, nil
+}
+
+// statsAuto asks Tempo for metrics and falls back to the traces.
+const statsAuto = "auto"
+
+// measure puts Tempo's exact numbers on the graph when --stats asks for
+// them, saying once on stderr where the numbers came from.
+func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client, g *topology.Graph) error {
+	if f.stats == topology.StatsTraces {
+		fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled (--stats traces)\n", g.Traces)
+		return nil
+	}
+	err := client.Answers(ctx)
+	if err == nil {
+		var m topology.Measured
+		if m, err = client.Measure(ctx, measuredServices(g)); err == nil {
+			added := g.Apply(m)
+			fmt.Fprintf(e.stderr, "rbgen: numbers: exact, from Tempo's TraceQL metrics over %s – %s; the paths from the %d traces pulled\n",
+				m.Window.Start.Format("2006-01-02 15:04"), m.Window.End.Format("2006-01-02 15:04 MST"), g.Traces)
+			if added > 0 {
+				fmt.Fprintf(e.stderr, "rbgen: %d operation(s) in Tempo's metrics were in no trace pulled; their numbers are in the graph, their paths are not\n", added)
+			}
+			return nil
+		}
+	}
+	if f.stats == topology.StatsTempoMetrics || ctx.Err() != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled, not exact: %v\n", g.Traces, err)
+	return nil
+}
+
+// measuredServices are the service names to ask metrics about: every
+// service node, and every name merged into one.
+func measuredServices(g *topology.Graph) []string {
+	var out []string
+	for _, n := range g.Nodes {
+		if !n.Virtual && n.Kind != topology.KindUser {
+			out = append(out, n.Name)
+		}
+	}
+	for _, m := range g.Merged {
+		if n, ok := g.Node(m.Into); ok && !n.Virtual {
+			out = append(out, m.From)
+		}
+	}
+	return out
 }
 
 // warnIncomplete says when the graph may be missing edges, and which knob
@@ -215,5 +277,8 @@ func warnIncomplete(e *env, g *topology.Graph) {
 	}
 	if g.Spans == 0 {
 		fmt.Fprintln(e.stderr, "rbgen: warning: the input holds no spans")
+	}
+	if w := generator.PeriodWarning(g.StatsWindow); w != "" {
+		fmt.Fprintln(e.stderr, "rbgen: warning: "+w)
 	}
 }

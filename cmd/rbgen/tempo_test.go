@@ -87,6 +87,11 @@ func TestTempoSourceEqualsFiles(t *testing.T) {
 		if strings.Contains(stderr+fromTempo, "dummy-secret-value") {
 			t.Error("the token leaked into the output")
 		}
+		// This Tempo runs no metrics-generator: auto says so and counts.
+		if g.StatsSource != topology.StatsTraces || !strings.Contains(stderr, fmt.Sprintf("rbgen: numbers: counted in the %d traces pulled, not exact: ", g.Traces)) ||
+			!strings.Contains(stderr, "TraceQL metrics") {
+			t.Errorf("stats_source %q; stderr does not say the numbers are counted in the traces, and why: %s", g.StatsSource, stderr)
+		}
 	})
 
 	t.Run("rbgen generate --tempo writes what rbgen generate --input writes", func(t *testing.T) {
@@ -170,4 +175,101 @@ func readAll(t *testing.T, dir string) map[string]string {
 		out[e.Name()] = string(b)
 	}
 	return out
+}
+
+// TestTempoMetricsGiveExactNumbers pulls a demo day from a real Tempo that
+// runs the metrics-generator's local-blocks processor, with a search limit
+// of 5 traces an hour: the services' calls and errors are those of every
+// span, not of the few traces pulled.
+func TestTempoMetricsGiveExactNumbers(t *testing.T) {
+	s := tempotest.Start(t, tempotest.Options{Metrics: true})
+	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+	var day bytes.Buffer
+	if _, err := demo.Write(&day, demo.Config{Start: end.Add(-25 * time.Hour), Days: 1}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "day.jsonl")
+	os.WriteFile(file, day.Bytes(), 0o644)
+	all := ptrace.NewTraces()
+	(&tracefile.Reader{Paths: []string{file}}).Stream(context.Background(), func(b topology.Batch) error {
+		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
+		return nil
+	})
+	s.Push(t, all, "")
+	_, fromFile, _ := runWithEnv(t, end, nil, "graph", "--input", file)
+	var want topology.Graph
+	json.Unmarshal([]byte(fromFile), &want)
+
+	args := []string{"graph", "-q", "--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL, "--lookback-end", end.Format(time.RFC3339),
+		"--lookback", "26h", "--limit-per-window", "5", "--stats", "tempo-metrics"}
+	// Metrics count what the generator has flushed: wait (bounded) until
+	// two pulls in a row agree.
+	var got topology.Graph
+	var stderr, last string
+	deadline := time.Now().Add(180 * time.Second)
+	for {
+		code, out, errOut := runWithEnv(t, end, nil, args...)
+		stderr = errOut
+		if code == exitOK && out == last && strings.Contains(out, `"frontend"`) {
+			json.Unmarshal([]byte(out), &got)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no stable answer in 180 s: exit %d: %s\n%s", code, errOut, s.Log())
+		}
+		last = out
+		time.Sleep(10 * time.Second)
+	}
+	if got.StatsSource != topology.StatsTempoMetrics || !got.Sampled || got.Traces >= want.Traces {
+		t.Errorf("stats_source %q, sampled %v, %d traces of %d: want tempo-metrics from a sample", got.StatsSource, got.Sampled, got.Traces, want.Traces)
+	}
+	if !strings.Contains(stderr, "rbgen: numbers: exact, from Tempo's TraceQL metrics over ") {
+		t.Errorf("stderr does not say where the numbers came from: %s", stderr)
+	}
+	services := 0
+	for _, w := range want.Nodes {
+		g, ok := got.Node(w.Name)
+		if w.Virtual || w.Kind == topology.KindUser {
+			if ok && g.Source != topology.StatsTraces {
+				t.Errorf("%s: not measured, yet stats_source %q", w.Name, g.Source)
+			}
+			continue
+		}
+		services++
+		if !ok || g.Calls != w.Calls || g.Errors != w.Errors {
+			t.Errorf("%s: %d calls, %d errors from metrics; the files say %d, %d", w.Name, g.Calls, g.Errors, w.Calls, w.Errors)
+		}
+		// Tempo's buckets are powers of two, and with 50 calls the p99 lies
+		// between the two slowest, which may straddle a bound: the same
+		// bucket or the next.
+		if w.P99MS > 0 && (g.P99MS < w.P99MS/4 || g.P99MS > w.P99MS*4) {
+			t.Errorf("%s: p99 %.1f ms from metrics, %.1f ms in the files: more than a bucket apart", w.Name, g.P99MS, w.P99MS)
+		}
+	}
+	if services < 10 {
+		t.Fatalf("%d services compared", services)
+	}
+	for _, w := range want.Edges {
+		g, ok := edgeOf(&got, w.From, w.To)
+		if !ok {
+			t.Errorf("edge %s → %s missing from the sampled graph", w.From, w.To)
+			continue
+		}
+		if g.Source == topology.StatsTraces {
+			continue
+		}
+		if d := float64(g.Calls-w.Calls) / float64(w.Calls); d > 0.03 || d < -0.03 {
+			t.Errorf("edge %s → %s: %d calls from metrics, %d in the files", w.From, w.To, g.Calls, w.Calls)
+		}
+	}
+}
+
+func edgeOf(g *topology.Graph, from, to string) (topology.Edge, bool) {
+	for _, e := range g.Downstream(from) {
+		if e.To == to {
+			return e, true
+		}
+	}
+	return topology.Edge{}, false
 }

@@ -403,6 +403,7 @@ func (s *site) servicePages(rbs []doc, pms []doc) {
 		if n, ok := s.g.Node(node); ok {
 			fmt.Fprintf(&b, `<p>%s · %s calls · error ratio %s · p99 %s</p>`, esc(n.Kind), esc(generator.HumanCount(n.Calls)),
 				esc(generator.Percent(n.ErrorRatio())), esc(generator.Millis(n.P99MS)))
+			b.WriteString(s.numbersNote())
 			b.WriteString(`<figure>` + GraphSVG(s.g.Neighbourhood(node), node, 0) + `</figure>`)
 			b.WriteString(failuresHTML(s.g, n))
 			b.WriteString(versionsHTML(n))
@@ -459,8 +460,17 @@ func (s *site) pageOf(node string) string {
 	return s.serviceHref(node)
 }
 
+// numbersNote says where the snapshot's numbers came from, "" without one.
+func (s *site) numbersNote() string {
+	if len(s.g.Nodes) == 0 {
+		return ""
+	}
+	return `<p class="note">` + esc(generator.NumbersOf(s.g).Sentence()) + `</p>`
+}
+
 func (s *site) indexPage(rbs, pms []doc) {
 	var b strings.Builder
+	b.WriteString(s.numbersNote())
 	b.WriteString(`<div class="filters" id="filters">`)
 	for _, f := range []struct{ key, label string }{{"service", "Service"}, {"severity", "Severity"}, {"owner", "Owner"}, {"status", "Status"}} {
 		values := map[string]bool{}

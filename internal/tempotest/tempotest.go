@@ -47,6 +47,10 @@ type Options struct {
 	// and service-graphs processors, remote-writing to this URL every
 	// few seconds.
 	RemoteWrite string
+	// Metrics runs the metrics-generator's local-blocks processor, which
+	// TraceQL metrics queries (MetricsQueryRange) read at this version,
+	// and accepts backdated spans into it.
+	Metrics bool
 }
 
 // Binary builds (or finds in the cache) the Tempo server and returns its path.
@@ -97,6 +101,11 @@ query_frontend:
     query_backend_after: 1m
     query_ingesters_until: 2m
     max_duration: 400h
+{{- if .Metrics }}
+  metrics:
+    max_duration: 400h
+    query_backend_after: 1m
+{{- end }}
 storage:
   trace:
     backend: local
@@ -106,23 +115,40 @@ storage:
       path: {{ .Dir }}/wal
       ingestion_time_range_slack: 400h
     blocklist_poll: 5s
-{{- if .RemoteWrite }}
+{{- if or .RemoteWrite .Metrics }}
 metrics_generator:
   ring:
     kvstore:
       store: inmemory
     instance_addr: 127.0.0.1
+{{- if .Metrics }}
+  metrics_ingestion_time_range_slack: 400h
+{{- end }}
   processor:
     service_graphs:
       wait: 2s
+{{- if .Metrics }}
+    local_blocks:
+      flush_to_storage: true
+      filter_server_spans: false
+      flush_check_period: 2s
+      trace_idle_period: 2s
+      max_block_duration: 20s
+      complete_block_timeout: 400h
+{{- end }}
   registry:
     collection_interval: 2s
   storage:
     path: {{ .Dir }}/generator/wal
+{{- if .RemoteWrite }}
     remote_write:
       - url: {{ .RemoteWrite }}
+{{- end }}
   traces_storage:
     path: {{ .Dir }}/generator/traces
+{{- if .Metrics }}
+    ingestion_time_range_slack: 400h
+{{- end }}
 {{- end }}
 overrides:
   defaults:
@@ -130,9 +156,9 @@ overrides:
       rate_limit_bytes: 200000000
       burst_size_bytes: 400000000
       max_traces_per_user: 0
-{{- if .RemoteWrite }}
+{{- if or .RemoteWrite .Metrics }}
     metrics_generator:
-      processors: [service-graphs, span-metrics]
+      processors: [{{ if .RemoteWrite }}service-graphs, span-metrics{{ end }}{{ if and .RemoteWrite .Metrics }}, {{ end }}{{ if .Metrics }}local-blocks{{ end }}]
       collection_interval: 2s
 {{- end }}
 `
@@ -144,7 +170,7 @@ func Start(t testing.TB, opt Options) *Server {
 	dir := t.TempDir()
 	ports := buildtool.FreePorts(t, 4)
 	vals := map[string]any{"HTTP": ports[0], "GRPC": ports[1], "OTLP": ports[2], "Memberlist": ports[3],
-		"Dir": dir, "MultiTenant": opt.MultiTenant, "RemoteWrite": opt.RemoteWrite}
+		"Dir": dir, "MultiTenant": opt.MultiTenant, "RemoteWrite": opt.RemoteWrite, "Metrics": opt.Metrics}
 	var cfg bytes.Buffer
 	template.Must(template.New("tempo").Parse(configTemplate)).Execute(&cfg, vals)
 	cfgPath := filepath.Join(dir, "tempo.yaml")
