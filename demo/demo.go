@@ -42,6 +42,11 @@ type Config struct {
 	// Staging is the share of traces that come from the staging
 	// environment (deployment.environment.name "staging"); 0 by default.
 	Staging float64
+	// Rare is how many times, evenly spread over the days, an admin
+	// exports a report (frontend GET /admin/export → reports →
+	// warehouse-db): a path a sample of traces is likely to miss. 0 by
+	// default.
+	Rare int
 }
 
 // Fault makes one node misbehave for a window.
@@ -169,10 +174,24 @@ func (g *gen) hour(t time.Time) {
 		g.runConsumers(at)
 		g.request(at)
 	}
+	// No draw for these: the traffic around them stays as it was.
+	if r := g.cfg.Rare; r > 0 {
+		period := time.Duration(g.cfg.Days) * 24 * time.Hour
+		for i := 0; i < r; i++ {
+			at := g.cfg.Start.Add(period * time.Duration(2*i+1) / time.Duration(2*r))
+			if !at.Before(t) && at.Before(t.Add(time.Hour)) {
+				g.export(at)
+			}
+		}
+	}
 }
 
 func (g *gen) poisson(mean float64) int {
-	// Knuth's method is fine for the means used here (< 100).
+	// Knuth's method is exact but needs e^-mean, which underflows for the
+	// big loads of benchmarks; there the normal approximation is close.
+	if mean > 500 {
+		return max(0, int(math.Round(mean+math.Sqrt(mean)*g.rnd.NormFloat64())))
+	}
 	l, k, p := math.Exp(-mean), 0, 1.0
 	for {
 		p *= g.rnd.Float64()

@@ -49,6 +49,22 @@ func (g *gen) request(at time.Time) {
 	g.countEntry("frontend: "+e.name, at, failed)
 }
 
+// export is the rare admin request: a report built from the warehouse.
+func (g *gen) export(at time.Time) {
+	t := g.newTrace()
+	root := t.newSpan(nil, "frontend", "GET /admin/export", ptrace.SpanKindServer, at,
+		attr{"http.request.method", "GET"}, attr{"http.route", "/admin/export"}, attr{"url.path", "/admin/export"})
+	end, failed := t.serve(root, "frontend", func(srv *span, start time.Time) (time.Time, bool) {
+		return t.http(srv, "frontend", "reports", "POST", "/export", start.Add(g.work(0.5)), func(srv *span, at time.Time) (time.Time, bool) {
+			at = t.db(srv, "reports", "postgresql", "warehouse-db", "warehouse", "SELECT", "orders", at.Add(g.work(1)), 40)
+			return at.Add(g.work(5)), false
+		})
+	})
+	root.attrs = append(root.attrs, attr{"http.response.status_code", 200})
+	t.finish(root, end, failed, "internal server error")
+	g.countEntry("frontend: GET /admin/export", at, failed)
+}
+
 // countEntry counts a finished entry trace, and whether it began inside a
 // fault window.
 func (g *gen) countEntry(name string, at time.Time, failed bool) {

@@ -57,6 +57,10 @@ type Config struct {
 	RetryBase time.Duration
 	// Progress, if set, is told of progress after every window and trace.
 	Progress func(Coverage)
+	// MinPerOperation is the fewest traces a pull wants of every
+	// operation Tempo saw (with Cover); fewer, and the operation gets a
+	// search of its own.
+	MinPerOperation int
 }
 
 // TLSConfig is the client side of TLS; with none of it set, plain gRPC is
@@ -77,8 +81,10 @@ const (
 	DefaultMinWindow      = 5 * time.Minute
 	DefaultLimitPerWindow = 20
 	DefaultConcurrency    = 8
-	DefaultTimeout        = 30 * time.Second
-	DefaultRetries        = 4
+	// DefaultMinPerOperation is Config.MinPerOperation's default.
+	DefaultMinPerOperation = 3
+	DefaultTimeout         = 30 * time.Second
+	DefaultRetries         = 4
 )
 
 func (c Config) withDefaults() Config {
@@ -103,6 +109,9 @@ func (c Config) withDefaults() Config {
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	if c.MinPerOperation <= 0 {
+		c.MinPerOperation = DefaultMinPerOperation
+	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
@@ -123,6 +132,8 @@ type Client struct {
 	base   *url.URL
 	// Coverage is filled in by Stream.
 	Coverage Coverage
+	// cover lists the operations Tempo saw, for the pull to cover.
+	cover []Op
 }
 
 var _ topology.Source = (*Client)(nil)

@@ -24,6 +24,8 @@ type found struct {
 type window struct {
 	start, end time.Time
 	budget     int
+	// query replaces the configured query: one operation's own search.
+	query string
 }
 
 // windows splits the lookback into Window-sized pieces, oldest first.
@@ -58,8 +60,8 @@ func (c *Client) searchWindow(ctx context.Context, w window) (got []found, full 
 		return got, true, nil
 	}
 	mid := w.start.Add(half)
-	left, fullL, errL := c.searchWindow(ctx, window{start: w.start, end: mid, budget: w.budget / 2})
-	right, fullR, errR := c.searchWindow(ctx, window{start: mid, end: w.end, budget: w.budget - w.budget/2})
+	left, fullL, errL := c.searchWindow(ctx, window{start: w.start, end: mid, budget: w.budget / 2, query: w.query})
+	right, fullR, errR := c.searchWindow(ctx, window{start: mid, end: w.end, budget: w.budget - w.budget/2, query: w.query})
 	if errL != nil || errR != nil {
 		return got, true, nil // the full page is still a sample
 	}
@@ -69,8 +71,12 @@ func (c *Client) searchWindow(ctx context.Context, w window) (got []found, full 
 // searchOnce runs one streaming search, merging its messages: each carries
 // only traces that are new or changed since the last.
 func (c *Client) searchOnce(ctx context.Context, w window) ([]found, error) {
+	query := c.cfg.Query
+	if w.query != "" {
+		query = w.query
+	}
 	req := &tempopb.SearchRequest{
-		Query: c.cfg.Query,
+		Query: query,
 		Start: uint32(w.start.Unix()),
 		End:   uint32(w.end.Unix()),
 		Limit: uint32(w.budget),

@@ -17,7 +17,12 @@ type Coverage struct {
 	// WindowsFull returned as many traces as the limit allows: Tempo may
 	// hold more, so the pull is a sample of them.
 	WindowsFull int
-	Spans       int64
+	// OpsSeen are the operations Tempo's metrics saw over the lookback;
+	// OpsSampled those with a trace pulled; RareSearches the operations
+	// searched for on their own, RareSearched those searches done.
+	OpsSeen, OpsSampled        int
+	RareSearches, RareSearched int
+	Spans                      int64
 }
 
 // String is the coverage line.
@@ -31,6 +36,12 @@ func (c Coverage) String() string {
 	if c.WindowsFull > 0 {
 		s += fmt.Sprintf("; %d window(s) held more traces than --limit-per-window: a sample", c.WindowsFull)
 	}
+	if c.OpsSeen > 0 {
+		s += fmt.Sprintf("; operations: %d seen in Tempo, %d sampled", c.OpsSeen, c.OpsSampled)
+		if c.RareSearches > 0 {
+			s += fmt.Sprintf(" (%d searched for on their own)", c.RareSearches)
+		}
+	}
 	return s
 }
 
@@ -40,7 +51,7 @@ func (c Coverage) Sampled() bool { return c.WindowsFull > 0 }
 
 // Partial says some windows or traces were lost.
 func (c Coverage) Partial() bool {
-	return c.WindowsFailed > 0 || c.TracesFailed > 0 || c.WindowsSearched < c.Windows
+	return c.WindowsFailed > 0 || c.TracesFailed > 0 || c.WindowsSearched < c.Windows || c.RareSearched < c.RareSearches
 }
 
 // maxConsecutiveFailures ends a pull whose every call fails: a Tempo that
@@ -55,6 +66,8 @@ type fetched struct {
 
 // Stream implements topology.Source: search window by window, fetch with
 // bounded concurrency, and hand each whole trace to fn, one at a time.
+// With Cover set, every operation Tempo saw that the windows sampled fewer
+// than MinPerOperation times is then searched for on its own.
 func (c *Client) Stream(ctx context.Context, fn func(topology.Batch) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -69,10 +82,36 @@ func (c *Client) Stream(ctx context.Context, fn func(topology.Batch) error) erro
 		}
 	}
 	wins := c.windows()
-	update(func(cv *Coverage) { *cv = Coverage{Windows: len(wins)} })
+	update(func(cv *Coverage) { *cv = Coverage{Windows: len(wins), OpsSeen: len(c.cover)} })
+	p := &pull{seen: map[string]bool{}, sampled: map[opKey]int{}}
+	c.pull(ctx, cancel, wins, p, fn, update)
+	if rare := c.rareWindows(p.sampled); len(rare) > 0 && ctx.Err() == nil {
+		update(func(cv *Coverage) { cv.RareSearches = len(rare) })
+		c.pull(ctx, cancel, rare, p, fn, update)
+	}
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	update(func(cv *Coverage) { cv.OpsSampled = c.opsSampled(p.sampled) })
+	if c.Coverage.TracesFetched == 0 {
+		return &SourceError{Msg: fmt.Sprintf("no traces fetched from Tempo (%s); check --tenant, --query, --lookback and --lookback-end",
+			c.Coverage)}
+	}
+	return nil
+}
 
+// pull is what the two rounds of a Stream share: the traces already
+// found, and the sampled traces per operation.
+type pull struct {
+	seen    map[string]bool
+	sampled map[opKey]int
+}
+
+// pull searches wins and fetches what they find, handing each trace to fn;
+// a fatal error cancels ctx with its cause.
+func (c *Client) pull(ctx context.Context, cancel context.CancelCauseFunc, wins []window, p *pull, fn func(topology.Batch) error, update func(func(*Coverage))) {
 	ids := make(chan found, c.cfg.Concurrency*4)
-	go c.discover(ctx, cancel, wins, ids, update)
+	go c.discover(ctx, cancel, wins, p.seen, ids, update)
 
 	results := make(chan fetched, c.cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -113,25 +152,19 @@ func (c *Client) Stream(ctx context.Context, fn func(topology.Batch) error) erro
 			continue
 		}
 		failures = 0
+		if c.cover != nil {
+			tally(p.sampled, r.td.Traces)
+		}
 		update(func(cv *Coverage) { cv.TracesFetched++; cv.Spans += int64(r.td.Traces.SpanCount()) })
 		if err := fn(r.td); err != nil {
 			cancel(err)
 		}
 	}
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	if c.Coverage.TracesFetched == 0 {
-		return &SourceError{Msg: fmt.Sprintf("no traces fetched from Tempo (%s); check --tenant, --query, --lookback and --lookback-end",
-			c.Coverage)}
-	}
-	return nil
 }
 
 // discover searches the windows in order and sends each trace once.
-func (c *Client) discover(ctx context.Context, cancel context.CancelCauseFunc, wins []window, ids chan<- found, update func(func(*Coverage))) {
+func (c *Client) discover(ctx context.Context, cancel context.CancelCauseFunc, wins []window, seen map[string]bool, ids chan<- found, update func(func(*Coverage))) {
 	defer close(ids)
-	seen := map[string]bool{}
 	failures := 0
 	for _, w := range wins {
 		got, full, err := c.searchWindow(ctx, w)
@@ -159,10 +192,15 @@ func (c *Client) discover(ctx context.Context, cancel context.CancelCauseFunc, w
 			}
 		}
 		update(func(cv *Coverage) {
-			cv.WindowsSearched++
 			cv.TracesFound += len(fresh)
-			if full {
+			switch {
+			case w.query != "":
+				cv.RareSearched++
+			case full:
 				cv.WindowsFull++
+				fallthrough
+			default:
+				cv.WindowsSearched++
 			}
 		})
 		for _, f := range fresh {

@@ -54,6 +54,9 @@ bundled into rbgen.`,
 				}
 				cfg.Canaries = append(cfg.Canaries, canary)
 			}
+			if cfg.Rare < 0 {
+				return usagef("--rare: want a count of requests, got %d", cfg.Rare)
+			}
 			if cfg.Staging < 0 || cfg.Staging > 1 {
 				return usagef("--staging: want a ratio between 0 and 1, got %g", cfg.Staging)
 			}
@@ -81,5 +84,6 @@ bundled into rbgen.`,
 		"exception=TYPE, message=TEXT. Its requests run on deployment NAME-canary\n"+
 		"and a share of them throw")
 	fl.Float64Var(&cfg.Staging, "staging", 0, "share of traces from the staging environment (`RATIO`)")
+	fl.IntVar(&cfg.Rare, "rare", 0, "add `N` admin report exports, evenly spread (frontend GET /admin/export → reports → warehouse-db): a path a sample is likely to miss")
 	return c
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -62,6 +63,8 @@ func (f *sourceFlags) register(c *cobra.Command) {
 	fl.DurationVar(&f.tempo.Window, "window", tempo.DefaultWindow, "search the lookback in windows this long")
 	fl.IntVar(&f.tempo.Limit, "limit-per-window", tempo.DefaultLimitPerWindow, "traces to pull from each window")
 	fl.IntVar(&f.tempo.Concurrency, "concurrency", tempo.DefaultConcurrency, "traces fetched in parallel")
+	fl.IntVar(&f.tempo.MinPerOp, "min-per-operation", tempo.DefaultMinPerOperation,
+		"with TraceQL metrics, search on its own for every operation the windows sampled fewer times than this")
 	fl.BoolVar(&f.tempo.TLS, "tempo-tls", false, "use TLS for the gRPC connection (https URLs use it for HTTP)")
 	fl.StringVar(&f.tempo.CA, "tempo-ca", "", "CA certificate `FILE` to verify Tempo with")
 	fl.StringVar(&f.tempo.Cert, "tempo-cert", "", "client certificate `FILE` for mutual TLS")
@@ -196,6 +199,10 @@ func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Co
 		return nil, usageError{err}
 	}
 	defer client.Close()
+	whyNot, err := f.metricsAnswer(ctx, client)
+	if err != nil {
+		return nil, err
+	}
 	g, err := b.Read(ctx, client)
 	report.Done()
 	if g != nil {
@@ -208,7 +215,7 @@ func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Co
 	if err := app.CheckEnvironments(g); err != nil {
 		return nil, err
 	}
-	if err := f.measure(ctx, e, client, g); err != nil {
+	if err := f.measure(ctx, e, client, g, whyNot); err != nil {
 		return nil, err
 	}
 	if client.Coverage.Partial() {
@@ -222,14 +229,33 @@ func (f *sourceFlags) buildFromTempo(ctx context.Context, e *env, cfg *config.Co
 // statsAuto asks Tempo for metrics and falls back to the traces.
 const statsAuto = "auto"
 
-// measure puts Tempo's exact numbers on the graph when --stats asks for
-// them, saying once on stderr where the numbers came from.
-func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client, g *topology.Graph) error {
+// metricsAnswer asks Tempo, unless --stats traces, whether it serves
+// TraceQL metrics, and if so which operations it saw, for the pull to
+// cover. It returns nil when it does, else why not; err is a failure
+// --stats tempo-metrics does not forgive.
+func (f *sourceFlags) metricsAnswer(ctx context.Context, client *tempo.Client) (whyNot, err error) {
 	if f.stats == topology.StatsTraces {
-		fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled (--stats traces)\n", g.Traces)
-		return nil
+		return errors.New("--stats traces"), nil
 	}
-	err := client.Answers(ctx)
+	err = client.Answers(ctx)
+	if err == nil {
+		var ops []tempo.Op
+		if ops, err = client.Operations(ctx); err == nil {
+			client.Cover(ops)
+			return nil, nil
+		}
+	}
+	if f.stats == topology.StatsTempoMetrics || ctx.Err() != nil {
+		return nil, err
+	}
+	return err, nil
+}
+
+// measure puts Tempo's exact numbers on the graph when Tempo answered
+// metrics queries (whyNot is the reason it did not), saying once on
+// stderr where the numbers came from.
+func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client, g *topology.Graph, whyNot error) error {
+	err := whyNot
 	if err == nil {
 		var m topology.Measured
 		if m, err = client.Measure(ctx, measuredServices(g)); err == nil {
@@ -244,6 +270,10 @@ func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client,
 	}
 	if f.stats == topology.StatsTempoMetrics || ctx.Err() != nil {
 		return err
+	}
+	if f.stats == topology.StatsTraces {
+		fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled (--stats traces)\n", g.Traces)
+		return nil
 	}
 	fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled, not exact: %v\n", g.Traces, err)
 	return nil

@@ -273,3 +273,63 @@ func edgeOf(g *topology.Graph, from, to string) (topology.Edge, bool) {
 	}
 	return topology.Edge{}, false
 }
+
+// TestEveryRarePathIsFound pulls a day of about 50,000 traces from a real
+// Tempo with the default limits (20 traces an hour, about 1 % of them). An
+// admin export called 5 times that day is in few or none of the windows'
+// traces; TraceQL metrics list it, the pull searches for it on its own,
+// and its edges are in the graph.
+func TestEveryRarePathIsFound(t *testing.T) {
+	s := tempotest.Start(t, tempotest.Options{Metrics: true})
+	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+	var day bytes.Buffer
+	stats, err := demo.Write(&day, demo.Config{Start: end.Add(-25 * time.Hour), Days: 1, PeakPerHour: 7600, Rare: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Traces < 45000 {
+		t.Fatalf("%d traces, want about 50,000", stats.Traces)
+	}
+	// Push in pieces: the day is too big to hold as one ptrace.Traces.
+	part := ptrace.NewTraces()
+	err = (&tracefile.Reader{Paths: []string{"-"}, Stdin: &day}).Stream(context.Background(), func(b topology.Batch) error {
+		b.Traces.ResourceSpans().MoveAndAppendTo(part.ResourceSpans())
+		if part.SpanCount() > 20000 {
+			s.Push(t, part, "")
+			part = ptrace.NewTraces()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Push(t, part, "")
+
+	args := []string{"graph", "-q", "--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL, "--lookback-end", end.Format(time.RFC3339),
+		"--lookback", "26h", "--stats", "tempo-metrics"}
+	deadline := time.Now().Add(240 * time.Second)
+	for {
+		code, out, stderr := runWithEnv(t, end, nil, args...)
+		var g topology.Graph
+		json.Unmarshal([]byte(out), &g)
+		export, _ := edgeOf(&g, "frontend", "reports")
+		db, _ := edgeOf(&g, "reports", "warehouse-db/warehouse")
+		if code == exitOK && export.Calls > 0 && db.Calls > 0 {
+			if g.Traces > 2000 {
+				t.Errorf("%d traces pulled: the default limits should pull about 500", g.Traces)
+			}
+			if !strings.Contains(stderr, "operations: ") || !strings.Contains(stderr, "searched for on their own") {
+				t.Errorf("the coverage line does not count the operations: %s", stderr)
+			}
+			if export.Calls != 5 || export.Source != "" {
+				t.Errorf("frontend → reports: %d calls (stats_source %q), want the exact 5", export.Calls, export.Source)
+			}
+			t.Log(stderr)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rare export's edges are not in the graph after 240 s (exit %d): %s\n%s", code, stderr, out)
+		}
+		time.Sleep(10 * time.Second)
+	}
+}

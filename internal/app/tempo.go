@@ -15,6 +15,9 @@ type TempoFlags struct {
 	Lookback, Window          time.Duration
 	End                       string // RFC 3339; empty for now
 	Limit, Concurrency        int
+	// MinPerOp is the fewest traces wanted of each operation Tempo's
+	// metrics saw.
+	MinPerOp int
 	CA, Cert, Key             string
 	TLS, InsecureSkipVerify   bool
 }
@@ -32,7 +35,7 @@ func TempoConfig(file config.Tempo, f TempoFlags, getenv func(string) string, no
 	tc := tempo.Config{
 		GRPCAddr: pick(f.GRPC, file.GRPC), HTTPURL: pick(f.HTTP, file.HTTP),
 		Tenant: pick(f.Tenant, file.Tenant), Query: pick(f.Query, file.Query),
-		Lookback: f.Lookback, Window: f.Window, LimitPerWindow: f.Limit, Concurrency: f.Concurrency,
+		Lookback: f.Lookback, Window: f.Window, LimitPerWindow: f.Limit, Concurrency: f.Concurrency, MinPerOperation: f.MinPerOp,
 		TLS: tempo.TLSConfig{Enabled: f.TLS || file.TLS, CAFile: pick(f.CA, file.CAFile), CertFile: pick(f.Cert, file.CertFile),
 			KeyFile: pick(f.Key, file.KeyFile), InsecureSkipVerify: f.InsecureSkipVerify || file.InsecureSkipVerify},
 	}
@@ -55,8 +58,8 @@ func TempoConfig(file config.Tempo, f TempoFlags, getenv func(string) string, no
 		}
 		tc.End = end
 	}
-	if f.Lookback <= 0 || f.Window <= 0 || f.Limit <= 0 || f.Concurrency <= 0 {
-		return tc, inputErr("--lookback, --window, --limit-per-window and --concurrency must be positive")
+	if f.Lookback <= 0 || f.Window <= 0 || f.Limit <= 0 || f.Concurrency <= 0 || f.MinPerOp <= 0 {
+		return tc, inputErr("--lookback, --window, --limit-per-window, --concurrency and --min-per-operation must be positive")
 	}
 	return tc, nil
 }
