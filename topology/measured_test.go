@@ -32,7 +32,7 @@ func TestApplyPutsMeasuredNumbersWhereTheyWereMeasured(t *testing.T) {
 			{Name: "db", Kind: KindDatabase, Virtual: true, Stats: Stats{Calls: 7}},
 			{Name: "web", Kind: KindService, Stats: Stats{Calls: 10}, Operations: []Operation{{Name: "GET /home", Stats: Stats{Calls: 10}}}},
 		},
-		Edges: []Edge{{From: "api", To: "db", Stats: Stats{Calls: 7}}, {From: "web", To: "api", Stats: Stats{Calls: 10}}},
+		Edges:  []Edge{{From: "api", To: "db", Stats: Stats{Calls: 7}}, {From: "web", To: "api", Stats: Stats{Calls: 10}}},
 		Merged: []Merge{{From: "API", Into: "api", Reason: "letter case"}},
 	}
 	h := func(calls, errs int64) *Histogram {

@@ -17,9 +17,9 @@ type TempoFlags struct {
 	Limit, Concurrency        int
 	// MinPerOp is the fewest traces wanted of each operation Tempo's
 	// metrics saw.
-	MinPerOp int
-	CA, Cert, Key             string
-	TLS, InsecureSkipVerify   bool
+	MinPerOp                int
+	CA, Cert, Key           string
+	TLS, InsecureSkipVerify bool
 }
 
 // TempoConfig merges the flags over the config file's tempo section and
