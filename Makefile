@@ -47,7 +47,8 @@ fuzz:
 
 # Decode + build throughput (spans/s, allocs/span); parent lookup under a
 # shared span ID, runbook numbering and planning at n and 10n; the same with the
-# postmortem's profiles, and peak heap as the input grows tenfold.
+# postmortem's profiles, peak heap as the input grows tenfold, and pulls and
+# TraceQL metrics from a local Tempo holding a week of 50,000 traces.
 bench:
 	$(GO) test -run '^$$' -bench 'DecodeAndBuild' -benchmem -benchtime 5x ./topology
 	$(GO) test -run '^$$' -bench 'SharedSpanID' -benchtime 3x ./topology
@@ -55,6 +56,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'IncidentProfile' -benchmem -benchtime 5x ./incident
 	$(GO) test -run '^$$' -bench 'ManySiblings' -benchtime 1x ./incident
 	$(GO) test -run '^$$' -bench PeakHeap -benchtime 1x ./topology
+	$(GO) test -run '^$$' -bench 'BenchmarkTempo' -benchtime 1x -timeout 30m ./tempo
 
 # Score the postmortem root-cause ranking on the Nezha faults in
 # ../shared/corpus/nezha: top-1 and top-3 accuracy, and the misses.

@@ -433,7 +433,12 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 	}
 	if tr.Expr != "" {
 		a.Rule = alertRule(rb, a, tr.RunbookURL, tr.Expr, summary, description)
-		if rc.rec != nil && len(a.Cond.Terms) > 0 {
+		if rc.rec != nil && len(a.Cond.Terms) > 0 && rc.numbers.Exact() {
+			// The guards are sized on every call; the series rbgen could
+			// replay hold only the traces pulled.
+			tr.Backtest = fmt.Sprintf("Not backtested: the thresholds and traffic guards are sized on exact counts (%s), and the per-minute series rbgen could replay hold only the %s traces pulled, which would rarely reach them.",
+				rc.numbers.Short(), HumanCount(rc.numbers.Traces))
+		} else if rc.rec != nil && len(a.Cond.Terms) > 0 {
 			a.Backtest = backtest(a, SeriesOf(rc.rec, n), rc.window, cfg.Alerts.NoisyPerWeek)
 			tr.Backtest = a.Backtest.Sentence()
 			tr.Noisy = a.Backtest.Noisy

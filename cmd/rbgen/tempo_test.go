@@ -263,6 +263,36 @@ func TestTempoMetricsGiveExactNumbers(t *testing.T) {
 			t.Errorf("edge %s → %s: %d calls from metrics, %d in the files", w.From, w.To, g.Calls, w.Calls)
 		}
 	}
+
+	// The runbooks say which numbers are exact and which are not.
+	out := filepath.Join(dir, "runbooks")
+	gen := append([]string{"generate", "--out", out}, args[1:]...)
+	if code, _, stderr := runWithEnv(t, end, nil, gen...); code != exitOK {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	docs := readAll(t, out)
+	checks := []struct{ file, want string }{
+		{"-frontend-high-error-rate.md", "Numbers: exact, from Tempo's TraceQL metrics over "},
+		{"-frontend-high-error-rate.md", "stats_source: tempo-metrics"},
+		{"-frontend-high-error-rate.md", " (in the traces read) |"}, // the user's calls
+		{"-frontend-high-error-rate.md", "Not backtested: the thresholds and traffic guards are sized on exact counts"},
+		{"-orders-db-orders-degraded.md", "Numbers: counted in a sample of"},
+		{"README.md", "| Tempo metrics |"},
+	}
+	for _, c := range checks {
+		found := false
+		for name, body := range docs {
+			if strings.HasSuffix(name, c.file) {
+				found = true
+				if !strings.Contains(body, c.want) {
+					t.Errorf("%s lacks %q", name, c.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no %s", c.file)
+		}
+	}
 }
 
 func edgeOf(g *topology.Graph, from, to string) (topology.Edge, bool) {
