@@ -52,22 +52,34 @@ func Evaluate(cond Condition, s Series, buckets []float64, from, to time.Time) [
 		}
 		wins[w] = &window{steps: n, hist: make([]float64, len(buckets)+1)}
 	}
-	var out []Firing
-	var pendingSince int64 = -1
-	firing := false
 	// The evaluation at the end of step `at` (instant (at+1)·step) sees
 	// the calls that ended up to that instant, as Prometheus sees only
 	// samples up to its evaluation time.
+	held := make([]bool, 0, last-first+1)
 	for at := first - 1; at < last; at++ {
 		for _, w := range wins {
 			w.advance(s.Cells, at)
 		}
-		instant := time.Unix((at+1)*step, 0).UTC()
-		if holds(cond, wins, buckets) {
+		held = append(held, holds(cond, wins, buckets))
+	}
+	return Hold(held, time.Unix(first*step, 0).UTC(), s.Step, cond.For)
+}
+
+// Hold turns whether a condition held at each evaluation (the first at
+// from, then every step) into firings as Prometheus makes them: pending
+// while it holds, firing once it has held for `hold`. A firing still on
+// at the last evaluation is Open and ends there.
+func Hold(held []bool, from time.Time, step, hold time.Duration) []Firing {
+	var out []Firing
+	pendingSince := -1
+	firing := false
+	for i, h := range held {
+		instant := from.Add(time.Duration(i) * step)
+		if h {
 			if pendingSince < 0 {
-				pendingSince = at
+				pendingSince = i
 			}
-			if !firing && time.Duration(at-pendingSince)*s.Step >= cond.For {
+			if !firing && time.Duration(i-pendingSince)*step >= hold {
 				firing = true
 				out = append(out, Firing{Start: instant})
 			}
@@ -80,7 +92,7 @@ func Evaluate(cond Condition, s Series, buckets []float64, from, to time.Time) [
 		}
 	}
 	if firing {
-		out[len(out)-1].End = time.Unix(last*step, 0).UTC()
+		out[len(out)-1].End = from.Add(time.Duration(len(held)-1) * step)
 		out[len(out)-1].Open = true
 	}
 	return out

@@ -56,6 +56,10 @@ type Config struct {
 	Services map[string]Service `yaml:"services"`
 	// Tempo is where to pull traces from; flags override it.
 	Tempo Tempo `yaml:"tempo"`
+	// Prometheus is where the span-metrics and service-graph series are,
+	// when the numbers should come from them (Prometheus, Mimir, Grafana
+	// Cloud Metrics).
+	Prometheus Prometheus `yaml:"prometheus"`
 	// Environment keeps the spans of one deployment.environment.name;
 	// --environment overrides it.
 	Environment string `yaml:"environment"`
@@ -235,6 +239,22 @@ type Tempo struct {
 	PasswordEnv string `yaml:"password_env"`
 	// TLS turns on TLS for gRPC (https URLs use it for HTTP anyway).
 	TLS                bool   `yaml:"tls"`
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// Prometheus says how to reach the Prometheus API holding the span
+// metrics, with the same auth, TLS and tenant options as Tempo. Secrets
+// are never in the file: it names the environment variables that hold
+// them.
+type Prometheus struct {
+	URL                string `yaml:"url"`
+	Tenant             string `yaml:"tenant"`
+	TokenEnv           string `yaml:"token_env"`
+	UserEnv            string `yaml:"user_env"`
+	PasswordEnv        string `yaml:"password_env"`
 	CAFile             string `yaml:"ca_file"`
 	CertFile           string `yaml:"cert_file"`
 	KeyFile            string `yaml:"key_file"`

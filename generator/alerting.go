@@ -50,6 +50,37 @@ type Backtest struct {
 	// PerWeek is the firings a week allowed before the alert is noisy;
 	// Limit that over the period read.
 	PerWeek, Limit int
+	// Replayed says Prometheus evaluated the rule's own expression over
+	// its series, rather than rbgen over the series the traces imply.
+	Replayed bool
+}
+
+// Replayer evaluates a rule's expression over a period as Prometheus
+// would have, at every step from `from` to `to`: whether it returned a
+// sample at each. The Prometheus source gives one (query_range).
+type Replayer func(expr string, from, to time.Time, step time.Duration) ([]bool, error)
+
+// maxReplaySteps keeps a replay under Prometheus's 11,000 points a series.
+const maxReplaySteps = 10000
+
+// replayBacktest is backtest with the firings from Prometheus itself.
+func replayBacktest(a *Alert, replay Replayer, w topology.Window, perWeek int) (*Backtest, error) {
+	step := time.Minute
+	if n := w.End.Sub(w.Start) / maxReplaySteps; n > step {
+		step = n.Truncate(time.Minute) + time.Minute
+	}
+	bt := newBacktest(a, w, step, perWeek)
+	from := w.Start.Add(bt.Warmup).Truncate(step)
+	if w.End.Sub(w.Start) >= bt.Needs {
+		held, err := replay(a.Rule.Expr, from, w.End, step)
+		if err != nil {
+			return nil, err
+		}
+		bt.Firings = alerts.Hold(held, from, step, a.Cond.For)
+	}
+	bt.Replayed = true
+	bt.judge(w)
+	return bt, nil
 }
 
 // rateWindows are the windows an alert may read, shortest first: a busy
@@ -170,7 +201,10 @@ func servingKinds(kinds []string) []string {
 	return out
 }
 
-func targetOf(n topology.Node, d alerts.Dialect) alerts.Target {
+// TargetOf is the series a node's alerts read in a metrics dialect: its
+// own span metrics for a service, the service graph's for a virtual node.
+// The Prometheus source reads the same, so thresholds and alerts agree.
+func TargetOf(n topology.Node, d alerts.Dialect) alerts.Target {
 	if n.Virtual {
 		label, pattern := peerLabel(n)
 		if pattern {
@@ -259,19 +293,29 @@ func groupName(node string) string { return "rbgen-" + Slug(node) }
 
 // backtest runs the alert over the node's recorded series for the period.
 func backtest(a *Alert, s alerts.Series, w topology.Window, perWeek int) *Backtest {
-	bt := &Backtest{From: w.Start, To: w.End, Step: s.Step, PerWeek: perWeek, Needs: a.Cond.For}
+	bt := newBacktest(a, w, s.Step, perWeek)
+	bt.Firings = alerts.Evaluate(a.Cond, s, a.Target.Buckets, w.Start.Add(bt.Warmup), w.End)
+	bt.judge(w)
+	return bt
+}
+
+func newBacktest(a *Alert, w topology.Window, step time.Duration, perWeek int) *Backtest {
+	bt := &Backtest{From: w.Start, To: w.End, Step: step, PerWeek: perWeek, Needs: a.Cond.For}
 	for _, win := range a.Cond.Windows() {
 		bt.Needs = max(bt.Needs, a.Cond.For+win)
 	}
-	// Until its longest window is full of traces, an alert reads a
-	// fraction of what Prometheus, with metrics from before, would.
+	// Until its longest window is full, an alert reads a fraction of
+	// what Prometheus, with metrics from before, would.
 	bt.Warmup = bt.Needs - a.Cond.For
-	bt.Firings = alerts.Evaluate(a.Cond, s, a.Target.Buckets, w.Start.Add(bt.Warmup), w.End)
+	return bt
+}
+
+// judge says whether the firings are too many for the period.
+func (bt *Backtest) judge(w topology.Window) {
 	weeks := math.Max(1, math.Ceil(w.End.Sub(w.Start).Hours()/(7*24)-1e-9))
-	bt.Limit = perWeek * int(weeks)
+	bt.Limit = bt.PerWeek * int(weeks)
 	bt.AlwaysOn = alerts.Total(bt.Firings) > w.End.Sub(w.Start)/2
 	bt.Noisy = len(bt.Firings) > bt.Limit || bt.AlwaysOn
-	return bt
 }
 
 // maxFiringsListed bounds the firings a runbook lists.
@@ -288,12 +332,16 @@ func (bt *Backtest) Sentence() string {
 	if bt.Warmup > 0 {
 		res += fmt.Sprintf(", from the first %s on, when its window is full", humanSpan(bt.Warmup))
 	}
+	over := "the traces read"
+	if bt.Replayed {
+		over = "its own series in Prometheus, evaluated there"
+	}
 	if short := bt.To.Sub(bt.From); short < bt.Needs {
-		return fmt.Sprintf("Backtest: the traces read cover %s (%s), less than the %s the alert needs to fire (its window and `for`), so it was not backtested.",
+		return fmt.Sprintf("Backtest: the period covers %s (%s), less than the %s the alert needs to fire (its window and `for`), so it was not backtested.",
 			humanSpan(short), period, humanSpan(bt.Needs))
 	}
 	if len(bt.Firings) == 0 {
-		return fmt.Sprintf("Backtest: over the traces read (%s, %s%s), this alert would not have fired.", period, span, res)
+		return fmt.Sprintf("Backtest: over %s (%s, %s%s), this alert would not have fired.", over, period, span, res)
 	}
 	var list []string
 	for i, f := range bt.Firings {
@@ -303,8 +351,8 @@ func (bt *Backtest) Sentence() string {
 		}
 		list = append(list, firingText(f))
 	}
-	s := fmt.Sprintf("Backtest: over the traces read (%s, %s%s), this alert would have fired %s, %s in all: %s.",
-		period, span, res, times(len(bt.Firings)), humanSpan(alerts.Total(bt.Firings)), strings.Join(list, ", "))
+	s := fmt.Sprintf("Backtest: over %s (%s, %s%s), this alert would have fired %s, %s in all: %s.",
+		over, period, span, res, times(len(bt.Firings)), humanSpan(alerts.Total(bt.Firings)), strings.Join(list, ", "))
 	if bt.AlwaysOn {
 		s += " **Always on**: it would fire most of the time, so it tells nobody anything until the standing problem is fixed or the threshold raised."
 	} else if bt.Noisy {

@@ -335,7 +335,9 @@ type ruleContext struct {
 	// numbers says where the nodes' numbers came from and the period
 	// they cover, which sizes the rate windows.
 	numbers Numbers
-	tmpl    *template.Template // for the per-system advice
+	// replay, when set, backtests in Prometheus.
+	replay Replayer
+	tmpl   *template.Template // for the per-system advice
 }
 
 func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
@@ -347,7 +349,7 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 	rc.numbers = rc.numbers.For(n.Stats)
 	tr.Baseline = fmt.Sprintf("error ratio %s and p99 %s over %s calls %s (%s)",
 		Percent(n.ErrorRatio()), Millis(n.P99MS), HumanCount(n.Calls), rc.numbers.In(), periodText(rc.numbers.Window))
-	target := targetOf(n, rc.dialect)
+	target := TargetOf(n, rc.dialect)
 	period := rc.numbers.Window.End.Sub(rc.numbers.Window.Start)
 	a := &Alert{Node: n, Name: alertName(n.Name, sc.symptom), Group: tr.Group, Target: target,
 		Window: rateWindow(n.Calls, period, cfg.Alerts)}
@@ -433,7 +435,16 @@ func trigger(rb *Runbook, sc scenario, rc ruleContext) Trigger {
 	}
 	if tr.Expr != "" {
 		a.Rule = alertRule(rb, a, tr.RunbookURL, tr.Expr, summary, description)
-		if rc.rec != nil && len(a.Cond.Terms) > 0 && rc.numbers.Exact() {
+		if rc.replay != nil && len(a.Cond.Terms) > 0 {
+			bt, err := replayBacktest(a, rc.replay, rc.numbers.Window, cfg.Alerts.NoisyPerWeek)
+			if err != nil {
+				tr.Backtest = "Not backtested: Prometheus could not evaluate the rule over the period: " + MD(err.Error()) + "."
+			} else {
+				a.Backtest = bt
+				tr.Backtest = bt.Sentence()
+				tr.Noisy = bt.Noisy
+			}
+		} else if rc.rec != nil && len(a.Cond.Terms) > 0 && rc.numbers.Exact() {
 			// The guards are sized on every call; the series rbgen could
 			// replay hold only the traces pulled.
 			tr.Backtest = fmt.Sprintf("Not backtested: the thresholds and traffic guards are sized on exact counts (%s), and the per-minute series rbgen could replay hold only the %s traces pulled, which would rarely reach them.",

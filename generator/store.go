@@ -268,6 +268,9 @@ type GenerateOptions struct {
 	// Series are the span metrics the traces imply, for the backtest;
 	// nil skips it.
 	Series *alerts.Recorder
+	// Replay, when set, backtests each threshold alert by its own
+	// expression in Prometheus instead, over the numbers' period.
+	Replay Replayer
 }
 
 // PlanRunbooks works out every file a generation writes, reading what is in
@@ -291,7 +294,7 @@ func PlanRunbooks(g *topology.Graph, opt GenerateOptions) (*Plan, error) {
 		p.Warnings = append(p.Warnings, err.Error()+"; the summary compares with nothing")
 	}
 	current := map[string]bool{}
-	rc := ruleContext{cfg: opt.Config, dialect: opt.Config.Alerts.Dialect(), rec: opt.Series,
+	rc := ruleContext{cfg: opt.Config, dialect: opt.Config.Alerts.Dialect(), rec: opt.Series, replay: opt.Replay,
 		rulesName: rulesName(opt), window: g.Window, numbers: NumbersOf(g), tmpl: opt.Templates}
 	for i, sc := range scs {
 		current[ids[i].key] = true

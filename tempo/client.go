@@ -3,12 +3,10 @@ package tempo
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 
 	"github.com/grafana/tempo/pkg/tempopb"
 
+	"github.com/rbgen/rbgen/internal/tlsconf"
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -191,29 +190,8 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) Close() error { return c.conn.Close() }
 
 func (t TLSConfig) build() (*tls.Config, error) {
-	if !t.Enabled && t.CAFile == "" && t.CertFile == "" && !t.InsecureSkipVerify {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify, ServerName: t.ServerName}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("--tempo-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tempo-ca %s: no PEM certificates in it", t.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--tempo-cert/--tempo-key: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
+	return tlsconf.Files{Enabled: t.Enabled, CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
+		InsecureSkipVerify: t.InsecureSkipVerify, ServerName: t.ServerName, Flag: "--tempo"}.Build()
 }
 
 // streamMetadata adds the tenant and credentials to every gRPC stream.

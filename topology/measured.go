@@ -23,6 +23,11 @@ type Measured struct {
 	// calls between them as the callee counted them.
 	Served map[string]map[string]*Histogram
 	Calls  map[string]map[string]*Histogram
+	// Nodes and Edges are numbers already summed up per graph node and
+	// per edge (from, to), by the graph's own names: what span metrics in
+	// Prometheus give, without operations.
+	Nodes map[string]Stats
+	Edges map[[2]string]Stats
 }
 
 // Histogram counts calls, errors and durations in buckets, as a metrics
@@ -121,6 +126,13 @@ func (g *Graph) Apply(m Measured) (added int) {
 	}
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
+		if s, ok := m.Nodes[n.Name]; ok {
+			n.Stats, n.Source = s, ""
+			for j := range n.Operations {
+				n.Operations[j].Source = StatsTraces
+			}
+			continue
+		}
 		ops, ok := served[n.Name]
 		if !ok || n.Virtual || n.Kind == KindUser {
 			n.Source = StatsTraces
@@ -140,7 +152,9 @@ func (g *Graph) Apply(m Measured) (added int) {
 	}
 	for i := range g.Edges {
 		e := &g.Edges[i]
-		if h, ok := calls[[2]string{e.From, e.To}]; ok {
+		if s, ok := m.Edges[[2]string{e.From, e.To}]; ok {
+			e.Stats, e.Source = s, ""
+		} else if h, ok := calls[[2]string{e.From, e.To}]; ok {
 			e.Stats = h.stats(m.Source)
 			e.Source = ""
 		} else {

@@ -95,7 +95,7 @@ changes or a write failed, 2 bad flags, input, config or template,
 			}
 			plan, err := app.Generate(app.GenerateInput{Graph: g, TOCFiles: docs.tocFiles,
 				Options: generator.GenerateOptions{Dir: docs.out, Config: cfg, Templates: tmpl, Force: force,
-					AlertsPath: alertsPath, AlertsFormat: alertsFormat, Series: rec}})
+					AlertsPath: alertsPath, AlertsFormat: alertsFormat, Series: rec, Replay: src.replayer(cmd.Context())}})
 			if err != nil {
 				return err
 			}

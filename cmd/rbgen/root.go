@@ -12,6 +12,7 @@ import (
 	"github.com/rbgen/rbgen/demo"
 	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/internal/app"
+	"github.com/rbgen/rbgen/prometheus"
 	"github.com/rbgen/rbgen/tempo"
 	"github.com/rbgen/rbgen/tracefile"
 )
@@ -67,10 +68,11 @@ func exitCode(err error) int {
 	var ie *tracefile.InputError
 	var edited *generator.EditedError
 	var source *tempo.SourceError
+	var promErr *prometheus.Error
 	switch {
 	case errors.As(err, &edited):
 		return exitEdited
-	case errors.As(err, &source):
+	case errors.As(err, &source), errors.As(err, &promErr):
 		return exitSource
 	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &appInput), errors.Is(err, demo.ErrIdleFault), errors.Is(err, tracefile.ErrNoInput), errors.Is(err, generator.ErrBadRegistry):
 		return exitUsage

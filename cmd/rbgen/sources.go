@@ -15,6 +15,7 @@ import (
 	"github.com/rbgen/rbgen/generator"
 	"github.com/rbgen/rbgen/internal/app"
 	"github.com/rbgen/rbgen/internal/progress"
+	"github.com/rbgen/rbgen/prometheus"
 	"github.com/rbgen/rbgen/tempo"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
@@ -36,6 +37,11 @@ type sourceFlags struct {
 	// stats is where a Tempo pull's numbers come from: auto,
 	// tempo-metrics or traces.
 	stats string
+	// prometheus and promTenant name the Prometheus to take the numbers
+	// from, over the config file's.
+	prometheus, promTenant string
+	// prom is the Prometheus the numbers came from, once asked.
+	prom  *prometheus.Client
 	quiet bool
 }
 
@@ -71,6 +77,8 @@ func (f *sourceFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.tempo.Key, "tempo-key", "", "client key `FILE` for mutual TLS")
 	fl.BoolVar(&f.tempo.InsecureSkipVerify, "insecure-skip-verify", false, "do not verify Tempo's certificate (test servers only)")
 	fl.StringVar(&f.stats, "stats", statsAuto, "where a Tempo pull's calls, errors and latencies come from: auto (TraceQL metrics when Tempo answers them, else the traces pulled), tempo-metrics or traces")
+	fl.StringVar(&f.prometheus, "prometheus", "", "take the numbers from the span-metrics and service-graph series in this Prometheus (or Mimir) API `URL`, e.g. http://prometheus:9090")
+	fl.StringVar(&f.promTenant, "prometheus-tenant", "", "Prometheus (Mimir) tenant, sent as X-Scope-OrgID")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar or progress lines")
 	_ = c.MarkFlagFilename("input")
 	_ = c.MarkFlagFilename("config", "yaml", "yml")
@@ -124,9 +132,76 @@ func (f *sourceFlags) buildWith(ctx context.Context, e *env, args []string, cfg 
 	if b == nil {
 		b = topology.NewBuilder(f.builderOptions(cfg))
 	}
-	if useTempo {
-		return f.buildFromTempo(ctx, e, cfg, b)
+	if f.prometheus == "" {
+		f.prometheus = cfg.Prometheus.URL
 	}
+	usePrometheus := f.prometheus != ""
+	if usePrometheus && f.stats == topology.StatsTempoMetrics {
+		return nil, usagef("--prometheus and --stats tempo-metrics are alternatives: give one")
+	}
+	if usePrometheus {
+		f.stats = topology.StatsTraces // Tempo gives the shape only
+	}
+	var g *topology.Graph
+	var err error
+	if useTempo {
+		g, err = f.buildFromTempo(ctx, e, cfg, b)
+	} else {
+		g, err = f.buildFromFiles(ctx, e, inputs, b)
+	}
+	if err != nil || !usePrometheus {
+		return g, err
+	}
+	return g, f.measurePrometheus(ctx, e, cfg, g, useTempo)
+}
+
+// measurePrometheus takes the nodes' and edges' numbers from the series
+// the alerts read, over the traces' own period.
+func (f *sourceFlags) measurePrometheus(ctx context.Context, e *env, cfg *config.Config, g *topology.Graph, pulled bool) error {
+	w := g.Window
+	if pulled {
+		// A pull covers the lookback, whatever the traces it found span.
+		if tc, err := app.TempoConfig(cfg.Tempo, f.tempo, e.getenv, e.now()); err == nil {
+			w = topology.Window{Start: tc.End.Add(-tc.Lookback), End: tc.End}
+		}
+	}
+	pc, _, err := app.PrometheusConfig(cfg.Prometheus, f.prometheus, f.promTenant, e.getenv, w)
+	if err != nil {
+		return err
+	}
+	client, err := prometheus.New(pc)
+	if err != nil {
+		return usageError{err}
+	}
+	nodes, edges := app.PrometheusTargets(g, cfg.Alerts.Dialect())
+	m, err := client.Measure(ctx, nodes, edges)
+	if err != nil {
+		return err
+	}
+	if len(m.Nodes) == 0 {
+		return &prometheus.Error{Msg: fmt.Sprintf("prometheus at %s holds no span metrics for any node over %s – %s", pc.URL,
+			m.Window.Start.Format(time.RFC3339), m.Window.End.Format(time.RFC3339)), Err: errors.New("check alerts.metrics (the dialect), alerts.matchers and the tenant")}
+	}
+	g.Apply(m)
+	f.prom = client
+	fmt.Fprintf(e.stderr, "rbgen: numbers: exact, from the span metrics in Prometheus over %s – %s (%d of %d nodes, %d of %d edges); the paths from the %d traces read\n",
+		m.Window.Start.Format("2006-01-02 15:04"), m.Window.End.Format("2006-01-02 15:04 MST"), len(m.Nodes), len(g.Nodes), len(m.Edges), len(g.Edges), g.Traces)
+	return nil
+}
+
+// replayer backtests alerts in the Prometheus the numbers came from; nil
+// when they did not come from one.
+func (f *sourceFlags) replayer(ctx context.Context) generator.Replayer {
+	if f.prom == nil {
+		return nil
+	}
+	return func(expr string, from, to time.Time, step time.Duration) ([]bool, error) {
+		return f.prom.Replay(ctx, expr, from, to, step)
+	}
+}
+
+// buildFromFiles reads the input files, or the bundled demo week.
+func (f *sourceFlags) buildFromFiles(ctx context.Context, e *env, inputs []string, b *topology.Builder) (*topology.Graph, error) {
 	r := f.reader(e, inputs)
 	if f.demo {
 		r.Paths = []string{"-"}
@@ -272,7 +347,9 @@ func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client,
 		return err
 	}
 	if f.stats == topology.StatsTraces {
-		fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled (--stats traces)\n", g.Traces)
+		if f.prometheus == "" {
+			fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled (--stats traces)\n", g.Traces)
+		}
 		return nil
 	}
 	fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled, not exact: %v\n", g.Traces, err)

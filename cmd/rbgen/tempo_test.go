@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/internal/promtest"
 	"github.com/rbgen/rbgen/internal/tempotest"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
@@ -304,16 +305,16 @@ func edgeOf(g *topology.Graph, from, to string) (topology.Edge, bool) {
 	return topology.Edge{}, false
 }
 
-// TestEveryRarePathIsFound pulls a day of about 50,000 traces from a real
-// Tempo with the default limits (20 traces an hour, about 1 % of them). An
-// admin export called 5 times that day is in few or none of the windows'
+// TestEveryRarePathIsFound pulls a week of about 50,000 traces from a real
+// Tempo with the default limits (20 traces an hour, about 7 % of them). An
+// admin export called 5 times that week is in few or none of the windows'
 // traces; TraceQL metrics list it, the pull searches for it on its own,
 // and its edges are in the graph.
 func TestEveryRarePathIsFound(t *testing.T) {
 	s := tempotest.Start(t, tempotest.Options{Metrics: true})
 	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
 	var day bytes.Buffer
-	stats, err := demo.Write(&day, demo.Config{Start: end.Add(-25 * time.Hour), Days: 1, PeakPerHour: 7600, Rare: 5})
+	stats, err := demo.Write(&day, demo.Config{Start: end.Add(-7*24*time.Hour - time.Hour), PeakPerHour: 490, Rare: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,8 +337,8 @@ func TestEveryRarePathIsFound(t *testing.T) {
 	s.Push(t, part, "")
 
 	args := []string{"graph", "-q", "--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL, "--lookback-end", end.Format(time.RFC3339),
-		"--lookback", "26h", "--stats", "tempo-metrics"}
-	deadline := time.Now().Add(240 * time.Second)
+		"--lookback", "170h", "--stats", "tempo-metrics"}
+	deadline := time.Now().Add(360 * time.Second)
 	for {
 		code, out, stderr := runWithEnv(t, end, nil, args...)
 		var g topology.Graph
@@ -345,8 +346,8 @@ func TestEveryRarePathIsFound(t *testing.T) {
 		export, _ := edgeOf(&g, "frontend", "reports")
 		db, _ := edgeOf(&g, "reports", "warehouse-db/warehouse")
 		if code == exitOK && export.Calls > 0 && db.Calls > 0 {
-			if g.Traces > 2000 {
-				t.Errorf("%d traces pulled: the default limits should pull about 500", g.Traces)
+			if g.Traces > 4000 {
+				t.Errorf("%d traces pulled: the default limits should pull about 3,400", g.Traces)
 			}
 			if !strings.Contains(stderr, "operations: ") || !strings.Contains(stderr, "searched for on their own") {
 				t.Errorf("the coverage line does not count the operations: %s", stderr)
@@ -358,8 +359,120 @@ func TestEveryRarePathIsFound(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the rare export's edges are not in the graph after 240 s (exit %d): %s\n%s", code, stderr, out)
+			t.Fatalf("the rare export's edges are not in the graph after 360 s (exit %d): %s\n%s", code, stderr, out)
 		}
 		time.Sleep(10 * time.Second)
+	}
+}
+
+// TestPrometheusGivesExactNumbers runs the real Tempo's metrics-generator
+// into a real Prometheus over remote write, and takes the graph's shape
+// from a 5-an-hour sample pulled from Tempo and its numbers from the span
+// metrics: every service's calls and errors are the files' own.
+func TestPrometheusGivesExactNumbers(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(rules, []byte("groups: []\n"), 0o644)
+	prom := promtest.Start(t, rules, 2*time.Second)
+	s := tempotest.Start(t, tempotest.Options{Metrics: true, RemoteWrite: prom.URL + "/api/v1/write"})
+	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+	var day bytes.Buffer
+	if _, err := demo.Write(&day, demo.Config{Start: end.Add(-25 * time.Hour), Days: 1}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "day.jsonl")
+	os.WriteFile(file, day.Bytes(), 0o644)
+	all := ptrace.NewTraces()
+	(&tracefile.Reader{Paths: []string{file}}).Stream(context.Background(), func(b topology.Batch) error {
+		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
+		return nil
+	})
+	s.Push(t, all, "")
+	_, fromFile, _ := runWithEnv(t, end, nil, "graph", "--input", file)
+	var want topology.Graph
+	json.Unmarshal([]byte(fromFile), &want)
+	frontend, _ := want.Node("frontend")
+
+	// Bounded waits: the generator's counters reach Prometheus, and the
+	// traces become searchable.
+	deadline := time.Now().Add(180 * time.Second)
+	for prom.Query(t, `sum(traces_spanmetrics_calls_total{service="frontend", span_kind="SPAN_KIND_SERVER"})`) != fmt.Sprint(frontend.Calls) {
+		if time.Now().After(deadline) {
+			t.Fatalf("frontend's calls never reached Prometheus: %s\n%s", prom.Log(), s.Log())
+		}
+		time.Sleep(3 * time.Second)
+	}
+	for {
+		now := time.Now().UTC().Add(time.Minute)
+		args := []string{"-q", "--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL,
+			"--lookback-end", now.Format(time.RFC3339), "--lookback", "27h", "--limit-per-window", "5", "--prometheus", prom.URL}
+		code, out, stderr := runWithEnv(t, now, nil, append([]string{"graph"}, args...)...)
+		if code == exitOK {
+			var got topology.Graph
+			json.Unmarshal([]byte(out), &got)
+			checkPrometheusNumbers(t, &want, &got, stderr)
+			// The alerts are backtested by Prometheus itself.
+			runbooks := filepath.Join(dir, "runbooks")
+			if code, _, stderr := runWithEnv(t, now, nil, append([]string{"generate", "--out", runbooks}, args...)...); code != exitOK {
+				t.Fatalf("generate: exit %d: %s", code, stderr)
+			}
+			found := false
+			for name, body := range readAll(t, runbooks) {
+				if !strings.HasSuffix(name, "-frontend-high-error-rate.md") {
+					continue
+				}
+				found = true
+				if i := strings.Index(body, "Backtest:"); i >= 0 {
+					t.Log(body[i:min(len(body), i+300)])
+				}
+				for _, want := range []string{"stats_source: prometheus", "Numbers: exact, from the span-metrics and service-graph series in Prometheus",
+					"Backtest: over its own series in Prometheus, evaluated there ("} {
+					if !strings.Contains(body, want) {
+						t.Errorf("%s lacks %q", name, want)
+					}
+				}
+			}
+			if !found {
+				t.Error("no frontend error runbook")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		time.Sleep(5 * time.Second)
+	}
+}
+
+func checkPrometheusNumbers(t *testing.T, want, got *topology.Graph, stderr string) {
+	t.Helper()
+	if got.StatsSource != topology.StatsPrometheus || !strings.Contains(stderr, "rbgen: numbers: exact, from the span metrics in Prometheus over ") {
+		t.Errorf("stats_source %q; stderr: %s", got.StatsSource, stderr)
+	}
+	services := 0
+	for _, w := range want.Nodes {
+		if w.Virtual || w.Kind == topology.KindUser {
+			continue
+		}
+		services++
+		g, ok := got.Node(w.Name)
+		if !ok || g.Calls != w.Calls || g.Errors != w.Errors || g.Source != "" {
+			t.Errorf("%s: %d calls, %d errors from Prometheus (stats_source %q); the files say %d, %d", w.Name, g.Calls, g.Errors, g.Source, w.Calls, w.Errors)
+		}
+		if w.P99MS > 0 && (g.P99MS < w.P99MS/4 || g.P99MS > w.P99MS*4) {
+			t.Errorf("%s: p99 %.1f ms from Prometheus, %.1f ms in the files", w.Name, g.P99MS, w.P99MS)
+		}
+	}
+	for _, w := range want.Edges {
+		g, ok := edgeOf(got, w.From, w.To)
+		if !ok || g.Source == topology.StatsTraces {
+			continue
+		}
+		if d := float64(g.Calls-w.Calls) / float64(w.Calls); d > 0.03 || d < -0.03 {
+			t.Errorf("edge %s → %s: %d calls from Prometheus, %d in the files", w.From, w.To, g.Calls, w.Calls)
+		}
+	}
+	if services < 10 {
+		t.Fatalf("%d services compared", services)
 	}
 }

@@ -1,0 +1,70 @@
+package app
+
+import (
+	"time"
+
+	"github.com/rbgen/rbgen/alerts"
+	"github.com/rbgen/rbgen/config"
+	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/internal/tlsconf"
+	"github.com/rbgen/rbgen/prometheus"
+	"github.com/rbgen/rbgen/topology"
+)
+
+// PrometheusConfig merges --prometheus and --prometheus-tenant over the
+// config file's prometheus section, reading the secrets from the
+// environment variables it names; ok is false when neither names a URL.
+func PrometheusConfig(file config.Prometheus, url, tenant string, getenv func(string) string, w topology.Window) (prometheus.Config, bool, error) {
+	if url == "" {
+		url = file.URL
+	}
+	if tenant == "" {
+		tenant = file.Tenant
+	}
+	pc := prometheus.Config{URL: url, Tenant: tenant, End: w.End, Lookback: w.End.Sub(w.Start),
+		TLS: tlsconf.Files{CAFile: file.CAFile, CertFile: file.CertFile, KeyFile: file.KeyFile,
+			InsecureSkipVerify: file.InsecureSkipVerify, Flag: "prometheus.ca_file"}}
+	if url == "" {
+		return pc, false, nil
+	}
+	for _, s := range []struct {
+		name string
+		dst  *string
+	}{{file.TokenEnv, &pc.Token}, {file.UserEnv, &pc.User}, {file.PasswordEnv, &pc.Password}} {
+		if s.name == "" {
+			continue
+		}
+		if *s.dst = getenv(s.name); *s.dst == "" {
+			return pc, true, inputErr("rbgen.yaml names the environment variable %s for Prometheus credentials, but it is empty", s.name)
+		}
+	}
+	if pc.Lookback < time.Minute {
+		pc.Lookback = time.Minute
+	}
+	return pc, true, nil
+}
+
+// PrometheusTargets are the series to measure each node and each
+// service-to-service edge by: the alerts' own targets, and the service
+// graph's client/server pair. Other edges are left to the traces.
+func PrometheusTargets(g *topology.Graph, d alerts.Dialect) (map[string]alerts.Target, map[[2]string]alerts.Target) {
+	nodes := map[string]alerts.Target{}
+	for _, n := range g.Nodes {
+		if n.Kind != topology.KindUser {
+			nodes[n.Name] = generator.TargetOf(n, d)
+		}
+	}
+	edges := map[[2]string]alerts.Target{}
+	for _, e := range g.Edges {
+		from, okF := g.Node(e.From)
+		to, okT := g.Node(e.To)
+		if !okF || !okT || from.Virtual || to.Virtual || from.Kind == topology.KindUser {
+			continue
+		}
+		t := d.Peer(to.Name)
+		sel := d.GraphClient + "=" + alerts.Quote(from.Name) + ", " + t.Selector
+		t.Selector, t.ErrorSelector = sel, sel
+		edges[[2]string{e.From, e.To}] = t
+	}
+	return nodes, edges
+}
