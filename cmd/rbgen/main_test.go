@@ -39,6 +39,10 @@ func TestFlagErrors(t *testing.T) {
 		{"demo needs --out", []string{"demo"}, "--out is required"},
 		{"a demo fault on a node the shop lacks names the ones it has", []string{"demo", "--days", "1", "--out", "-",
 			"--fault", "node=postgres,start=2026-11-09T14:00:00Z,end=2026-11-09T15:00:00Z,latency=1s"}, "one of ad, api.stripe.com"},
+		{"an unknown --stats lists the known ones", []string{"graph", "--demo", "--stats", "exact"}, "want auto, tempo-metrics or traces"},
+		{"files have no TraceQL metrics", []string{"graph", "--demo", "--stats", "tempo-metrics"}, "--stats tempo-metrics needs --tempo"},
+		{"two sources of numbers are refused", []string{"graph", "--tempo", "127.0.0.1:1", "--stats", "tempo-metrics", "--prometheus", "http://127.0.0.1:1"}, "alternatives"},
+		{"a negative --rare is refused", []string{"demo", "--out", "-", "--rare", "-1"}, "--rare: want a count"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -50,6 +54,16 @@ func TestFlagErrors(t *testing.T) {
 				t.Errorf("stderr %q, want one line containing %q", stderr, c.wantErr)
 			}
 		})
+	}
+}
+
+// TestAPrometheusThatIsDownSaysSo: numbers asked of a Prometheus that is
+// not there end the run with the address, and exit 4 like a Tempo that
+// is down, rather than numbers from the traces passed off as exact.
+func TestAPrometheusThatIsDownSaysSo(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "", "graph", "--demo", "--prometheus", "http://127.0.0.1:1")
+	if code != exitSource || stdout != "" || !strings.Contains(stderr, "cannot query prometheus at http://127.0.0.1:1 (is it running") {
+		t.Errorf("exit %d, stdout %d bytes, stderr %q", code, len(stdout), stderr)
 	}
 }
 
