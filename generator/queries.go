@@ -51,6 +51,11 @@ func nodeSelector(n topology.Node) []string {
 	return conds
 }
 
+// TraceQLSelector is the condition that selects a node's spans: its
+// inbound spans, or for a virtual node its callers' client spans. The
+// Tempo source counts a virtual node's calls by it.
+func TraceQLSelector(n topology.Node) string { return strings.Join(nodeSelector(n), " && ") }
+
 // traceqlKind narrows to the kinds of span the node receives on.
 func traceqlKind(kinds []string) string {
 	var out []string

@@ -3,7 +3,9 @@ package tempo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +74,53 @@ func (c *Client) Measure(ctx context.Context, services []string) (topology.Measu
 		}
 	}
 	return m, nil
+}
+
+// MeasureCalled counts the calls to nodes that send no spans (databases,
+// caches, external APIs), each selected by a TraceQL condition on its
+// callers' client spans: three queries a node, grouped by the calling
+// service. It returns each node's numbers and, per node, per caller, the
+// edge's.
+func (c *Client) MeasureCalled(ctx context.Context, selectors map[string]string) (map[string]*topology.Histogram, map[string]map[string]*topology.Histogram, error) {
+	start, end := c.metricsRange()
+	cond, ok := c.queryCondition()
+	if !ok {
+		return nil, nil, &SourceError{Msg: fmt.Sprintf("--query %q is more than one spanset filter: TraceQL metrics cannot count what it selects", c.cfg.Query)}
+	}
+	nodes, edges := map[string]*topology.Histogram{}, map[string]map[string]*topology.Histogram{}
+	for _, name := range slices.Sorted(maps.Keys(selectors)) {
+		sel := `{ ` + selectors[name] + cond
+		byCaller := map[string]*topology.Histogram{}
+		for _, q := range []struct {
+			q string
+			f func(*topology.Histogram, Series)
+		}{
+			{sel + ` } | count_over_time() by (resource.service.name)`, addCalls},
+			{sel + ` && ` + failed + ` } | count_over_time() by (resource.service.name)`, addErrors},
+			{sel + ` } | histogram_over_time(duration) by (resource.service.name)`, addBucket},
+		} {
+			series, err := c.QueryRange(ctx, q.q, start, end)
+			if err != nil {
+				return nil, nil, c.explain("TraceQL metrics", fmt.Errorf("measure %s: %w", name, err))
+			}
+			for _, s := range series {
+				caller := s.Labels["resource.service.name"]
+				if byCaller[caller] == nil {
+					byCaller[caller] = &topology.Histogram{}
+				}
+				q.f(byCaller[caller], s)
+			}
+		}
+		if len(byCaller) == 0 {
+			continue
+		}
+		total := &topology.Histogram{}
+		for _, h := range byCaller {
+			total.Add(h)
+		}
+		nodes[name], edges[name] = total, byCaller
+	}
+	return nodes, edges, nil
 }
 
 // metricsRange is the lookback on whole steps, so that a weekly run asks

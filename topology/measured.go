@@ -87,6 +87,9 @@ func (h *Histogram) QuantileMS(q float64) float64 {
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
+// Stats are the histogram's numbers, from source ("" for the graph's).
+func (h *Histogram) Stats(source string) Stats { return h.stats(source) }
+
 func (h *Histogram) stats(source string) Stats {
 	return Stats{Calls: h.Calls, Errors: h.Errors, P50MS: h.QuantileMS(0.5), P95MS: h.QuantileMS(0.95), P99MS: h.QuantileMS(0.99), Source: source}
 }

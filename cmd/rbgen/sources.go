@@ -334,6 +334,9 @@ func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client,
 	if err == nil {
 		var m topology.Measured
 		if m, err = client.Measure(ctx, measuredServices(g)); err == nil {
+			err = measureCalled(ctx, client, g, &m)
+		}
+		if err == nil {
 			added := g.Apply(m)
 			fmt.Fprintf(e.stderr, "rbgen: numbers: exact, from Tempo's TraceQL metrics over %s – %s; the paths from the %d traces pulled\n",
 				m.Window.Start.Format("2006-01-02 15:04"), m.Window.End.Format("2006-01-02 15:04 MST"), g.Traces)
@@ -353,6 +356,29 @@ func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client,
 		return nil
 	}
 	fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled, not exact: %v\n", g.Traces, err)
+	return nil
+}
+
+// measureCalled adds the numbers of the nodes that send no spans, counted
+// on their callers' client spans, to m.
+func measureCalled(ctx context.Context, client *tempo.Client, g *topology.Graph, m *topology.Measured) error {
+	selectors := map[string]string{}
+	for _, n := range g.Nodes {
+		if n.Virtual {
+			selectors[n.Name] = generator.TraceQLSelector(n)
+		}
+	}
+	nodes, edges, err := client.MeasureCalled(ctx, selectors)
+	if err != nil {
+		return err
+	}
+	m.Nodes, m.Edges = map[string]topology.Stats{}, map[[2]string]topology.Stats{}
+	for name, h := range nodes {
+		m.Nodes[name] = h.Stats("")
+		for caller, e := range edges[name] {
+			m.Edges[[2]string{g.Canonical(caller), name}] = e.Stats("")
+		}
+	}
 	return nil
 }
 
