@@ -333,7 +333,18 @@ func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client,
 	err := whyNot
 	if err == nil {
 		var m topology.Measured
-		if m, err = client.Measure(ctx, measuredServices(g)); err == nil {
+		services := measuredServices(g)
+		if !f.quiet {
+			// A week's metrics take seconds a query: say what the wait is.
+			virtual := 0
+			for _, n := range g.Nodes {
+				if n.Virtual {
+					virtual++
+				}
+			}
+			fmt.Fprintf(e.stderr, "rbgen: asking Tempo's TraceQL metrics about %d service name(s) and %d database, cache or external node(s) …\n", len(services), virtual)
+		}
+		if m, err = client.Measure(ctx, services); err == nil {
 			err = measureCalled(ctx, client, g, &m)
 		}
 		if err == nil {

@@ -184,23 +184,8 @@ func readAll(t *testing.T, dir string) map[string]string {
 // span, not of the few traces pulled.
 func TestTempoMetricsGiveExactNumbers(t *testing.T) {
 	s := tempotest.Start(t, tempotest.Options{Metrics: true})
-	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
-	var day bytes.Buffer
-	if _, err := demo.Write(&day, demo.Config{Start: end.Add(-25 * time.Hour), Days: 1}); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	file := filepath.Join(dir, "day.jsonl")
-	os.WriteFile(file, day.Bytes(), 0o644)
-	all := ptrace.NewTraces()
-	(&tracefile.Reader{Paths: []string{file}}).Stream(context.Background(), func(b topology.Batch) error {
-		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
-		return nil
-	})
-	s.Push(t, all, "")
-	_, fromFile, _ := runWithEnv(t, end, nil, "graph", "--input", file)
-	var want topology.Graph
-	json.Unmarshal([]byte(fromFile), &want)
+	end, want := pushDemoDay(t, s, dir)
 
 	args := []string{"graph", "-q", "--tempo", s.GRPCAddr, "--tempo-http", s.HTTPURL, "--lookback-end", end.Format(time.RFC3339),
 		"--lookback", "26h", "--limit-per-window", "5", "--stats", "tempo-metrics"}
@@ -382,22 +367,7 @@ func TestPrometheusGivesExactNumbers(t *testing.T) {
 	os.WriteFile(rules, []byte("groups: []\n"), 0o644)
 	prom := promtest.Start(t, rules, 2*time.Second)
 	s := tempotest.Start(t, tempotest.Options{Metrics: true, RemoteWrite: prom.URL + "/api/v1/write"})
-	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
-	var day bytes.Buffer
-	if _, err := demo.Write(&day, demo.Config{Start: end.Add(-25 * time.Hour), Days: 1}); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(dir, "day.jsonl")
-	os.WriteFile(file, day.Bytes(), 0o644)
-	all := ptrace.NewTraces()
-	(&tracefile.Reader{Paths: []string{file}}).Stream(context.Background(), func(b topology.Batch) error {
-		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
-		return nil
-	})
-	s.Push(t, all, "")
-	_, fromFile, _ := runWithEnv(t, end, nil, "graph", "--input", file)
-	var want topology.Graph
-	json.Unmarshal([]byte(fromFile), &want)
+	_, want := pushDemoDay(t, s, dir)
 	frontend, _ := want.Node("frontend")
 
 	// Bounded waits: the generator's counters reach Prometheus, and the
@@ -482,4 +452,27 @@ func checkPrometheusNumbers(t *testing.T, want, got *topology.Graph, stderr stri
 	if services < 10 {
 		t.Fatalf("%d services compared", services)
 	}
+}
+
+// pushDemoDay pushes the demo day before the coming hour into s, and
+// returns that hour and the graph of the same day read from a file.
+func pushDemoDay(t *testing.T, s *tempotest.Server, dir string) (time.Time, topology.Graph) {
+	t.Helper()
+	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+	var day bytes.Buffer
+	if _, err := demo.Write(&day, demo.Config{Start: end.Add(-25 * time.Hour), Days: 1}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "day.jsonl")
+	os.WriteFile(file, day.Bytes(), 0o644)
+	all := ptrace.NewTraces()
+	(&tracefile.Reader{Paths: []string{file}}).Stream(context.Background(), func(b topology.Batch) error {
+		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
+		return nil
+	})
+	s.Push(t, all, "")
+	_, fromFile, _ := runWithEnv(t, end, nil, "graph", "--input", file)
+	var want topology.Graph
+	json.Unmarshal([]byte(fromFile), &want)
+	return end, want
 }

@@ -27,16 +27,8 @@ func PrometheusConfig(file config.Prometheus, url, tenant string, getenv func(st
 	if url == "" {
 		return pc, false, nil
 	}
-	for _, s := range []struct {
-		name string
-		dst  *string
-	}{{file.TokenEnv, &pc.Token}, {file.UserEnv, &pc.User}, {file.PasswordEnv, &pc.Password}} {
-		if s.name == "" {
-			continue
-		}
-		if *s.dst = getenv(s.name); *s.dst == "" {
-			return pc, true, inputErr("rbgen.yaml names the environment variable %s for Prometheus credentials, but it is empty", s.name)
-		}
+	if err := readSecrets(getenv, "Prometheus", [3]string{file.TokenEnv, file.UserEnv, file.PasswordEnv}, [3]*string{&pc.Token, &pc.User, &pc.Password}); err != nil {
+		return pc, true, err
 	}
 	if pc.Lookback < time.Minute {
 		pc.Lookback = time.Minute

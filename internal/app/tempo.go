@@ -22,6 +22,21 @@ type TempoFlags struct {
 	TLS, InsecureSkipVerify bool
 }
 
+// readSecrets reads the token, user and password from the environment
+// variables the config file names; a named variable that is empty is an
+// error, so a missing secret never reads as "no auth".
+func readSecrets(getenv func(string) string, who string, names [3]string, dst [3]*string) error {
+	for i, name := range names {
+		if name == "" {
+			continue
+		}
+		if *dst[i] = getenv(name); *dst[i] == "" {
+			return inputErr("rbgen.yaml names the environment variable %s for %s credentials, but it is empty", name, who)
+		}
+	}
+	return nil
+}
+
 // TempoConfig merges the flags over the config file's tempo section and
 // reads the secrets from the environment variables the file names: the
 // file never holds a secret.
@@ -39,16 +54,8 @@ func TempoConfig(file config.Tempo, f TempoFlags, getenv func(string) string, no
 		TLS: tempo.TLSConfig{Enabled: f.TLS || file.TLS, CAFile: pick(f.CA, file.CAFile), CertFile: pick(f.Cert, file.CertFile),
 			KeyFile: pick(f.Key, file.KeyFile), InsecureSkipVerify: f.InsecureSkipVerify || file.InsecureSkipVerify},
 	}
-	for _, s := range []struct {
-		name string
-		dst  *string
-	}{{file.TokenEnv, &tc.Token}, {file.UserEnv, &tc.User}, {file.PasswordEnv, &tc.Password}} {
-		if s.name == "" {
-			continue
-		}
-		if *s.dst = getenv(s.name); *s.dst == "" {
-			return tc, inputErr("rbgen.yaml names the environment variable %s for Tempo credentials, but it is empty", s.name)
-		}
+	if err := readSecrets(getenv, "Tempo", [3]string{file.TokenEnv, file.UserEnv, file.PasswordEnv}, [3]*string{&tc.Token, &tc.User, &tc.Password}); err != nil {
+		return tc, err
 	}
 	tc.End = now
 	if f.End != "" {
