@@ -456,6 +456,10 @@ func writeAll(changes []Change) error {
 		if err := os.MkdirAll(filepath.Dir(c.Path), 0o755); err != nil {
 			return fmt.Errorf("write %s: %w", c.Path, err)
 		}
+		if fi, err := os.Stat(c.Path); err == nil && !fi.Mode().IsRegular() {
+			// Renaming over a device or a pipe would replace it.
+			return fmt.Errorf("write %s: not a regular file (%s), so rbgen will not replace it", c.Path, fi.Mode().Type())
+		}
 		f, err := renameio.NewPendingFile(c.Path, renameio.WithPermissions(0o644), renameio.WithExistingPermissions())
 		if err != nil {
 			return fmt.Errorf("write %s: %w", c.Path, err)

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/google/renameio/v2"
@@ -28,6 +29,22 @@ func Demo(out string, stdout io.Writer, cfg demo.Config) (demo.Stats, error) {
 	}
 	if out == "-" {
 		return write(stdout)
+	}
+	if fi, err := os.Stat(out); err == nil && !fi.Mode().IsRegular() {
+		// A device or a pipe (/dev/null, a FIFO) is written to, never
+		// renamed over: replacing /dev/null with a file breaks the machine.
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		if err != nil {
+			return demo.Stats{}, fmt.Errorf("write %s: %w", out, err)
+		}
+		st, err := write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return st, fmt.Errorf("write %s: %w", out, err)
+		}
+		return st, nil
 	}
 	f, err := renameio.NewPendingFile(out, renameio.WithPermissions(0o644))
 	if err != nil {
