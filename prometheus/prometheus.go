@@ -124,7 +124,7 @@ func (c *Client) stats(ctx context.Context, t alerts.Target) (topology.Stats, bo
 	if err != nil {
 		return topology.Stats{}, false, err
 	}
-	s := topology.Stats{Calls: int64(math.Round(calls)), Errors: int64(math.Round(errs)), Source: ""}
+	s := topology.Stats{Calls: int64(math.Round(calls)), Errors: int64(math.Round(errs))}
 	for _, q := range []struct {
 		q   float64
 		dst *float64
