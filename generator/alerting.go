@@ -323,7 +323,7 @@ const maxFiringsListed = 5
 
 // Sentence says what the backtest found, in the runbook's words.
 func (bt *Backtest) Sentence() string {
-	period := fmt.Sprintf("%s – %s UTC", bt.From.UTC().Format("2006-01-02 15:04"), bt.To.UTC().Format("2006-01-02 15:04"))
+	period := spanOf(topology.Window{Start: bt.From, End: bt.To})
 	span := humanSpan(bt.To.Sub(bt.From))
 	res := ""
 	if bt.Step > time.Minute {

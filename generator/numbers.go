@@ -98,10 +98,14 @@ func observedText(w topology.Window) string {
 	if w.Start.IsZero() {
 		return "no period (the traces hold no spans)"
 	}
-	// Whole dates on both ends: a weekly run blanks them to tell new
-	// dates from new content.
-	start, end := w.Start.UTC(), w.End.UTC()
-	return fmt.Sprintf("%s – %s UTC (%s observed)", start.Format("2006-01-02 15:04"), end.Format("2006-01-02 15:04"), humanSpan(end.Sub(start)))
+	return fmt.Sprintf("%s (%s observed)", spanOf(w), humanSpan(w.End.Sub(w.Start)))
+}
+
+// spanOf writes a period as "2026-01-12 13:55 – 2026-01-12 14:05 UTC":
+// whole dates on both ends, which a weekly run blanks to tell new dates
+// from new content.
+func spanOf(w topology.Window) string {
+	return w.Start.UTC().Format("2006-01-02 15:04") + " – " + w.End.UTC().Format("2006-01-02 15:04") + " UTC"
 }
 
 // PeriodWarning is a warning for a period too short or too long to size
@@ -113,8 +117,8 @@ func PeriodWarning(w topology.Window) string {
 	d := w.End.Sub(w.Start)
 	switch {
 	case d < 12*time.Hour:
-		return fmt.Sprintf("the traces cover only %s (%s – %s UTC): the baselines and thresholds miss the day's peaks and troughs; a week of traces sizes them better",
-			humanSpan(d), w.Start.UTC().Format("2006-01-02 15:04"), w.End.UTC().Format("2006-01-02 15:04"))
+		return fmt.Sprintf("the traces cover only %s (%s): the baselines and thresholds miss the day's peaks and troughs; a week of traces sizes them better",
+			humanSpan(d), spanOf(w))
 	case d > 35*24*time.Hour:
 		return fmt.Sprintf("the traces cover %s: the baselines blend weeks, so a change inside them is averaged away; a week or two of traces sizes them better", humanSpan(d))
 	}

@@ -529,7 +529,7 @@ func periodText(w topology.Window) string {
 	if w.Start.IsZero() {
 		return "no period"
 	}
-	return fmt.Sprintf("%s – %s UTC, %s", w.Start.UTC().Format("2006-01-02 15:04"), w.End.UTC().Format("2006-01-02 15:04"), humanSpan(w.End.Sub(w.Start)))
+	return spanOf(w) + ", " + humanSpan(w.End.Sub(w.Start))
 }
 
 // windowNote says why the rate window is as long as it is.

@@ -173,14 +173,9 @@ func (f *sourceFlags) measurePrometheus(ctx context.Context, e *env, cfg *config
 	if err != nil {
 		return usageError{err}
 	}
-	nodes, edges := app.PrometheusTargets(g, cfg.Alerts.Dialect())
-	m, err := client.Measure(ctx, nodes, edges)
+	m, err := app.MeasureWithPrometheus(ctx, client, g, cfg.Alerts.Dialect())
 	if err != nil {
 		return err
-	}
-	if len(m.Nodes) == 0 {
-		return &prometheus.Error{Msg: fmt.Sprintf("prometheus at %s holds no span metrics for any node over %s – %s", pc.URL,
-			m.Window.Start.Format(time.RFC3339), m.Window.End.Format(time.RFC3339)), Err: errors.New("check alerts.metrics (the dialect), alerts.matchers and the tenant")}
 	}
 	g.Apply(m)
 	f.prom = client
@@ -333,21 +328,11 @@ func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client,
 	err := whyNot
 	if err == nil {
 		var m topology.Measured
-		services := measuredServices(g)
 		if !f.quiet {
 			// A week's metrics take seconds a query: say what the wait is.
-			virtual := 0
-			for _, n := range g.Nodes {
-				if n.Virtual {
-					virtual++
-				}
-			}
-			fmt.Fprintf(e.stderr, "rbgen: asking Tempo's TraceQL metrics about %d service name(s) and %d database, cache or external node(s) …\n", len(services), virtual)
+			fmt.Fprintf(e.stderr, "rbgen: asking Tempo's TraceQL metrics about %d node(s) …\n", len(g.Nodes))
 		}
-		if m, err = client.Measure(ctx, services); err == nil {
-			err = measureCalled(ctx, client, g, &m)
-		}
-		if err == nil {
+		if m, err = app.MeasureWithTempo(ctx, client, g); err == nil {
 			added := g.Apply(m)
 			fmt.Fprintf(e.stderr, "rbgen: numbers: exact, from Tempo's TraceQL metrics over %s – %s; the paths from the %d traces pulled\n",
 				m.Window.Start.Format("2006-01-02 15:04"), m.Window.End.Format("2006-01-02 15:04 MST"), g.Traces)
@@ -368,46 +353,6 @@ func (f *sourceFlags) measure(ctx context.Context, e *env, client *tempo.Client,
 	}
 	fmt.Fprintf(e.stderr, "rbgen: numbers: counted in the %d traces pulled, not exact: %v\n", g.Traces, err)
 	return nil
-}
-
-// measureCalled adds the numbers of the nodes that send no spans, counted
-// on their callers' client spans, to m.
-func measureCalled(ctx context.Context, client *tempo.Client, g *topology.Graph, m *topology.Measured) error {
-	selectors := map[string]string{}
-	for _, n := range g.Nodes {
-		if n.Virtual {
-			selectors[n.Name] = generator.TraceQLSelector(n)
-		}
-	}
-	nodes, edges, err := client.MeasureCalled(ctx, selectors)
-	if err != nil {
-		return err
-	}
-	m.Nodes, m.Edges = map[string]topology.Stats{}, map[[2]string]topology.Stats{}
-	for name, h := range nodes {
-		m.Nodes[name] = h.Stats("")
-		for caller, e := range edges[name] {
-			m.Edges[[2]string{g.Canonical(caller), name}] = e.Stats("")
-		}
-	}
-	return nil
-}
-
-// measuredServices are the service names to ask metrics about: every
-// service node, and every name merged into one.
-func measuredServices(g *topology.Graph) []string {
-	var out []string
-	for _, n := range g.Nodes {
-		if !n.Virtual && n.Kind != topology.KindUser {
-			out = append(out, n.Name)
-		}
-	}
-	for _, m := range g.Merged {
-		if n, ok := g.Node(m.Into); ok && !n.Virtual {
-			out = append(out, m.From)
-		}
-	}
-	return out
 }
 
 // warnIncomplete says when the graph may be missing edges, and which knob

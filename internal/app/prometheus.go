@@ -1,6 +1,9 @@
 package app
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/rbgen/rbgen/alerts"
@@ -34,6 +37,23 @@ func PrometheusConfig(file config.Prometheus, url, tenant string, getenv func(st
 		pc.Lookback = time.Minute
 	}
 	return pc, true, nil
+}
+
+// MeasureWithPrometheus reads every node's and service-to-service edge's
+// numbers from the series their alerts read. A Prometheus that holds none
+// for any node is an error: the dialect, the matchers or the tenant is
+// wrong, and the traces' numbers must not pass for its.
+func MeasureWithPrometheus(ctx context.Context, client *prometheus.Client, g *topology.Graph, d alerts.Dialect) (topology.Measured, error) {
+	nodes, edges := PrometheusTargets(g, d)
+	m, err := client.Measure(ctx, nodes, edges)
+	if err != nil {
+		return m, err
+	}
+	if len(m.Nodes) == 0 {
+		return m, &prometheus.Error{Msg: fmt.Sprintf("prometheus holds no span metrics for any node over %s – %s",
+			m.Window.Start.Format(time.RFC3339), m.Window.End.Format(time.RFC3339)), Err: errors.New("check alerts.metrics (the dialect), alerts.matchers and the tenant")}
+	}
+	return m, nil
 }
 
 // PrometheusTargets are the series to measure each node and each
