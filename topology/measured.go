@@ -115,12 +115,15 @@ func OperationOf(spanName string, attrs map[string]string) (string, []Attr) {
 func (g *Graph) Apply(m Measured) (added int) {
 	g.StatsSource, g.StatsWindow = m.Source, m.Window
 	served := map[string]map[string]*Histogram{}
-	for svc, ops := range m.Served {
+	// Sorted, so that the first spelling's Match wins every run.
+	for _, svc := range slices.Sorted(maps.Keys(m.Served)) {
+		ops := m.Served[svc]
 		name := g.Canonical(svc)
 		if served[name] == nil {
 			served[name] = map[string]*Histogram{}
 		}
-		for op, h := range ops {
+		for _, op := range slices.Sorted(maps.Keys(ops)) {
+			h := ops[op]
 			if served[name][op] == nil {
 				served[name][op] = &Histogram{}
 			}
