@@ -120,7 +120,7 @@ func watchHeap(peak *uint64) (stop func()) {
 // pushFile pushes OTLP JSON lines in pieces of about 20,000 spans.
 func pushFile(b *testing.B, s *tempotest.Server, raw []byte, tenant string) {
 	part := ptrace.NewTraces()
-	err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(raw)}).Stream(context.Background(), func(bt topology.Batch) error {
+	err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(raw), Reference: true}).Stream(context.Background(), func(bt topology.Batch) error {
 		bt.Traces.ResourceSpans().MoveAndAppendTo(part.ResourceSpans())
 		if part.SpanCount() > 20000 {
 			s.Push(b, part, tenant)
@@ -139,7 +139,7 @@ func pushFile(b *testing.B, s *tempotest.Server, raw []byte, tenant string) {
 func renamed(b *testing.B, raw []byte, prefix string, mark byte) []byte {
 	var out bytes.Buffer
 	m := &ptrace.JSONMarshaler{}
-	err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(raw)}).Stream(context.Background(), func(bt topology.Batch) error {
+	err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(raw), Reference: true}).Stream(context.Background(), func(bt topology.Batch) error {
 		rss := bt.Traces.ResourceSpans()
 		for i := 0; i < rss.Len(); i++ {
 			attrs := rss.At(i).Resource().Attributes()

@@ -37,7 +37,7 @@ func demoWeek(t *testing.T, days int) week {
 		t.Fatal(err)
 	}
 	all := ptrace.NewTraces()
-	err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(buf.Bytes())}).Stream(context.Background(),
+	err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(buf.Bytes()), Reference: true}).Stream(context.Background(),
 		func(b topology.Batch) error {
 			b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
 			return nil

@@ -87,6 +87,8 @@ type Builder struct {
 	observers []func(*Trace)
 	// envs counts spans by environment, "" for none.
 	envs map[string]int64
+	// strings owns the strings of batches that arrive unprepared.
+	strings Interner
 }
 
 // NewBuilder returns an empty builder.
@@ -100,7 +102,8 @@ func NewBuilder(opt Options) *Builder {
 // Add takes one batch of spans. Traces it completes (by the horizon, or all
 // of them for a Whole batch) are folded into the graph and forgotten.
 func (b *Builder) Add(batch Batch) {
-	ids := b.addSpans(batch.Traces, batch.Whole)
+	batch.Prepare(&b.strings)
+	ids := b.addSpans(batch.prep, batch.Whole)
 	for _, id := range ids {
 		if t, ok := b.store.open[id]; ok {
 			b.close(t)
@@ -109,52 +112,44 @@ func (b *Builder) Add(batch Batch) {
 	b.expire()
 }
 
-// addSpans files every span of td; with whole set it returns the IDs of the
-// traces in td, which are complete.
-func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
+// addSpans files every span of p; with whole set it returns the IDs of the
+// traces in p, which are complete.
+func (b *Builder) addSpans(p *prepared, whole bool) []pcommon.TraceID {
 	var ids []pcommon.TraceID
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		rs := rss.At(i)
-		sss := rs.ScopeSpans()
-		env := b.countEnv(rs)
+	for i := range p.resources {
+		pr := &p.resources[i]
+		env := b.countEnv(pr.env, len(pr.spans))
 		if b.opt.Environment != "" && env != "" && env != b.opt.Environment {
 			continue
 		}
 		var ver *versionAcc
 		var wl *workloadAcc
 		var res *attrSet
-		named := false
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				s := spans.At(k)
-				sp := newSpan(rs.Resource(), s)
-				b.acc.seeSpan(&sp)
-				if !named {
-					ver, wl = b.acc.release(sp.Service, rs.Resource())
-					res = b.acc.resourceOf(rs.Resource())
-					named = true
-				}
-				sp.ver, sp.wl, sp.res = ver, wl, res
-				if receives(sp.Kind) || sp.Kind == ptrace.SpanKindUnspecified {
-					sp.tags = b.acc.tagsOf(s.Attributes())
-				}
-				if ver != nil {
-					ver.see(&sp)
-				}
-				if wl != nil {
-					wl.see(&sp)
-				}
-				if sp.End > b.mark {
-					b.mark = sp.End
-				}
-				id := s.TraceID()
-				if whole && (len(ids) == 0 || ids[len(ids)-1] != id) {
-					ids = append(ids, id)
-				}
-				b.store.add(id, sp, b.mark)
+		for j := range pr.spans {
+			ps := &pr.spans[j]
+			sp := ps.sp
+			b.acc.seeSpan(&sp)
+			if j == 0 {
+				ver, wl = b.acc.release(sp.Service, &pr.release)
+				res = b.acc.intern(b.acc.resources, p.list(pr.res), maxResources)
 			}
+			sp.ver, sp.wl, sp.res = ver, wl, res
+			if receives(sp.Kind) || sp.Kind == ptrace.SpanKindUnspecified {
+				sp.tags = b.acc.intern(b.acc.tagSets, p.list(pr.spanTags[j]), maxTagSets)
+			}
+			if ver != nil {
+				ver.see(&sp)
+			}
+			if wl != nil {
+				wl.see(&sp)
+			}
+			if sp.End > b.mark {
+				b.mark = sp.End
+			}
+			if whole && (len(ids) == 0 || ids[len(ids)-1] != ps.trace) {
+				ids = append(ids, ps.trace)
+			}
+			b.store.add(ps.trace, sp, b.mark)
 		}
 	}
 	return ids
@@ -163,17 +158,11 @@ func (b *Builder) addSpans(td ptrace.Traces, whole bool) []pcommon.TraceID {
 // maxEnvironments bounds the environments counted; the rest are one.
 const maxEnvironments = 100
 
-// countEnv counts a resource's spans under its environment and returns it.
-func (b *Builder) countEnv(rs ptrace.ResourceSpans) string {
-	attrs := rs.Resource().Attributes()
-	env := first(attrs, attrEnvironment)
+// countEnv counts n spans under env and returns the name they are
+// counted under.
+func (b *Builder) countEnv(env string, n int) string {
 	if _, ok := b.envs[env]; !ok && len(b.envs) >= maxEnvironments {
 		env = OtherName
-	}
-	n := 0
-	sss := rs.ScopeSpans()
-	for j := 0; j < sss.Len(); j++ {
-		n += sss.At(j).Spans().Len()
 	}
 	b.envs[env] += int64(n)
 	return env

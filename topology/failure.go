@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // Failure is one kind of failure of an operation or a dependency: spans
@@ -47,20 +46,10 @@ type failure struct {
 
 // failureOf reads the exception event first (its type names the cause in
 // every SDK), then the status message, then the HTTP status or gRPC code.
-func failureOf(s ptrace.Span, attrs pcommon.Map) *failure {
-	f := &failure{}
-	evs := s.Events()
-	for i := 0; i < evs.Len(); i++ {
-		ev := evs.At(i)
-		if ev.Name() != "exception" {
-			continue
-		}
-		ea := ev.Attributes()
-		f.typ, f.message = str(ea, attrExceptionType), str(ea, attrExceptionMessage)
-		break
-	}
+func failureOf(s *Record, attrs Attributes) *failure {
+	f := &failure{typ: s.ExceptionType, message: s.ExceptionMessage}
 	if f.message == "" {
-		f.message = s.Status().Message()
+		f.message = s.StatusMessage
 	}
 	if f.message == "" {
 		f.message = str(attrs, "error.message")

@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-
-	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // Measured are exact numbers from a metrics source (Tempo's TraceQL
@@ -98,9 +96,9 @@ func (h *Histogram) stats(source string) Stats {
 // span name and attributes, with the attributes that select its spans: a
 // metrics source grouped by those attributes gives the graph's own names.
 func OperationOf(spanName string, attrs map[string]string) (string, []Attr) {
-	m := pcommon.NewMap()
+	var m Attributes
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
-		m.PutStr(k, attrs[k])
+		m = append(m, KeyValue{Key: k, Value: StrValue(attrs[k])})
 	}
 	name, by := operationName(spanName, m)
 	return name, opMatch(name, by)

@@ -102,32 +102,52 @@ var workloadKinds = []struct{ attr, kind string }{
 	{"k8s.daemonset.name", "daemonset"},
 }
 
-// release files a resource under its service's version and workload and
-// returns them, nil for what the resource does not name.
-func (a *accumulator) release(service string, res pcommon.Resource) (*versionAcc, *workloadAcc) {
-	attrs := res.Attributes()
-	n := a.service(service)
-	var ver *versionAcc
-	if v := validUTF8(str(attrs, attrServiceVersion)); v != "" {
-		ver = n.version(v)
+// releaseFacts are what a resource says of its release and where it runs,
+// read on a decoding worker; "" for what it does not say.
+type releaseFacts struct {
+	version, namespace, kind, workload, pod, podIP, host string
+}
+
+// releaseOf reads a resource's release facts, each string owned.
+func releaseOf(attrs Attributes, in *Interner) releaseFacts {
+	f := releaseFacts{
+		version: validUTF8(str(attrs, attrServiceVersion)),
+		podIP:   str(attrs, attrK8sPodIP),
+		host:    validUTF8(str(attrs, attrHostName)),
 	}
-	var wl *workloadAcc
-	if ns := validUTF8(str(attrs, attrK8sNamespace)); ns != "" {
-		kind, name := "", ""
+	if f.namespace = validUTF8(str(attrs, attrK8sNamespace)); f.namespace != "" {
 		for _, k := range workloadKinds {
 			if v := validUTF8(str(attrs, k.attr)); v != "" {
-				kind, name = k.kind, v
+				f.kind, f.workload = k.kind, v
 				break
 			}
 		}
-		wl = n.workload(ns, kind, name)
-		if pod := validUTF8(str(attrs, attrK8sPod)); pod != "" && wl != nil && len(wl.pods) < maxPodsKept {
-			wl.pods[pod] = struct{}{}
+		f.pod = validUTF8(str(attrs, attrK8sPod))
+	}
+	for _, p := range []*string{&f.version, &f.namespace, &f.workload, &f.pod, &f.podIP, &f.host} {
+		*p = in.Own(*p)
+	}
+	return f
+}
+
+// release files a resource under its service's version and workload and
+// returns them, nil for what the resource does not name.
+func (a *accumulator) release(service string, f *releaseFacts) (*versionAcc, *workloadAcc) {
+	n := a.service(service)
+	var ver *versionAcc
+	if f.version != "" {
+		ver = n.version(f.version)
+	}
+	var wl *workloadAcc
+	if f.namespace != "" {
+		wl = n.workload(f.namespace, f.kind, f.workload)
+		if f.pod != "" && wl != nil && len(wl.pods) < maxPodsKept {
+			wl.pods[f.pod] = struct{}{}
 		}
 	}
-	a.learnAddr(str(attrs, attrK8sPodIP), service)
-	if host := validUTF8(str(attrs, attrHostName)); host != "" && len(n.hosts) < maxPodsKept {
-		n.hosts[host] = struct{}{}
+	a.learnAddr(f.podIP, service)
+	if f.host != "" && len(n.hosts) < maxPodsKept {
+		n.hosts[f.host] = struct{}{}
 	}
 	return ver, wl
 }
@@ -219,19 +239,16 @@ const maxResources = 1 << 12
 // maxResourceValue is the longest value kept: longer ones are free text.
 const maxResourceValue = 80
 
-// resourceOf returns the interned telling attributes of a resource.
-func (a *accumulator) resourceOf(res pcommon.Resource) *attrSet {
-	var buf [16]Attr
-	attrs := buf[:0]
-	res.Attributes().Range(func(k string, v pcommon.Value) bool {
-		if telling(k) {
-			if s := v.AsString(); s != "" && len(s) <= maxResourceValue {
-				attrs = append(attrs, Attr{Key: k, Value: s})
+// tellingResource appends a resource's telling attributes to buf.
+func tellingResource(buf []Attr, res Attributes) []Attr {
+	for _, kv := range res {
+		if telling(kv.Key) {
+			if s := kv.Value.AsString(); s != "" && len(s) <= maxResourceValue {
+				buf = append(buf, Attr{Key: kv.Key, Value: s})
 			}
 		}
-		return true
-	})
-	return a.intern(a.resources, attrs, maxResources)
+	}
+	return buf
 }
 
 // intern returns the shared copy of a set of attributes, sorted by key,
@@ -283,32 +300,32 @@ const (
 	maxTagLen  = 40
 )
 
-// tagsOf returns the interned telling attributes of a serving span.
-func (a *accumulator) tagsOf(m pcommon.Map) *attrSet {
-	var buf [maxTags]Attr
-	attrs := buf[:0]
-	m.Range(func(k string, v pcommon.Value) bool {
-		if len(attrs) == maxTags {
-			return false
+// tellingTags appends a serving span's telling attributes to buf, at
+// most maxTags of them.
+func tellingTags(buf []Attr, m Attributes) []Attr {
+	n := 0
+	for _, kv := range m {
+		if n == maxTags {
+			break
 		}
-		if !tellingTag(k) {
-			return true
+		if !tellingTag(kv.Key) {
+			continue
 		}
 		var s string
-		switch v.Type() {
+		switch kv.Value.Type {
 		case pcommon.ValueTypeStr:
-			s = v.Str()
+			s = kv.Value.Str
 		case pcommon.ValueTypeBool, pcommon.ValueTypeInt:
-			s = v.AsString()
+			s = kv.Value.AsString()
 		default:
-			return true
+			continue
 		}
 		if s != "" && len(s) <= maxTagLen {
-			attrs = append(attrs, Attr{Key: k, Value: s})
+			buf = append(buf, Attr{Key: kv.Key, Value: s})
+			n++
 		}
-		return true
-	})
-	return a.intern(a.tagSets, attrs, maxTagSets)
+	}
+	return buf
 }
 
 // tellingTag says a span attribute may tell requests apart: not what

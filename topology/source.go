@@ -11,10 +11,14 @@ type Batch struct {
 	// Traces holds the spans. The builder copies what it needs, so the
 	// source may reuse or drop it once the callback returns.
 	Traces ptrace.Traces
+	// Records holds spans a lean decoder read, folded after Traces.
+	Records []ResourceRecords
 	// Whole says the batch carries every span of each trace in it (a trace
 	// fetched by ID), so the builder can close those traces at once instead
 	// of waiting for the horizon.
 	Whole bool
+	// prep is the batch read for folding (see Prepare).
+	prep *prepared
 }
 
 // Source streams spans, one batch at a time. Files, directories and a Tempo

@@ -119,34 +119,32 @@ var (
 	attrGRPCStatus       = []string{"rpc.grpc.status_code"}
 )
 
-func newSpan(res pcommon.Resource, s ptrace.Span) Span {
-	attrs := s.Attributes()
+func newSpan(res Attributes, s *Record) Span {
+	attrs := s.Attrs
 	sp := Span{
-		ID:        s.SpanID(),
-		Parent:    s.ParentSpanID(),
+		ID:        s.ID,
+		Parent:    s.Parent,
 		Service:   serviceName(res),
-		namespace: str(res.Attributes(), "service.namespace"),
-		Kind:      s.Kind(),
-		Start:     uint64(s.StartTimestamp()),
-		End:       uint64(s.EndTimestamp()),
+		namespace: str(res, "service.namespace"),
+		Kind:      s.Kind,
+		Start:     s.Start,
+		End:       s.End,
 		dest:      first(attrs, attrMsgDest),
 	}
-	sp.Failed = failed(s.Status(), attrs)
+	sp.Failed = failed(s.Status, attrs)
 	if sp.Failed {
 		sp.fail = failureOf(s, attrs)
 	}
-	sp.proto = protocol(s.Kind(), attrs)
-	sp.Op, sp.opBy = operationName(s.Name(), attrs)
-	switch s.Kind() {
+	sp.proto = protocol(s.Kind, attrs)
+	sp.Op, sp.opBy = operationName(s.Name, attrs)
+	switch s.Kind {
 	case ptrace.SpanKindClient, ptrace.SpanKindProducer:
 		sp.Peer = peerOf(s, attrs)
 	case ptrace.SpanKindServer:
 		sp.caller = str(attrs, "peer.service")
 	case ptrace.SpanKindConsumer:
-		links := s.Links()
-		for i := 0; i < links.Len(); i++ {
-			l := links.At(i)
-			sp.links = append(sp.links, spanKey{trace: l.TraceID(), span: l.SpanID()})
+		for _, l := range s.Links {
+			sp.links = append(sp.links, spanKey{trace: l.Trace, span: l.Span})
 		}
 	}
 	sp.validNames()
@@ -176,17 +174,17 @@ func validUTF8(s string) string {
 // OpenTelemetry SDKs do.
 const UnknownService = "unknown_service"
 
-func serviceName(res pcommon.Resource) string {
-	if v, ok := res.Attributes().Get("service.name"); ok && v.Str() != "" {
-		return v.Str()
+func serviceName(res Attributes) string {
+	if v, ok := res.Get("service.name"); ok && v.Type == pcommon.ValueTypeStr && v.Str != "" {
+		return v.Str
 	}
 	return UnknownService
 }
 
 // failed follows OpenTelemetry: an explicit status wins; with none, HTTP 5xx
 // and non-OK gRPC codes are failures.
-func failed(st ptrace.Status, attrs pcommon.Map) bool {
-	switch st.Code() {
+func failed(code ptrace.StatusCode, attrs Attributes) bool {
+	switch code {
 	case ptrace.StatusCodeError:
 		return true
 	case ptrace.StatusCodeOk:
@@ -202,7 +200,7 @@ func failed(st ptrace.Status, attrs pcommon.Map) bool {
 }
 
 // protocol is the edge kind that the span's own kind and attributes say.
-func protocol(kind ptrace.SpanKind, attrs pcommon.Map) string {
+func protocol(kind ptrace.SpanKind, attrs Attributes) string {
 	switch {
 	case kind == ptrace.SpanKindProducer || kind == ptrace.SpanKindConsumer || has(attrs, attrMsgSystem):
 		return EdgeMessaging
@@ -226,7 +224,7 @@ func protocol(kind ptrace.SpanKind, attrs pcommon.Map) string {
 
 // operationName names a server operation the way dashboards do: the HTTP
 // route (low cardinality by design), then the RPC method, then the span name.
-func operationName(name string, attrs pcommon.Map) (string, uint8) {
+func operationName(name string, attrs Attributes) (string, uint8) {
 	if route := str(attrs, "http.route"); route != "" {
 		if m := first(attrs, attrHTTPMethod); m != "" {
 			return m + " " + route, opRoute
@@ -282,17 +280,17 @@ func opMatch(op string, by uint8) []Attr {
 // peerOf names the node an outgoing call reaches. One node per real
 // instance: peer.service when the caller names it, else the address
 // (plus the database namespace), else the database or messaging system.
-func peerOf(s ptrace.Span, attrs pcommon.Map) *Peer {
+func peerOf(s *Record, attrs Attributes) *Peer {
 	system := first(attrs, attrDBSystem)
 	msgSystem := first(attrs, attrMsgSystem)
 	kind := KindExternal
 	switch {
 	case system != "":
 		kind = kindOfSystem(system)
-	case msgSystem != "" || s.Kind() == ptrace.SpanKindProducer:
+	case msgSystem != "" || s.Kind == ptrace.SpanKindProducer:
 		kind = KindMessaging
 	default:
-		kind, system = guessKind(s.Name(), attrs)
+		kind, system = guessKind(s.Name, attrs)
 	}
 	if system == "" {
 		system = msgSystem
@@ -350,7 +348,7 @@ func kindOfSystem(system string) string {
 // guessKind recognises a datastore from names when no db.system says so
 // (OpenTracing-era spans: component=mysql, span name "mongodb.isMaster",
 // net.peer.name=redis).
-func guessKind(spanName string, attrs pcommon.Map) (kind, system string) {
+func guessKind(spanName string, attrs Attributes) (kind, system string) {
 	for _, cand := range []string{str(attrs, "component"), leadingWord(spanName), first(attrs, attrServerAddr), str(attrs, "peer.service")} {
 		if k, ok := systemKinds[strings.ToLower(cand)]; ok {
 			return k, strings.ToLower(cand)
@@ -383,24 +381,24 @@ func urlHost(raw string) string {
 	return u.Hostname()
 }
 
-func str(attrs pcommon.Map, key string) string {
+func str(attrs Attributes, key string) string {
 	v, ok := attrs.Get(key)
 	if !ok {
 		return ""
 	}
-	if v.Type() == pcommon.ValueTypeStr {
-		return v.Str()
+	if v.Type == pcommon.ValueTypeStr {
+		return v.Str
 	}
 	return v.AsString()
 }
 
-func first(attrs pcommon.Map, keys []string) string {
+func first(attrs Attributes, keys []string) string {
 	v, _ := firstKey(attrs, keys)
 	return v
 }
 
 // firstKey returns the first non-empty value among keys, and its key.
-func firstKey(attrs pcommon.Map, keys []string) (string, string) {
+func firstKey(attrs Attributes, keys []string) (string, string) {
 	for _, k := range keys {
 		if v := str(attrs, k); v != "" {
 			return v, k
@@ -409,7 +407,7 @@ func firstKey(attrs pcommon.Map, keys []string) (string, string) {
 	return "", ""
 }
 
-func has(attrs pcommon.Map, keys []string) bool {
+func has(attrs Attributes, keys []string) bool {
 	for _, k := range keys {
 		if _, ok := attrs.Get(k); ok {
 			return true
@@ -418,19 +416,19 @@ func has(attrs pcommon.Map, keys []string) bool {
 	return false
 }
 
-func intAttr(attrs pcommon.Map, keys []string) (int64, bool) {
+func intAttr(attrs Attributes, keys []string) (int64, bool) {
 	for _, k := range keys {
 		v, ok := attrs.Get(k)
 		if !ok {
 			continue
 		}
-		switch v.Type() {
+		switch v.Type {
 		case pcommon.ValueTypeInt:
 			return v.Int(), true
 		case pcommon.ValueTypeDouble:
 			return int64(v.Double()), true
 		case pcommon.ValueTypeStr:
-			if n, err := strconv.ParseInt(strings.TrimSpace(v.Str()), 10, 64); err == nil {
+			if n, err := strconv.ParseInt(strings.TrimSpace(v.Str), 10, 64); err == nil {
 				return n, true
 			}
 		}
@@ -444,7 +442,7 @@ func intAttr(attrs pcommon.Map, keys []string) (int64, bool) {
 // network.peer.address (1.21+) or net.sock.peer.addr / net.peer.ip.
 // It returns the name and the attribute that gave it ("… host" for a host
 // taken from inside a value).
-func peerHost(attrs pcommon.Map) (string, string) {
+func peerHost(attrs Attributes) (string, string) {
 	if name, key := firstKey(attrs, attrServerAddr); name != "" {
 		return name, key
 	}

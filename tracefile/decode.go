@@ -24,6 +24,8 @@ type decoder struct {
 	skipped   int64
 	ctx       context.Context
 	maxRecord int
+	// reference decodes with pdata alone (Reader.Reference).
+	reference bool
 	emit      func(topology.Batch) error
 	// empty counts the empty records in a row.
 	empty int
@@ -33,15 +35,15 @@ type decoder struct {
 }
 
 // record decodes one record and emits it, or hands both to the pipeline.
-func (d *decoder) record(decode func() (ptrace.Traces, error), fail func(error) error) error {
+func (d *decoder) record(decode func() (topology.Batch, error), fail func(error) error) error {
 	if d.pipe != nil {
 		return d.pipe.submit(decode, fail)
 	}
-	td, err := decode()
+	b, err := decode()
 	if err != nil {
 		return fail(err)
 	}
-	return d.emit(topology.Batch{Traces: td})
+	return d.emit(b)
 }
 
 // next is called before each record: it stops on cancellation (a read that
@@ -176,7 +178,15 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 }
 
 func (d *decoder) jsonRecord(line int, b []byte) error {
-	return d.record(func() (ptrace.Traces, error) { return DecodeJSON(b) },
+	return d.record(func() (topology.Batch, error) {
+		if !d.reference {
+			if recs, ok := decodeLeanJSON(b); ok {
+				return topology.Batch{Traces: ptrace.NewTraces(), Records: recs}, nil
+			}
+		}
+		td, err := DecodeJSON(b)
+		return topology.Batch{Traces: td}, err
+	},
 		func(err error) error { return d.bad(line, 0, oneLine(err)) })
 }
 
@@ -262,7 +272,15 @@ func quoteStart(b []byte) string {
 }
 
 func (d *decoder) protoRecord(offset int64, msg []byte) error {
-	return d.record(func() (ptrace.Traces, error) { return (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(msg) },
+	return d.record(func() (topology.Batch, error) {
+		if !d.reference {
+			if recs, ok := decodeLeanProto(msg); ok {
+				return topology.Batch{Traces: ptrace.NewTraces(), Records: recs}, nil
+			}
+		}
+		td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(msg)
+		return topology.Batch{Traces: td}, err
+	},
 		func(err error) error {
 			e := oneLine(fmt.Errorf("invalid OTLP protobuf: %w", err))
 			if offset == 0 {

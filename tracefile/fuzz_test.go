@@ -3,7 +3,9 @@ package tracefile_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/rbgen/rbgen/topology"
@@ -11,9 +13,21 @@ import (
 )
 
 // Each reader must either decode or return an InputError; never panic,
-// never hang, never emit a batch the builder chokes on.
+// never hang, never emit a batch the builder chokes on; and the lean
+// decoders must give the graph (or the error) that pdata gives.
 func fuzzStream(t *testing.T, data []byte) {
-	r := &tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(data)}
+	lean, leanErr := fuzzGraph(t, data, false)
+	ref, refErr := fuzzGraph(t, data, true)
+	if fmt.Sprint(leanErr) != fmt.Sprint(refErr) {
+		t.Fatalf("the lean decoders say %v, pdata says %v", leanErr, refErr)
+	}
+	if !bytes.Equal(lean, ref) {
+		t.Fatalf("the lean decoders give the graph\n%s\npdata gives\n%s", lean, ref)
+	}
+}
+
+func fuzzGraph(t *testing.T, data []byte, reference bool) ([]byte, error) {
+	r := &tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(data), Reference: reference}
 	b := topology.NewBuilder(topology.Options{})
 	err := r.Stream(context.Background(), func(batch topology.Batch) error {
 		b.Add(batch)
@@ -23,7 +37,11 @@ func fuzzStream(t *testing.T, data []byte) {
 	if err != nil && !errors.As(err, &ie) {
 		t.Fatalf("error %v is not an InputError", err)
 	}
-	b.Finish()
+	g, jerr := json.Marshal(b.Finish())
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	return g, err
 }
 
 func seedJSON(f *testing.F) {

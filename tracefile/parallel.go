@@ -4,8 +4,6 @@ import (
 	"runtime"
 	"sync"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
 	"github.com/rbgen/rbgen/topology"
 )
 
@@ -20,11 +18,11 @@ var Workers = runtime.GOMAXPROCS(0)
 
 // job is one record on its way through the pipeline.
 type job struct {
-	decode func() (ptrace.Traces, error)
+	decode func() (topology.Batch, error)
 	// fail turns a decode error into the decoder's answer (nil when the
 	// record is skipped), called in input order.
 	fail func(error) error
-	td   ptrace.Traces
+	b    topology.Batch
 	err  error
 	done chan struct{}
 }
@@ -45,8 +43,13 @@ func newPipeline(workers int, emit func(topology.Batch) error) *pipeline {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			// Each worker owns the strings its batches keep.
+			var strings topology.Interner
 			for j := range p.work {
-				j.td, j.err = j.decode()
+				j.b, j.err = j.decode()
+				if j.err == nil {
+					j.b.Prepare(&strings)
+				}
 				close(j.done)
 			}
 		}()
@@ -62,7 +65,7 @@ func newPipeline(workers int, emit func(topology.Batch) error) *pipeline {
 			if j.err != nil {
 				err = j.fail(j.err)
 			} else {
-				err = emit(topology.Batch{Traces: j.td})
+				err = emit(j.b)
 			}
 			if err != nil {
 				p.mu.Lock()
@@ -81,7 +84,7 @@ func (p *pipeline) failed() error {
 }
 
 // submit queues a record, or returns the error that stopped the pipeline.
-func (p *pipeline) submit(decode func() (ptrace.Traces, error), fail func(error) error) error {
+func (p *pipeline) submit(decode func() (topology.Batch, error), fail func(error) error) error {
 	if err := p.failed(); err != nil {
 		return err
 	}

@@ -36,6 +36,10 @@ type Reader struct {
 	// bytes (DefaultMaxRecord when 0): a corrupt length or a file without
 	// newlines cannot take all memory.
 	MaxRecord int
+	// Reference decodes with pdata alone, into Batch.Traces: the reference
+	// the lean decoders are tested against, and the form for callers that
+	// want pdata's traces.
+	Reference bool
 }
 
 // DefaultMaxRecord is the largest record read unless Reader.MaxRecord says
@@ -92,7 +96,7 @@ func (r *Reader) readFile(ctx context.Context, name string, fn func(topology.Bat
 	if max <= 0 {
 		max = DefaultMaxRecord
 	}
-	d := &decoder{file: name, skipBad: r.SkipBad, ctx: ctx, maxRecord: max, emit: func(b topology.Batch) error {
+	d := &decoder{file: name, skipBad: r.SkipBad, ctx: ctx, maxRecord: max, reference: r.Reference, emit: func(b topology.Batch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -45,7 +45,7 @@ func TestTempoSourceEqualsFiles(t *testing.T) {
 	file := filepath.Join(dir, "week.jsonl")
 	os.WriteFile(file, week.Bytes(), 0o644)
 	all := ptrace.NewTraces()
-	(&tracefile.Reader{Paths: []string{file}}).Stream(context.Background(), func(b topology.Batch) error {
+	(&tracefile.Reader{Paths: []string{file}, Reference: true}).Stream(context.Background(), func(b topology.Batch) error {
 		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
 		return nil
 	})
@@ -315,7 +315,7 @@ func TestEveryRarePathIsFound(t *testing.T) {
 	}
 	// Push in pieces: the day is too big to hold as one ptrace.Traces.
 	part := ptrace.NewTraces()
-	err = (&tracefile.Reader{Paths: []string{"-"}, Stdin: &day}).Stream(context.Background(), func(b topology.Batch) error {
+	err = (&tracefile.Reader{Paths: []string{"-"}, Stdin: &day, Reference: true}).Stream(context.Background(), func(b topology.Batch) error {
 		b.Traces.ResourceSpans().MoveAndAppendTo(part.ResourceSpans())
 		if part.SpanCount() > 20000 {
 			s.Push(t, part, "")
@@ -466,7 +466,7 @@ func pushDemoDay(t *testing.T, s *tempotest.Server, dir string) (time.Time, topo
 	file := filepath.Join(dir, "day.jsonl")
 	os.WriteFile(file, day.Bytes(), 0o644)
 	all := ptrace.NewTraces()
-	(&tracefile.Reader{Paths: []string{file}}).Stream(context.Background(), func(b topology.Batch) error {
+	(&tracefile.Reader{Paths: []string{file}, Reference: true}).Stream(context.Background(), func(b topology.Batch) error {
 		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
 		return nil
 	})

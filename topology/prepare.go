@@ -1,0 +1,104 @@
+package topology
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// A batch is folded in two steps. Preparing reads each span's facts from
+// its attributes, which depends on nothing but the span and its resource,
+// so decoding workers do it in parallel; folding files them into the
+// builder's shared state, in input order, on one goroutine.
+
+// prepared is a batch made ready to fold.
+type prepared struct {
+	resources []preparedResource
+	// attrs backs every resource's and span's attribute lists, so a batch
+	// costs one allocation for them.
+	attrs []Attr
+}
+
+type preparedResource struct {
+	env      string // deployment environment, "" for none
+	release  releaseFacts
+	res      span32 // telling resource attributes, in attrs
+	spans    []preparedSpan
+	spanTags []span32
+}
+
+// span32 is a run of prepared.attrs.
+type span32 struct{ at, n int32 }
+
+type preparedSpan struct {
+	trace pcommon.TraceID
+	sp    Span
+}
+
+// Prepare reads the batch's spans for folding, using in to own the strings
+// they keep. A source that decodes on several goroutines calls it on each,
+// with an Interner of its own; the builder prepares what arrives unprepared.
+func (b *Batch) Prepare(in *Interner) {
+	if b.prep != nil {
+		return
+	}
+	recs := b.Records
+	if b.Traces != (ptrace.Traces{}) && b.Traces.ResourceSpans().Len() > 0 {
+		recs = append(RecordsOf(b.Traces), recs...)
+	}
+	b.prep = prepare(recs, in)
+}
+
+func prepare(rrs []ResourceRecords, in *Interner) *prepared {
+	p := &prepared{resources: make([]preparedResource, len(rrs))}
+	for i := range rrs {
+		rr, pr := &rrs[i], &p.resources[i]
+		pr.env = in.Own(first(rr.Resource, attrEnvironment))
+		if len(rr.Spans) == 0 {
+			continue
+		}
+		pr.release = releaseOf(rr.Resource, in)
+		pr.res = p.add(func(buf []Attr) []Attr { return tellingResource(buf, rr.Resource) })
+		pr.spans = make([]preparedSpan, len(rr.Spans))
+		pr.spanTags = make([]span32, len(rr.Spans))
+		for j := range rr.Spans {
+			s := &rr.Spans[j]
+			ps := &pr.spans[j]
+			ps.trace = s.Trace
+			ps.sp = newSpan(rr.Resource, s)
+			ps.sp.own(in)
+			if receives(s.Kind) || s.Kind == ptrace.SpanKindUnspecified {
+				pr.spanTags[j] = p.add(func(buf []Attr) []Attr { return tellingTags(buf, s.Attrs) })
+			}
+		}
+	}
+	return p
+}
+
+// add appends what fill appends to the batch's attributes and returns
+// where it went.
+func (p *prepared) add(fill func([]Attr) []Attr) span32 {
+	at := len(p.attrs)
+	p.attrs = fill(p.attrs)
+	return span32{at: int32(at), n: int32(len(p.attrs) - at)}
+}
+
+func (p *prepared) list(s span32) []Attr { return p.attrs[s.at : s.at+s.n : s.at+s.n] }
+
+// own replaces every string the span keeps with in's copy: decoders'
+// strings may point into the record they came from.
+func (s *Span) own(in *Interner) {
+	for _, p := range []*string{&s.Service, &s.Op, &s.namespace, &s.caller, &s.dest} {
+		*p = in.Own(*p)
+	}
+	if s.Peer != nil {
+		pe := s.Peer
+		pe.Name, pe.ip, pe.addr, pe.system = in.Own(pe.Name), in.Own(pe.ip), in.Own(pe.addr), in.Own(pe.system)
+		for i := range pe.match {
+			pe.match[i] = Attr{Key: in.Own(pe.match[i].Key), Value: in.Own(pe.match[i].Value)}
+		}
+	}
+	if s.fail != nil {
+		// Messages are often unique: copied, not interned.
+		s.fail.typ, s.fail.message = in.Own(s.fail.typ), string([]byte(s.fail.message))
+	}
+}

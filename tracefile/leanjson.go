@@ -1,0 +1,662 @@
+package tracefile
+
+import (
+	"encoding/hex"
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/rbgen/rbgen/topology"
+)
+
+// The lean JSON decoder reads OTLP JSON straight into topology's records:
+// each byte once, no value tree, and strings that point into the record's
+// bytes (which are never reused) instead of copies. It reads the subset of
+// OTLP JSON that exporters write (camelCase keys, hex IDs, numeric
+// enums, scalar attribute values); anything else, from a map-valued
+// attribute to a repeated key, makes it give up on the record, and pdata,
+// the reference, decodes it instead. So it never accepts what pdata
+// refuses, and the differential test and fuzz targets hold it to pdata's
+// answer on what it does accept.
+//
+// Hand-written rather than a JSON library: the cost being cut is the
+// library's (jsoniter, under pdata, spends half of a read allocating a
+// string per value and an object per attribute), and a tokenizer that
+// still hands out tokens pays for work a reader of one known schema skips.
+
+// errLean makes the decoder give up on a record; pdata decodes it.
+type errLean struct{}
+
+func (errLean) Error() string { return "not in the lean decoder's subset" }
+
+type leanJSON struct {
+	b   []byte
+	pos int
+	out []topology.ResourceRecords
+}
+
+// decodeLeanJSON decodes an OTLP JSON request, ok false when pdata must.
+func decodeLeanJSON(b []byte) (recs []topology.ResourceRecords, ok bool) {
+	d := leanJSON{b: b}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, lean := r.(errLean); !lean {
+				panic(r)
+			}
+			recs, ok = nil, false
+		}
+	}()
+	d.request()
+	d.ws()
+	if d.pos != len(d.b) {
+		d.fail()
+	}
+	return d.out, true
+}
+
+func (d *leanJSON) fail() { panic(errLean{}) }
+
+func (d *leanJSON) ws() {
+	for d.pos < len(d.b) {
+		switch d.b[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next significant byte, 0 at the end.
+func (d *leanJSON) peek() byte {
+	d.ws()
+	if d.pos == len(d.b) {
+		return 0
+	}
+	return d.b[d.pos]
+}
+
+func (d *leanJSON) expect(c byte) {
+	if d.peek() != c {
+		d.fail()
+	}
+	d.pos++
+}
+
+// object calls field for each key of an object; seen catches a key given
+// twice, which pdata reads in ways not worth copying.
+func (d *leanJSON) object(field func(key string) uint32) {
+	d.expect('{')
+	if d.peek() == '}' {
+		d.pos++
+		return
+	}
+	var seen uint32
+	for {
+		key := d.str()
+		d.expect(':')
+		bit := field(key)
+		if bit == 0 || seen&bit != 0 {
+			d.fail()
+		}
+		seen |= bit
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return
+		default:
+			d.fail()
+		}
+	}
+}
+
+// array calls elem for each element.
+func (d *leanJSON) array(elem func()) {
+	d.expect('[')
+	if d.peek() == ']' {
+		d.pos++
+		return
+	}
+	for {
+		elem()
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return
+		default:
+			d.fail()
+		}
+	}
+}
+
+// str reads a string. Without escapes it points into the record's bytes.
+func (d *leanJSON) str() string {
+	d.expect('"')
+	start := d.pos
+	for d.pos < len(d.b) {
+		c := d.b[d.pos]
+		switch {
+		case c == '"':
+			s := d.b[start:d.pos]
+			d.pos++
+			return view(s)
+		case c == '\\':
+			return d.escaped(start)
+		case c < 0x20:
+			d.fail()
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRune(d.b[d.pos:])
+			if r == utf8.RuneError && n == 1 {
+				d.fail()
+			}
+			d.pos += n
+			continue
+		}
+		d.pos++
+	}
+	d.fail()
+	return ""
+}
+
+// escaped finishes a string with escapes into a new buffer.
+func (d *leanJSON) escaped(start int) string {
+	buf := append([]byte(nil), d.b[start:d.pos]...)
+	for d.pos < len(d.b) {
+		c := d.b[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return view(buf)
+		case c < 0x20:
+			d.fail()
+		case c != '\\':
+			if c >= utf8.RuneSelf {
+				r, n := utf8.DecodeRune(d.b[d.pos:])
+				if r == utf8.RuneError && n == 1 {
+					d.fail()
+				}
+				buf = append(buf, d.b[d.pos:d.pos+n]...)
+				d.pos += n
+				continue
+			}
+			buf = append(buf, c)
+			d.pos++
+			continue
+		}
+		if d.pos+1 >= len(d.b) {
+			d.fail()
+		}
+		e := d.b[d.pos+1]
+		d.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r := d.hex4()
+			if utf16.IsSurrogate(r) {
+				d.fail() // pairs and lone halves: pdata decides
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			d.fail()
+		}
+	}
+	d.fail()
+	return ""
+}
+
+func (d *leanJSON) hex4() rune {
+	if d.pos+4 > len(d.b) {
+		d.fail()
+	}
+	n, err := strconv.ParseUint(view(d.b[d.pos:d.pos+4]), 16, 32)
+	if err != nil {
+		d.fail()
+	}
+	d.pos += 4
+	return rune(n)
+}
+
+// view is a string over b without a copy: the decoder's input is never
+// written again, and what the builder keeps it copies (topology.Interner).
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// digits reads a run of ASCII digits, with no leading zero unless alone.
+func (d *leanJSON) digits() []byte {
+	start := d.pos
+	for d.pos < len(d.b) && d.b[d.pos] >= '0' && d.b[d.pos] <= '9' {
+		d.pos++
+	}
+	n := d.b[start:d.pos]
+	if len(n) == 0 || len(n) > 1 && n[0] == '0' || len(n) > 19 {
+		d.fail()
+	}
+	return n
+}
+
+// uint reads an unsigned integer written as a number or a string of
+// digits, as OTLP writes 64-bit numbers; limit bounds it.
+func (d *leanJSON) uint(limit uint64) uint64 {
+	quoted := d.peek() == '"'
+	if quoted {
+		d.pos++
+	}
+	n, err := strconv.ParseUint(view(d.digits()), 10, 64)
+	if err != nil || n > limit {
+		d.fail()
+	}
+	if quoted {
+		d.expect('"')
+	}
+	d.numberEnds()
+	return n
+}
+
+// numberEnds refuses a number that goes on as a fraction or exponent.
+func (d *leanJSON) numberEnds() {
+	if d.pos < len(d.b) {
+		switch d.b[d.pos] {
+		case '.', 'e', 'E', '-', '+':
+			d.fail()
+		}
+	}
+}
+
+func (d *leanJSON) int64() int64 {
+	quoted := d.peek() == '"'
+	if quoted {
+		d.pos++
+	}
+	neg := d.pos < len(d.b) && d.b[d.pos] == '-'
+	if neg {
+		d.pos++
+	}
+	n, err := strconv.ParseUint(view(d.digits()), 10, 64)
+	if err != nil || n > math.MaxInt64 {
+		d.fail()
+	}
+	if quoted {
+		d.expect('"')
+	}
+	d.numberEnds()
+	if neg {
+		if n == 0 {
+			d.fail()
+		}
+		return -int64(n)
+	}
+	return int64(n)
+}
+
+// double reads a plain JSON number.
+func (d *leanJSON) double() float64 {
+	d.ws()
+	start := d.pos
+	if d.pos < len(d.b) && d.b[d.pos] == '-' {
+		d.pos++
+	}
+	for d.pos < len(d.b) {
+		c := d.b[d.pos]
+		if c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' {
+			d.pos++
+			continue
+		}
+		break
+	}
+	num := d.b[start:d.pos]
+	// JSON's grammar, which ParseFloat is wider than: no leading zeros,
+	// no bare dot, no hex, no inf.
+	if len(num) == 0 || !validNumber(num) {
+		d.fail()
+	}
+	f, err := strconv.ParseFloat(view(num), 64)
+	if err != nil {
+		d.fail()
+	}
+	return f
+}
+
+func validNumber(n []byte) bool {
+	i := 0
+	if n[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(n) && n[i] >= '0' && n[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	start := i
+	if k := digits(); k == 0 || k > 1 && n[start] == '0' {
+		return false
+	}
+	if i < len(n) && n[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(n) && (n[i] == 'e' || n[i] == 'E') {
+		i++
+		if i < len(n) && (n[i] == '+' || n[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(n)
+}
+
+func (d *leanJSON) boolean() bool {
+	d.ws()
+	switch {
+	case hasPrefix(d.b[d.pos:], "true"):
+		d.pos += 4
+		return true
+	case hasPrefix(d.b[d.pos:], "false"):
+		d.pos += 5
+		return false
+	}
+	d.fail()
+	return false
+}
+
+func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
+
+// id reads a hex ID of len(dst) bytes; "" leaves it zero.
+func (d *leanJSON) id(dst []byte) {
+	s := d.str()
+	if s == "" {
+		return
+	}
+	if len(s) != 2*len(dst) {
+		d.fail()
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			d.fail() // upper case and the rest: pdata decides
+		}
+	}
+	hex.Decode(dst, unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+func (d *leanJSON) request() {
+	found := false
+	d.object(func(key string) uint32 {
+		if key != "resourceSpans" {
+			return 0
+		}
+		d.array(d.resourceSpans)
+		found = true
+		return 1
+	})
+	if !found {
+		d.fail() // DecodeJSON says why an object without it is not traces
+	}
+}
+
+func (d *leanJSON) resourceSpans() {
+	rr := topology.ResourceRecords{}
+	d.object(func(key string) uint32 {
+		switch key {
+		case "resource":
+			d.object(func(key string) uint32 {
+				switch key {
+				case "attributes":
+					rr.Resource = d.attributes(rr.Resource)
+					return 1
+				case "droppedAttributesCount":
+					d.uint(math.MaxUint32)
+					return 2
+				}
+				return 0
+			})
+			return 1
+		case "scopeSpans":
+			d.array(func() { rr.Spans = d.scopeSpans(rr.Spans) })
+			return 2
+		case "schemaUrl":
+			d.str()
+			return 4
+		}
+		return 0
+	})
+	d.out = append(d.out, rr)
+}
+
+func (d *leanJSON) scopeSpans(spans []topology.Record) []topology.Record {
+	d.object(func(key string) uint32 {
+		switch key {
+		case "scope":
+			d.object(func(key string) uint32 {
+				switch key {
+				case "name":
+					d.str()
+					return 1
+				case "version":
+					d.str()
+					return 2
+				case "attributes":
+					d.attributes(nil)
+					return 4
+				case "droppedAttributesCount":
+					d.uint(math.MaxUint32)
+					return 8
+				}
+				return 0
+			})
+			return 1
+		case "spans":
+			d.array(func() {
+				spans = append(spans, topology.Record{})
+				d.span(&spans[len(spans)-1])
+			})
+			return 2
+		case "schemaUrl":
+			d.str()
+			return 4
+		}
+		return 0
+	})
+	return spans
+}
+
+func (d *leanJSON) span(r *topology.Record) {
+	d.object(func(key string) uint32 {
+		switch key {
+		case "traceId":
+			d.id(r.Trace[:])
+			return 1 << 0
+		case "spanId":
+			d.id(r.ID[:])
+			return 1 << 1
+		case "parentSpanId":
+			d.id(r.Parent[:])
+			return 1 << 2
+		case "traceState":
+			d.str()
+			return 1 << 3
+		case "name":
+			r.Name = d.str()
+			return 1 << 4
+		case "kind":
+			r.Kind = ptrace.SpanKind(d.uint(math.MaxInt32))
+			return 1 << 5
+		case "startTimeUnixNano":
+			r.Start = d.uint(math.MaxUint64)
+			return 1 << 6
+		case "endTimeUnixNano":
+			r.End = d.uint(math.MaxUint64)
+			return 1 << 7
+		case "attributes":
+			r.Attrs = d.attributes(nil)
+			return 1 << 8
+		case "droppedAttributesCount":
+			d.uint(math.MaxUint32)
+			return 1 << 9
+		case "events":
+			found := false
+			d.array(func() { d.event(r, &found) })
+			return 1 << 10
+		case "droppedEventsCount":
+			d.uint(math.MaxUint32)
+			return 1 << 11
+		case "links":
+			d.array(func() { d.link(r) })
+			return 1 << 12
+		case "droppedLinksCount":
+			d.uint(math.MaxUint32)
+			return 1 << 13
+		case "status":
+			d.status(r)
+			return 1 << 14
+		case "flags":
+			d.uint(math.MaxUint32)
+			return 1 << 15
+		}
+		return 0
+	})
+}
+
+func (d *leanJSON) status(r *topology.Record) {
+	d.object(func(key string) uint32 {
+		switch key {
+		case "message":
+			r.StatusMessage = d.str()
+			return 1
+		case "code":
+			r.Status = ptrace.StatusCode(d.uint(math.MaxInt32))
+			return 2
+		}
+		return 0
+	})
+}
+
+// event reads one span event, keeping the first exception's type and
+// message.
+func (d *leanJSON) event(r *topology.Record, found *bool) {
+	var name string
+	var attrs topology.Attributes
+	d.object(func(key string) uint32 {
+		switch key {
+		case "timeUnixNano":
+			d.uint(math.MaxUint64)
+			return 1
+		case "name":
+			name = d.str()
+			return 2
+		case "attributes":
+			attrs = d.attributes(nil)
+			return 4
+		case "droppedAttributesCount":
+			d.uint(math.MaxUint32)
+			return 8
+		}
+		return 0
+	})
+	if name == "exception" && !*found {
+		*found = true
+		r.ExceptionType, r.ExceptionMessage = asString(attrs, "exception.type"), asString(attrs, "exception.message")
+	}
+}
+
+func asString(a topology.Attributes, key string) string {
+	if v, ok := a.Get(key); ok {
+		return v.AsString()
+	}
+	return ""
+}
+
+func (d *leanJSON) link(r *topology.Record) {
+	var l topology.Link
+	d.object(func(key string) uint32 {
+		switch key {
+		case "traceId":
+			d.id(l.Trace[:])
+			return 1
+		case "spanId":
+			d.id(l.Span[:])
+			return 2
+		case "traceState":
+			d.str()
+			return 4
+		case "attributes":
+			d.attributes(nil)
+			return 8
+		case "droppedAttributesCount":
+			d.uint(math.MaxUint32)
+			return 16
+		case "flags":
+			d.uint(math.MaxUint32)
+			return 32
+		}
+		return 0
+	})
+	r.Links = append(r.Links, l)
+}
+
+func (d *leanJSON) attributes(into topology.Attributes) topology.Attributes {
+	d.array(func() {
+		var kv topology.KeyValue
+		d.object(func(key string) uint32 {
+			switch key {
+			case "key":
+				kv.Key = d.str()
+				return 1
+			case "value":
+				kv.Value = d.value()
+				return 2
+			}
+			return 0
+		})
+		into = append(into, kv)
+	})
+	return into
+}
+
+// value reads an AnyValue with one scalar in it, or none.
+func (d *leanJSON) value() topology.Value {
+	var v topology.Value
+	d.object(func(key string) uint32 {
+		switch key {
+		case "stringValue":
+			v = topology.StrValue(d.str())
+		case "intValue":
+			v = topology.IntValue(d.int64())
+		case "doubleValue":
+			v = topology.DoubleValue(d.double())
+		case "boolValue":
+			v = topology.BoolValue(d.boolean())
+		default:
+			return 0
+		}
+		return 1 // one of them, once
+	})
+	return v
+}
