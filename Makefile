@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 BIN      := bin/rbgen
 
-.PHONY: all build test unit fuzz bench demo graph-demo vet clean tempo prometheus mdx eval-rca
+.PHONY: all build test unit fuzz bench bench-collector demo graph-demo vet clean tempo prometheus mdx eval-rca
 
 all: build
 
@@ -37,7 +37,7 @@ unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
 # Each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a longer run).
-FUZZ_TARGETS := tracefile:FuzzDecodeJSON tracefile:FuzzJSONStream tracefile:FuzzProtoStream tracefile:FuzzGzipStream alerts:FuzzInert document:FuzzFrontMatterRoundTrip
+FUZZ_TARGETS := tracefile:FuzzDecodeJSON tracefile:FuzzJSONStream tracefile:FuzzProtoStream tracefile:FuzzGzipStream tracefile:FuzzLeanJSON tracefile:FuzzLeanProto alerts:FuzzInert document:FuzzFrontMatterRoundTrip
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
@@ -45,7 +45,8 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
 	done
 
-# Decode + build throughput (spans/s, allocs/span); parent lookup under a
+# Decode + build throughput (spans/s, MB/s, allocs/span; JSON and protobuf,
+# lean decoders and pdata, one worker and all); parent lookup under a
 # shared span ID, runbook numbering and planning at n and 10n; the same with the
 # postmortem's profiles, peak heap as the input grows tenfold, and pulls and
 # TraceQL metrics from a local Tempo holding a week of 50,000 traces.
@@ -57,6 +58,12 @@ bench:
 	$(GO) test -run '^$$' -bench 'ManySiblings' -benchtime 1x ./incident
 	$(GO) test -run '^$$' -bench PeakHeap -benchtime 1x ./topology
 	$(GO) test -run '^$$' -bench 'BenchmarkTempo' -benchtime 1x -timeout 30m ./tempo
+
+# rbgen graph against the Collector's servicegraphconnector on the same
+# 150k-span week, whole processes, alternating runs; and peak memory on ten
+# times the input (tools/bench-collector.sh; the harness is its own module).
+bench-collector:
+	@bash tools/bench-collector.sh
 
 # Score the postmortem root-cause ranking on the Nezha faults in
 # ../shared/corpus/nezha: top-1 and top-3 accuracy, and the misses.

@@ -16,22 +16,31 @@ import (
 	"github.com/rbgen/rbgen/tracefile"
 )
 
-// BenchmarkDecodeAndBuild measures the whole path from OTLP JSON lines to
-// a graph: spans per second and allocations per span, decoding on one
-// worker and on every core.
+// BenchmarkDecodeAndBuild measures the whole path from a file to a graph:
+// spans and MB per second and allocations per span, for OTLP JSON lines
+// and length-prefixed OTLP protobuf, decoding on one worker and on every
+// core, with the lean decoders and with pdata (the reference) alone.
 func BenchmarkDecodeAndBuild(b *testing.B) {
 	day := spantest.DemoDay(b)
+	inputs := []struct {
+		format string
+		raw    []byte
+	}{{"json", day}, {"protobuf", spantest.Protobuf(b, day)}}
 	all := tracefile.Workers
 	defer func() { tracefile.Workers = all }()
-	for _, workers := range []int{1, all} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			tracefile.Workers = workers
-			decodeAndBuild(b, day)
-		})
+	for _, in := range inputs {
+		for _, decoder := range []string{"lean", "pdata"} {
+			for _, workers := range []int{1, all} {
+				b.Run(fmt.Sprintf("format=%s/decoder=%s/workers=%d", in.format, decoder, workers), func(b *testing.B) {
+					tracefile.Workers = workers
+					decodeAndBuild(b, in.raw, decoder == "pdata")
+				})
+			}
+		}
 	}
 }
 
-func decodeAndBuild(b *testing.B, day []byte) {
+func decodeAndBuild(b *testing.B, day []byte, reference bool) {
 	b.SetBytes(int64(len(day)))
 	b.ResetTimer()
 	var spans int64
@@ -40,7 +49,7 @@ func decodeAndBuild(b *testing.B, day []byte) {
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		g, err := topology.Build(context.Background(),
-			&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(day)}, topology.Options{})
+			&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(day), Reference: reference}, topology.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

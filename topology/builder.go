@@ -194,6 +194,9 @@ func (b *Builder) close(t *openTrace) {
 	for _, fn := range b.observers {
 		fn(&b.view)
 	}
+	b.view.Spans = nil
+	b.store.recycle(t.spans)
+	t.spans = nil
 }
 
 // Observe has fn called with every trace the builder closes, after the

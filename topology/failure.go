@@ -46,7 +46,7 @@ type failure struct {
 
 // failureOf reads the exception event first (its type names the cause in
 // every SDK), then the status message, then the HTTP status or gRPC code.
-func failureOf(s *Record, attrs Attributes) *failure {
+func failureOf(s *Record, attrs keyed) *failure {
 	f := &failure{typ: s.ExceptionType, message: s.ExceptionMessage}
 	if f.message == "" {
 		f.message = s.StatusMessage

@@ -52,11 +52,13 @@ func prepare(rrs []ResourceRecords, in *Interner) *prepared {
 	p := &prepared{resources: make([]preparedResource, len(rrs))}
 	for i := range rrs {
 		rr, pr := &rrs[i], &p.resources[i]
-		pr.env = in.Own(first(rr.Resource, attrEnvironment))
+		res := index(rr.Resource)
+		pr.env = in.Own(first(res, attrEnvironment))
 		if len(rr.Spans) == 0 {
 			continue
 		}
-		pr.release = releaseOf(rr.Resource, in)
+		pr.release = releaseOf(res, in)
+		svc, ns := in.Own(validUTF8(serviceName(res))), in.Own(validUTF8(str(res, "service.namespace")))
 		pr.res = p.add(func(buf []Attr) []Attr { return tellingResource(buf, rr.Resource) })
 		pr.spans = make([]preparedSpan, len(rr.Spans))
 		pr.spanTags = make([]span32, len(rr.Spans))
@@ -64,7 +66,7 @@ func prepare(rrs []ResourceRecords, in *Interner) *prepared {
 			s := &rr.Spans[j]
 			ps := &pr.spans[j]
 			ps.trace = s.Trace
-			ps.sp = newSpan(rr.Resource, s)
+			ps.sp = newSpan(svc, ns, s)
 			ps.sp.own(in)
 			if receives(s.Kind) || s.Kind == ptrace.SpanKindUnspecified {
 				pr.spanTags[j] = p.add(func(buf []Attr) []Attr { return tellingTags(buf, s.Attrs) })
@@ -85,9 +87,10 @@ func (p *prepared) add(fill func([]Attr) []Attr) span32 {
 func (p *prepared) list(s span32) []Attr { return p.attrs[s.at : s.at+s.n : s.at+s.n] }
 
 // own replaces every string the span keeps with in's copy: decoders'
-// strings may point into the record they came from.
+// strings may point into the record they came from. Service and
+// namespace are owned already.
 func (s *Span) own(in *Interner) {
-	for _, p := range []*string{&s.Service, &s.Op, &s.namespace, &s.caller, &s.dest} {
+	for _, p := range []*string{&s.Op, &s.caller, &s.dest} {
 		*p = in.Own(*p)
 	}
 	if s.Peer != nil {

@@ -77,6 +77,37 @@ func (a Attributes) Get(key string) (Value, bool) {
 	return Value{}, false
 }
 
+// keyed is attributes with a summary of their keys: the rules look up
+// some forty keys on every span, most of which it does not have, and a
+// bit test answers those.
+type keyed struct {
+	a    Attributes
+	mask uint64
+}
+
+func keyBit(k string) uint64 {
+	if k == "" {
+		return 1
+	}
+	return 1 << ((uint(len(k))*7 + uint(k[len(k)-1]) + uint(k[len(k)/2])) & 63)
+}
+
+func index(a Attributes) keyed {
+	k := keyed{a: a}
+	for i := range a {
+		k.mask |= keyBit(a[i].Key)
+	}
+	return k
+}
+
+// Get returns the first value under key.
+func (k keyed) Get(key string) (Value, bool) {
+	if k.mask&keyBit(key) == 0 {
+		return Value{}, false
+	}
+	return k.a.Get(key)
+}
+
 // Link is a span link's target.
 type Link struct {
 	Trace pcommon.TraceID

@@ -109,7 +109,7 @@ type releaseFacts struct {
 }
 
 // releaseOf reads a resource's release facts, each string owned.
-func releaseOf(attrs Attributes, in *Interner) releaseFacts {
+func releaseOf(attrs keyed, in *Interner) releaseFacts {
 	f := releaseFacts{
 		version: validUTF8(str(attrs, attrServiceVersion)),
 		podIP:   str(attrs, attrK8sPodIP),

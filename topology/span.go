@@ -119,13 +119,15 @@ var (
 	attrGRPCStatus       = []string{"rpc.grpc.status_code"}
 )
 
-func newSpan(res Attributes, s *Record) Span {
-	attrs := s.Attrs
+// newSpan reads a span of the service svc (in namespace ns), both valid
+// UTF-8 and owned: they are read once per resource.
+func newSpan(svc, ns string, s *Record) Span {
+	attrs := index(s.Attrs)
 	sp := Span{
 		ID:        s.ID,
 		Parent:    s.Parent,
-		Service:   serviceName(res),
-		namespace: str(res, "service.namespace"),
+		Service:   svc,
+		namespace: ns,
 		Kind:      s.Kind,
 		Start:     s.Start,
 		End:       s.End,
@@ -155,7 +157,7 @@ func newSpan(res Attributes, s *Record) Span {
 // destination valid UTF-8 (protobuf input may hold anything): a name is
 // then the same in the graph, its JSON, the runbooks and their keys.
 func (s *Span) validNames() {
-	for _, p := range []*string{&s.Service, &s.Op, &s.namespace, &s.caller, &s.dest} {
+	for _, p := range []*string{&s.Op, &s.caller, &s.dest} {
 		*p = validUTF8(*p)
 	}
 	if s.Peer != nil {
@@ -174,7 +176,7 @@ func validUTF8(s string) string {
 // OpenTelemetry SDKs do.
 const UnknownService = "unknown_service"
 
-func serviceName(res Attributes) string {
+func serviceName(res keyed) string {
 	if v, ok := res.Get("service.name"); ok && v.Type == pcommon.ValueTypeStr && v.Str != "" {
 		return v.Str
 	}
@@ -183,7 +185,7 @@ func serviceName(res Attributes) string {
 
 // failed follows OpenTelemetry: an explicit status wins; with none, HTTP 5xx
 // and non-OK gRPC codes are failures.
-func failed(code ptrace.StatusCode, attrs Attributes) bool {
+func failed(code ptrace.StatusCode, attrs keyed) bool {
 	switch code {
 	case ptrace.StatusCodeError:
 		return true
@@ -200,7 +202,7 @@ func failed(code ptrace.StatusCode, attrs Attributes) bool {
 }
 
 // protocol is the edge kind that the span's own kind and attributes say.
-func protocol(kind ptrace.SpanKind, attrs Attributes) string {
+func protocol(kind ptrace.SpanKind, attrs keyed) string {
 	switch {
 	case kind == ptrace.SpanKindProducer || kind == ptrace.SpanKindConsumer || has(attrs, attrMsgSystem):
 		return EdgeMessaging
@@ -224,7 +226,7 @@ func protocol(kind ptrace.SpanKind, attrs Attributes) string {
 
 // operationName names a server operation the way dashboards do: the HTTP
 // route (low cardinality by design), then the RPC method, then the span name.
-func operationName(name string, attrs Attributes) (string, uint8) {
+func operationName(name string, attrs keyed) (string, uint8) {
 	if route := str(attrs, "http.route"); route != "" {
 		if m := first(attrs, attrHTTPMethod); m != "" {
 			return m + " " + route, opRoute
@@ -280,7 +282,7 @@ func opMatch(op string, by uint8) []Attr {
 // peerOf names the node an outgoing call reaches. One node per real
 // instance: peer.service when the caller names it, else the address
 // (plus the database namespace), else the database or messaging system.
-func peerOf(s *Record, attrs Attributes) *Peer {
+func peerOf(s *Record, attrs keyed) *Peer {
 	system := first(attrs, attrDBSystem)
 	msgSystem := first(attrs, attrMsgSystem)
 	kind := KindExternal
@@ -348,7 +350,7 @@ func kindOfSystem(system string) string {
 // guessKind recognises a datastore from names when no db.system says so
 // (OpenTracing-era spans: component=mysql, span name "mongodb.isMaster",
 // net.peer.name=redis).
-func guessKind(spanName string, attrs Attributes) (kind, system string) {
+func guessKind(spanName string, attrs keyed) (kind, system string) {
 	for _, cand := range []string{str(attrs, "component"), leadingWord(spanName), first(attrs, attrServerAddr), str(attrs, "peer.service")} {
 		if k, ok := systemKinds[strings.ToLower(cand)]; ok {
 			return k, strings.ToLower(cand)
@@ -381,7 +383,7 @@ func urlHost(raw string) string {
 	return u.Hostname()
 }
 
-func str(attrs Attributes, key string) string {
+func str(attrs keyed, key string) string {
 	v, ok := attrs.Get(key)
 	if !ok {
 		return ""
@@ -392,13 +394,13 @@ func str(attrs Attributes, key string) string {
 	return v.AsString()
 }
 
-func first(attrs Attributes, keys []string) string {
+func first(attrs keyed, keys []string) string {
 	v, _ := firstKey(attrs, keys)
 	return v
 }
 
 // firstKey returns the first non-empty value among keys, and its key.
-func firstKey(attrs Attributes, keys []string) (string, string) {
+func firstKey(attrs keyed, keys []string) (string, string) {
 	for _, k := range keys {
 		if v := str(attrs, k); v != "" {
 			return v, k
@@ -407,7 +409,7 @@ func firstKey(attrs Attributes, keys []string) (string, string) {
 	return "", ""
 }
 
-func has(attrs Attributes, keys []string) bool {
+func has(attrs keyed, keys []string) bool {
 	for _, k := range keys {
 		if _, ok := attrs.Get(k); ok {
 			return true
@@ -416,7 +418,7 @@ func has(attrs Attributes, keys []string) bool {
 	return false
 }
 
-func intAttr(attrs Attributes, keys []string) (int64, bool) {
+func intAttr(attrs keyed, keys []string) (int64, bool) {
 	for _, k := range keys {
 		v, ok := attrs.Get(k)
 		if !ok {
@@ -442,7 +444,7 @@ func intAttr(attrs Attributes, keys []string) (int64, bool) {
 // network.peer.address (1.21+) or net.sock.peer.addr / net.peer.ip.
 // It returns the name and the attribute that gave it ("… host" for a host
 // taken from inside a value).
-func peerHost(attrs Attributes) (string, string) {
+func peerHost(attrs keyed) (string, string) {
 	if name, key := firstKey(attrs, attrServerAddr); name != "" {
 		return name, key
 	}

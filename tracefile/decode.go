@@ -35,9 +35,9 @@ type decoder struct {
 }
 
 // record decodes one record and emits it, or hands both to the pipeline.
-func (d *decoder) record(decode func() (topology.Batch, error), fail func(error) error) error {
+func (d *decoder) record(size int, decode func() (topology.Batch, error), fail func(error) error) error {
 	if d.pipe != nil {
-		return d.pipe.submit(decode, fail)
+		return d.pipe.submit(decode, fail, size)
 	}
 	b, err := decode()
 	if err != nil {
@@ -132,7 +132,8 @@ func (d *decoder) readErr(line int, offset int64, err error) error {
 
 // jsonStream reads JSON lines, or one JSON document spread over lines.
 func (d *decoder) jsonStream(br *bufio.Reader) error {
-	line, err := readLine(br, d.maxRecord)
+	var ls lines
+	line, err := ls.read(br, d.maxRecord)
 	if err != nil && err != io.EOF {
 		return d.readErr(1, 0, err)
 	}
@@ -153,32 +154,47 @@ func (d *decoder) jsonStream(br *bufio.Reader) error {
 		if err == io.EOF {
 			return nil
 		}
-		line, err = readLine(br, d.maxRecord)
+		line, err = ls.read(br, d.maxRecord)
 		if err != nil && err != io.EOF {
 			return d.readErr(n+1, 0, err)
 		}
 	}
 }
 
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	var buf []byte
+// lines hands out lines from large blocks instead of one allocation per
+// line. The lean decoder's strings point into a line, so a block is never
+// written again once a line in it is handed out; it is freed with the
+// last batch that came from it.
+type lines struct{ block []byte }
+
+// blockSize is a block's usual size: a few hundred lines.
+const blockSize = 1 << 20
+
+func (l *lines) read(br *bufio.Reader, max int) ([]byte, error) {
+	start := len(l.block)
 	for {
 		chunk, err := br.ReadSlice('\n')
-		buf = append(buf, chunk...)
-		if len(buf) > max {
+		if len(l.block)+len(chunk) > cap(l.block) {
+			part := l.block[start:]
+			l.block = append(make([]byte, 0, blockSize+2*(len(part)+len(chunk))), part...)
+			start = 0
+		}
+		l.block = append(l.block, chunk...)
+		if len(l.block)-start > max {
+			l.block = nil
 			return nil, fmt.Errorf("%w: a line is longer than %s (see --max-record-size)", ErrRecordTooLarge, mib(max))
 		}
 		if err != bufio.ErrBufferFull {
-			if err == io.EOF && len(buf) == 0 {
+			if err == io.EOF && len(l.block) == start {
 				return nil, io.EOF
 			}
-			return buf, err
+			return l.block[start:len(l.block):len(l.block)], err
 		}
 	}
 }
 
 func (d *decoder) jsonRecord(line int, b []byte) error {
-	return d.record(func() (topology.Batch, error) {
+	return d.record(len(b), func() (topology.Batch, error) {
 		if !d.reference {
 			if recs, ok := decodeLeanJSON(b); ok {
 				return topology.Batch{Traces: ptrace.NewTraces(), Records: recs}, nil
@@ -272,7 +288,7 @@ func quoteStart(b []byte) string {
 }
 
 func (d *decoder) protoRecord(offset int64, msg []byte) error {
-	return d.record(func() (topology.Batch, error) {
+	return d.record(len(msg), func() (topology.Batch, error) {
 		if !d.reference {
 			if recs, ok := decodeLeanProto(msg); ok {
 				return topology.Batch{Traces: ptrace.NewTraces(), Records: recs}, nil

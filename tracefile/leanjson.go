@@ -1,6 +1,8 @@
 package tracefile
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"math"
 	"strconv"
@@ -37,11 +39,14 @@ type leanJSON struct {
 	b   []byte
 	pos int
 	out []topology.ResourceRecords
+	// kvs backs the record's attribute lists: one allocation for most
+	// records instead of a few for each span.
+	kvs []topology.KeyValue
 }
 
 // decodeLeanJSON decodes an OTLP JSON request, ok false when pdata must.
 func decodeLeanJSON(b []byte) (recs []topology.ResourceRecords, ok bool) {
-	d := leanJSON{b: b}
+	d := leanJSON{b: b, kvs: make([]topology.KeyValue, 0, len(b)/64)}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, lean := r.(errLean); !lean {
@@ -141,6 +146,41 @@ func (d *leanJSON) array(elem func()) {
 func (d *leanJSON) str() string {
 	d.expect('"')
 	start := d.pos
+	end := bytes.IndexByte(d.b[start:], '"')
+	if end < 0 {
+		d.fail()
+	}
+	s := d.b[start : start+end]
+	if plain(s) {
+		d.pos = start + end + 1
+		return view(s)
+	}
+	return d.slowStr(start)
+}
+
+// plain says s has no escape, control character or non-ASCII byte,
+// eight bytes at a time (SWAR: a byte-wise compare in one word; a false
+// alarm only sends the string down the slow path).
+func plain(s []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for len(s) >= 8 {
+		v := binary.LittleEndian.Uint64(s)
+		x := v ^ ('\\' * lo)
+		if v&hi != 0 || (v-0x20*lo)&^v&hi != 0 || (x-lo)&^x&hi != 0 {
+			return false
+		}
+		s = s[8:]
+	}
+	for _, c := range s {
+		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// slowStr reads a string with escapes or non-ASCII bytes in it.
+func (d *leanJSON) slowStr(start int) string {
 	for d.pos < len(d.b) {
 		c := d.b[d.pos]
 		switch {
@@ -621,7 +661,13 @@ func (d *leanJSON) link(r *topology.Record) {
 	r.Links = append(r.Links, l)
 }
 
+// attributes reads a list of attributes and returns into with them
+// appended (into is the last list read when a key repeats the field).
 func (d *leanJSON) attributes(into topology.Attributes) topology.Attributes {
+	if len(into) > 0 {
+		d.fail() // "attributes" twice is refused by the callers' seen bits
+	}
+	start := len(d.kvs)
 	d.array(func() {
 		var kv topology.KeyValue
 		d.object(func(key string) uint32 {
@@ -635,9 +681,12 @@ func (d *leanJSON) attributes(into topology.Attributes) topology.Attributes {
 			}
 			return 0
 		})
-		into = append(into, kv)
+		d.kvs = append(d.kvs, kv)
 	})
-	return into
+	if len(d.kvs) == start {
+		return nil
+	}
+	return d.kvs[start:len(d.kvs):len(d.kvs)]
 }
 
 // value reads an AnyValue with one scalar in it, or none.

@@ -16,28 +16,44 @@ import (
 // reading goroutine, as before.
 var Workers = runtime.GOMAXPROCS(0)
 
-// job is one record on its way through the pipeline.
-type job struct {
+// item is one record on its way through the pipeline.
+type item struct {
 	decode func() (topology.Batch, error)
 	// fail turns a decode error into the decoder's answer (nil when the
 	// record is skipped), called in input order.
 	fail func(error) error
 	b    topology.Batch
 	err  error
-	done chan struct{}
 }
 
-// pipeline decodes jobs on workers and hands them, in order, to emit.
+// job is a run of records decoded by one worker: handing each record
+// between goroutines on its own cost more than decoding it (two cores,
+// tens of thousands of small lines).
+type job struct {
+	items []item
+	done  chan struct{}
+}
+
+// A job closes at jobBytes of input or jobItems records.
+const (
+	jobBytes = 256 << 10
+	jobItems = 256
+)
+
+// pipeline decodes jobs on workers and hands their batches, in order, to
+// emit.
 type pipeline struct {
 	work, order chan *job
 	wg          sync.WaitGroup
 	finished    chan struct{}
 	mu          sync.Mutex
 	err         error // the first error, in input order
+	cur         *job  // the job being filled
+	curBytes    int
 }
 
 func newPipeline(workers int, emit func(topology.Batch) error) *pipeline {
-	inFlight := 4 * workers
+	inFlight := 2 * workers
 	p := &pipeline{work: make(chan *job, inFlight), order: make(chan *job, inFlight), finished: make(chan struct{})}
 	for i := 0; i < workers; i++ {
 		p.wg.Add(1)
@@ -46,9 +62,11 @@ func newPipeline(workers int, emit func(topology.Batch) error) *pipeline {
 			// Each worker owns the strings its batches keep.
 			var strings topology.Interner
 			for j := range p.work {
-				j.b, j.err = j.decode()
-				if j.err == nil {
-					j.b.Prepare(&strings)
+				for k := range j.items {
+					it := &j.items[k]
+					if it.b, it.err = it.decode(); it.err == nil {
+						it.b.Prepare(&strings)
+					}
 				}
 				close(j.done)
 			}
@@ -58,19 +76,23 @@ func newPipeline(workers int, emit func(topology.Batch) error) *pipeline {
 		defer close(p.finished)
 		for j := range p.order {
 			<-j.done
-			if p.failed() != nil {
-				continue // drain: what follows an error is not folded
-			}
-			var err error
-			if j.err != nil {
-				err = j.fail(j.err)
-			} else {
-				err = emit(j.b)
-			}
-			if err != nil {
-				p.mu.Lock()
-				p.err = err
-				p.mu.Unlock()
+			for k := range j.items {
+				if p.failed() != nil {
+					break // drain: what follows an error is not folded
+				}
+				it := &j.items[k]
+				var err error
+				if it.err != nil {
+					err = it.fail(it.err)
+				} else {
+					err = emit(it.b)
+				}
+				it.b = topology.Batch{}
+				if err != nil {
+					p.mu.Lock()
+					p.err = err
+					p.mu.Unlock()
+				}
 			}
 		}
 	}()
@@ -83,19 +105,35 @@ func (p *pipeline) failed() error {
 	return p.err
 }
 
-// submit queues a record, or returns the error that stopped the pipeline.
-func (p *pipeline) submit(decode func() (topology.Batch, error), fail func(error) error) error {
+// submit queues a record of size bytes, or returns the error that stopped
+// the pipeline.
+func (p *pipeline) submit(decode func() (topology.Batch, error), fail func(error) error, size int) error {
 	if err := p.failed(); err != nil {
 		return err
 	}
-	j := &job{decode: decode, fail: fail, done: make(chan struct{})}
+	if p.cur == nil {
+		p.cur = &job{done: make(chan struct{})}
+	}
+	p.cur.items = append(p.cur.items, item{decode: decode, fail: fail})
+	if p.curBytes += size; p.curBytes >= jobBytes || len(p.cur.items) >= jobItems {
+		p.flush()
+	}
+	return nil
+}
+
+func (p *pipeline) flush() {
+	if p.cur == nil {
+		return
+	}
+	j := p.cur
+	p.cur, p.curBytes = nil, 0
 	p.order <- j
 	p.work <- j
-	return nil
 }
 
 // close waits for every queued record and returns the first error.
 func (p *pipeline) close() error {
+	p.flush()
 	close(p.work)
 	close(p.order)
 	p.wg.Wait()

@@ -4,6 +4,7 @@ package spantest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -114,4 +115,27 @@ func DemoDay(tb testing.TB) []byte {
 		tb.Fatal(err)
 	}
 	return day.Bytes()
+}
+
+// Protobuf turns OTLP JSON lines into the file exporter's protobuf form:
+// each line one ExportTraceServiceRequest, after its 4-byte length.
+func Protobuf(tb testing.TB, lines []byte) []byte {
+	tb.Helper()
+	var out bytes.Buffer
+	for _, line := range bytes.Split(lines, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(line)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		m, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out.Write(binary.BigEndian.AppendUint32(nil, uint32(len(m))))
+		out.Write(m)
+	}
+	return out.Bytes()
 }
