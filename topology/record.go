@@ -89,7 +89,7 @@ func keyBit(k string) uint64 {
 	if k == "" {
 		return 1
 	}
-	return 1 << ((uint(len(k))*7 + uint(k[len(k)-1]) + uint(k[len(k)/2])) & 63)
+	return 1 << ((uint(len(k)) + uint(k[len(k)-1])) & 63)
 }
 
 func index(a Attributes) keyed {

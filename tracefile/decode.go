@@ -26,6 +26,8 @@ type decoder struct {
 	maxRecord int
 	// reference decodes with pdata alone (Reader.Reference).
 	reference bool
+	// scratch is the reading goroutine's, when it decodes.
+	scratch scratch
 	emit      func(topology.Batch) error
 	// empty counts the empty records in a row.
 	empty int
@@ -35,11 +37,11 @@ type decoder struct {
 }
 
 // record decodes one record and emits it, or hands both to the pipeline.
-func (d *decoder) record(size int, decode func() (topology.Batch, error), fail func(error) error) error {
+func (d *decoder) record(size int, decode func(*scratch) (topology.Batch, error), fail func(error) error) error {
 	if d.pipe != nil {
 		return d.pipe.submit(decode, fail, size)
 	}
-	b, err := decode()
+	b, err := decode(&d.scratch)
 	if err != nil {
 		return fail(err)
 	}
@@ -194,9 +196,9 @@ func (l *lines) read(br *bufio.Reader, max int) ([]byte, error) {
 }
 
 func (d *decoder) jsonRecord(line int, b []byte) error {
-	return d.record(len(b), func() (topology.Batch, error) {
+	return d.record(len(b), func(sc *scratch) (topology.Batch, error) {
 		if !d.reference {
-			if recs, ok := decodeLeanJSON(b); ok {
+			if recs, ok := decodeLeanJSON(b, sc); ok {
 				return topology.Batch{Traces: ptrace.NewTraces(), Records: recs}, nil
 			}
 		}
@@ -288,7 +290,7 @@ func quoteStart(b []byte) string {
 }
 
 func (d *decoder) protoRecord(offset int64, msg []byte) error {
-	return d.record(len(msg), func() (topology.Batch, error) {
+	return d.record(len(msg), func(*scratch) (topology.Batch, error) {
 		if !d.reference {
 			if recs, ok := decodeLeanProto(msg); ok {
 				return topology.Batch{Traces: ptrace.NewTraces(), Records: recs}, nil

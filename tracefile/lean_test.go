@@ -66,7 +66,7 @@ func TestLeanDecodersAgreeWithPdataOnTheCorpus(t *testing.T) {
 					t.Fatalf("line %d: pdata: %v", i+1, err)
 				}
 				want := topology.RecordsOf(td)
-				if got, ok := decodeLeanJSON(line); ok {
+				if got, ok := decodeLeanJSON(line, nil); ok {
 					leanJSON++
 					if !sameRecords(got, want) {
 						t.Fatalf("line %d: the lean JSON decoder reads\n%+v\npdata reads\n%+v", i+1, got, want)
@@ -126,7 +126,7 @@ func attrsOrNil(a topology.Attributes) topology.Attributes {
 func FuzzLeanJSON(f *testing.F) {
 	seedLean(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := decodeLeanJSON(data)
+		got, ok := decodeLeanJSON(data, nil)
 		if !ok {
 			return
 		}

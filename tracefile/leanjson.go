@@ -39,14 +39,25 @@ type leanJSON struct {
 	b   []byte
 	pos int
 	out []topology.ResourceRecords
-	// kvs backs the record's attribute lists: one allocation for most
-	// records instead of a few for each span.
-	kvs []topology.KeyValue
+	// kvs and recs back the records' attribute and span lists. A
+	// scratch reuses them from one record to the next, once the records
+	// before are prepared and no longer read.
+	kvs  []topology.KeyValue
+	recs []topology.Record
 }
 
+// scratch is what one goroutine decodes with, reused record after record.
+type scratch struct{ json leanJSON }
+
 // decodeLeanJSON decodes an OTLP JSON request, ok false when pdata must.
-func decodeLeanJSON(b []byte) (recs []topology.ResourceRecords, ok bool) {
-	d := leanJSON{b: b, kvs: make([]topology.KeyValue, 0, len(b)/64)}
+// The records live in sc until its next use; with sc nil they are the
+// caller's.
+func decodeLeanJSON(b []byte, sc *scratch) (recs []topology.ResourceRecords, ok bool) {
+	d := &leanJSON{}
+	if sc != nil {
+		d = &sc.json
+	}
+	*d = leanJSON{b: b, out: d.out[:0], kvs: d.kvs[:0], recs: d.recs[:0]}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, lean := r.(errLean); !lean {
@@ -78,6 +89,9 @@ func (d *leanJSON) ws() {
 
 // peek returns the next significant byte, 0 at the end.
 func (d *leanJSON) peek() byte {
+	if d.pos < len(d.b) && d.b[d.pos] > ' ' {
+		return d.b[d.pos] // compact JSON: no white space to skip
+	}
 	d.ws()
 	if d.pos == len(d.b) {
 		return 0
@@ -463,6 +477,7 @@ func (d *leanJSON) request() {
 
 func (d *leanJSON) resourceSpans() {
 	rr := topology.ResourceRecords{}
+	first := len(d.recs)
 	d.object(func(key string) uint32 {
 		switch key {
 		case "resource":
@@ -479,7 +494,7 @@ func (d *leanJSON) resourceSpans() {
 			})
 			return 1
 		case "scopeSpans":
-			d.array(func() { rr.Spans = d.scopeSpans(rr.Spans) })
+			d.array(d.scopeSpans)
 			return 2
 		case "schemaUrl":
 			d.str()
@@ -487,10 +502,15 @@ func (d *leanJSON) resourceSpans() {
 		}
 		return 0
 	})
+	if len(d.recs) > first {
+		rr.Spans = d.recs[first:len(d.recs):len(d.recs)]
+	}
 	d.out = append(d.out, rr)
 }
 
-func (d *leanJSON) scopeSpans(spans []topology.Record) []topology.Record {
+// scopeSpans reads one scope's spans onto d.recs: a resource's spans are
+// one run of it.
+func (d *leanJSON) scopeSpans() {
 	d.object(func(key string) uint32 {
 		switch key {
 		case "scope":
@@ -514,8 +534,8 @@ func (d *leanJSON) scopeSpans(spans []topology.Record) []topology.Record {
 			return 1
 		case "spans":
 			d.array(func() {
-				spans = append(spans, topology.Record{})
-				d.span(&spans[len(spans)-1])
+				d.recs = append(d.recs, topology.Record{})
+				d.span(&d.recs[len(d.recs)-1])
 			})
 			return 2
 		case "schemaUrl":
@@ -524,7 +544,6 @@ func (d *leanJSON) scopeSpans(spans []topology.Record) []topology.Record {
 		}
 		return 0
 	})
-	return spans
 }
 
 func (d *leanJSON) span(r *topology.Record) {

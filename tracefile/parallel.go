@@ -18,7 +18,7 @@ var Workers = runtime.GOMAXPROCS(0)
 
 // item is one record on its way through the pipeline.
 type item struct {
-	decode func() (topology.Batch, error)
+	decode func(*scratch) (topology.Batch, error)
 	// fail turns a decode error into the decoder's answer (nil when the
 	// record is skipped), called in input order.
 	fail func(error) error
@@ -59,13 +59,17 @@ func newPipeline(workers int, emit func(topology.Batch) error) *pipeline {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			// Each worker owns the strings its batches keep.
+			// Each worker owns the strings its batches keep, and reuses
+			// its scratch: a batch leaves prepared, without the records
+			// it was read into.
 			var strings topology.Interner
+			var sc scratch
 			for j := range p.work {
 				for k := range j.items {
 					it := &j.items[k]
-					if it.b, it.err = it.decode(); it.err == nil {
+					if it.b, it.err = it.decode(&sc); it.err == nil {
 						it.b.Prepare(&strings)
+						it.b.Records = nil
 					}
 				}
 				close(j.done)
@@ -107,7 +111,7 @@ func (p *pipeline) failed() error {
 
 // submit queues a record of size bytes, or returns the error that stopped
 // the pipeline.
-func (p *pipeline) submit(decode func() (topology.Batch, error), fail func(error) error, size int) error {
+func (p *pipeline) submit(decode func(*scratch) (topology.Batch, error), fail func(error) error, size int) error {
 	if err := p.failed(); err != nil {
 		return err
 	}

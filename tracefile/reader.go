@@ -38,7 +38,9 @@ type Reader struct {
 	MaxRecord int
 	// Reference decodes with pdata alone, into Batch.Traces: the reference
 	// the lean decoders are tested against, and the form for callers that
-	// want pdata's traces.
+	// want pdata's traces. Otherwise the lean decoders fill Batch.Records,
+	// valid during the callback; with more than one worker (Workers)
+	// batches arrive prepared for topology.Builder and without them.
 	Reference bool
 }
 
