@@ -28,7 +28,7 @@ type decoder struct {
 	reference bool
 	// scratch is the reading goroutine's, when it decodes.
 	scratch scratch
-	emit      func(topology.Batch) error
+	emit    func(topology.Batch) error
 	// empty counts the empty records in a row.
 	empty int
 	// pipe decodes records in parallel when there is more than one
