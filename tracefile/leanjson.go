@@ -1,10 +1,9 @@
 package tracefile
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -160,37 +159,39 @@ func (d *leanJSON) array(elem func()) {
 func (d *leanJSON) str() string {
 	d.expect('"')
 	start := d.pos
-	end := bytes.IndexByte(d.b[start:], '"')
-	if end < 0 {
-		d.fail()
-	}
-	s := d.b[start : start+end]
-	if plain(s) {
-		d.pos = start + end + 1
-		return view(s)
+	if end, ok := plainEnd(d.b, start); ok {
+		d.pos = end + 1
+		return view(d.b[start:end])
 	}
 	return d.slowStr(start)
 }
 
-// plain says s has no escape, control character or non-ASCII byte,
-// eight bytes at a time (SWAR: a byte-wise compare in one word; a false
-// alarm only sends the string down the slow path).
-func plain(s []byte) bool {
+// plainEnd finds the quote that ends a string starting at i, eight bytes
+// at a time (SWAR: compares in one word). It says false at anything else
+// first: an escape, a control character or a byte of a multi-byte rune,
+// which the slow path reads. The lowest flagged byte is always a real
+// match, whatever borrows flag above it.
+func plainEnd(b []byte, i int) (int, bool) {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	for len(s) >= 8 {
-		v := binary.LittleEndian.Uint64(s)
-		x := v ^ ('\\' * lo)
-		if v&hi != 0 || (v-0x20*lo)&^v&hi != 0 || (x-lo)&^x&hi != 0 {
-			return false
-		}
-		s = s[8:]
-	}
-	for _, c := range s {
-		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
-			return false
+	for ; i+8 <= len(b); i += 8 {
+		v := binary.LittleEndian.Uint64(b[i:])
+		q := v ^ ('"' * lo)
+		e := v ^ ('\\' * lo)
+		m := v&hi | (v-0x20*lo)&^v&hi | (q-lo)&^q&hi | (e-lo)&^e&hi
+		if m != 0 {
+			j := i + bits.TrailingZeros64(m)/8
+			return j, b[j] == '"'
 		}
 	}
-	return true
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i, true
+		case c < 0x20 || c == '\\' || c >= utf8.RuneSelf:
+			return i, false
+		}
+	}
+	return i, false
 }
 
 // slowStr reads a string with escapes or non-ASCII bytes in it.
@@ -298,14 +299,17 @@ func view(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// digits reads a run of ASCII digits, with no leading zero unless alone.
-func (d *leanJSON) digits() []byte {
+// digits reads a run of ASCII digits, with no leading zero unless alone,
+// and returns its value: at most 19 digits, so it cannot overflow.
+func (d *leanJSON) digits() uint64 {
 	start := d.pos
+	var n uint64
 	for d.pos < len(d.b) && d.b[d.pos] >= '0' && d.b[d.pos] <= '9' {
+		n = n*10 + uint64(d.b[d.pos]-'0')
 		d.pos++
 	}
-	n := d.b[start:d.pos]
-	if len(n) == 0 || len(n) > 1 && n[0] == '0' || len(n) > 19 {
+	k := d.pos - start
+	if k == 0 || k > 1 && d.b[start] == '0' || k > 19 {
 		d.fail()
 	}
 	return n
@@ -318,8 +322,8 @@ func (d *leanJSON) uint(limit uint64) uint64 {
 	if quoted {
 		d.pos++
 	}
-	n, err := strconv.ParseUint(view(d.digits()), 10, 64)
-	if err != nil || n > limit {
+	n := d.digits()
+	if n > limit {
 		d.fail()
 	}
 	if quoted {
@@ -348,8 +352,8 @@ func (d *leanJSON) int64() int64 {
 	if neg {
 		d.pos++
 	}
-	n, err := strconv.ParseUint(view(d.digits()), 10, 64)
-	if err != nil || n > math.MaxInt64 {
+	n := d.digits()
+	if n > math.MaxInt64 {
 		d.fail()
 	}
 	if quoted {
@@ -443,22 +447,41 @@ func (d *leanJSON) boolean() bool {
 
 func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
 
-// id reads a hex ID of len(dst) bytes; "" leaves it zero.
+// id reads a hex ID of len(dst) bytes; "" leaves it zero. Only lower
+// case: pdata decides the rest.
 func (d *leanJSON) id(dst []byte) {
-	s := d.str()
-	if s == "" {
+	d.expect('"')
+	if d.pos < len(d.b) && d.b[d.pos] == '"' {
+		d.pos++
 		return
 	}
-	if len(s) != 2*len(dst) {
+	end := d.pos + 2*len(dst)
+	if end >= len(d.b) || d.b[end] != '"' {
 		d.fail()
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			d.fail() // upper case and the rest: pdata decides
+	for i := range dst {
+		h, l := hexval[d.b[d.pos+2*i]], hexval[d.b[d.pos+2*i+1]]
+		if h|l > 0x0f {
+			d.fail()
 		}
+		dst[i] = h<<4 | l
 	}
-	hex.Decode(dst, unsafe.Slice(unsafe.StringData(s), len(s)))
+	d.pos = end + 1
 }
+
+// hexval maps a lower-case hex digit to its value, anything else to 0xff.
+var hexval = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+	}
+	return t
+}()
 
 func (d *leanJSON) request() {
 	found := false
