@@ -141,7 +141,7 @@ func (d *decoder) jsonStream(br *bufio.Reader) error {
 	}
 	if !json.Valid(bytes.TrimSpace(line)) {
 		// Not a complete value on line 1: a pretty-printed document.
-		return d.jsonDocument(line, br)
+		return d.jsonDocument(line, io.MultiReader(bytes.NewReader(ls.unread()), br))
 	}
 	for n := 1; ; n++ {
 		blank := len(bytes.TrimSpace(line)) == 0
@@ -164,35 +164,68 @@ func (d *decoder) jsonStream(br *bufio.Reader) error {
 }
 
 // lines hands out lines from large blocks instead of one allocation per
-// line. The lean decoder's strings point into a line, so a block is never
-// written again once a line in it is handed out; it is freed with the
-// last batch that came from it.
-type lines struct{ block []byte }
+// line, reading into the block itself. The lean decoder's strings point
+// into a line, so a block is never written again where a line was handed
+// out; it is freed with the last batch that came from it.
+type lines struct {
+	block []byte
+	start int // where the next line starts
+	from  int // where the search for its end resumes
+	eof   bool
+}
 
-// blockSize is a block's usual size: a few hundred lines.
-const blockSize = 1 << 20
+// blockSize is a block's usual size: a few hundred lines. minRead is the
+// least room a read is given.
+const (
+	blockSize = 1 << 20
+	minRead   = 64 << 10
+)
 
-func (l *lines) read(br *bufio.Reader, max int) ([]byte, error) {
-	start := len(l.block)
+// read returns the next line with its newline; the last one may have
+// none, and comes with io.EOF.
+func (l *lines) read(r io.Reader, max int) ([]byte, error) {
 	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(l.block)+len(chunk) > cap(l.block) {
-			part := l.block[start:]
-			l.block = append(make([]byte, 0, blockSize+2*(len(part)+len(chunk))), part...)
-			start = 0
+		if i := bytes.IndexByte(l.block[l.from:], '\n'); i >= 0 {
+			end := l.from + i + 1
+			line := l.block[l.start:end:end]
+			l.start, l.from = end, end
+			if len(line) > max {
+				return nil, tooLong(max)
+			}
+			return line, nil
 		}
-		l.block = append(l.block, chunk...)
-		if len(l.block)-start > max {
-			l.block = nil
-			return nil, fmt.Errorf("%w: a line is longer than %s (see --max-record-size)", ErrRecordTooLarge, mib(max))
+		l.from = len(l.block)
+		if len(l.block)-l.start > max {
+			return nil, tooLong(max)
 		}
-		if err != bufio.ErrBufferFull {
-			if err == io.EOF && len(l.block) == start {
+		if l.eof {
+			if l.start == len(l.block) {
 				return nil, io.EOF
 			}
-			return l.block[start:len(l.block):len(l.block)], err
+			line := l.block[l.start:len(l.block):len(l.block)]
+			l.start = len(l.block)
+			return line, io.EOF
+		}
+		if cap(l.block)-len(l.block) < minRead {
+			part := l.block[l.start:]
+			l.block = append(make([]byte, 0, blockSize+2*len(part)), part...)
+			l.start, l.from = 0, len(part)
+		}
+		n, err := r.Read(l.block[len(l.block):cap(l.block)])
+		l.block = l.block[:len(l.block)+n]
+		if err == io.EOF {
+			l.eof = true
+		} else if err != nil {
+			return nil, err
 		}
 	}
+}
+
+// unread is what was read past the last line handed out.
+func (l *lines) unread() []byte { return l.block[l.start:] }
+
+func tooLong(max int) error {
+	return fmt.Errorf("%w: a line is longer than %s (see --max-record-size)", ErrRecordTooLarge, mib(max))
 }
 
 func (d *decoder) jsonRecord(line int, b []byte) error {
@@ -210,7 +243,7 @@ func (d *decoder) jsonRecord(line int, b []byte) error {
 
 // jsonDocument reads the rest of the stream as one JSON value that started
 // with head.
-func (d *decoder) jsonDocument(head []byte, br *bufio.Reader) error {
+func (d *decoder) jsonDocument(head []byte, br io.Reader) error {
 	rest, err := io.ReadAll(io.LimitReader(br, int64(d.maxRecord)))
 	if err != nil {
 		return d.readErr(0, int64(len(head)), err)
