@@ -29,7 +29,6 @@ type accumulator struct {
 	merged    []Merge
 	resources map[string]*attrSet
 	tagSets   map[string]*attrSet
-	keyBuf    []byte // scratch for interning
 }
 
 func newAccumulator(opt Options) *accumulator {

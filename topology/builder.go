@@ -131,11 +131,11 @@ func (b *Builder) addSpans(p *prepared, whole bool) []pcommon.TraceID {
 			b.acc.seeSpan(&sp)
 			if j == 0 {
 				ver, wl = b.acc.release(sp.Service, &pr.release)
-				res = b.acc.intern(b.acc.resources, p.list(pr.res), maxResources)
+				res = b.acc.intern(b.acc.resources, p.list(pr.res), p.key(pr.res), maxResources)
 			}
 			sp.ver, sp.wl, sp.res = ver, wl, res
 			if receives(sp.Kind) || sp.Kind == ptrace.SpanKindUnspecified {
-				sp.tags = b.acc.intern(b.acc.tagSets, p.list(pr.spanTags[j]), maxTagSets)
+				sp.tags = b.acc.intern(b.acc.tagSets, p.list(pr.spanTags[j]), p.key(pr.spanTags[j]), maxTagSets)
 			}
 			if ver != nil {
 				ver.see(&sp)

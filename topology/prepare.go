@@ -14,8 +14,9 @@ import (
 type prepared struct {
 	resources []preparedResource
 	// attrs backs every resource's and span's attribute lists, so a batch
-	// costs one allocation for them.
+	// costs one allocation for them; keys backs their intern keys.
 	attrs []Attr
+	keys  []byte
 }
 
 type preparedResource struct {
@@ -26,8 +27,9 @@ type preparedResource struct {
 	spanTags []span32
 }
 
-// span32 is a run of prepared.attrs.
-type span32 struct{ at, n int32 }
+// span32 is a run of prepared.attrs, sorted, and its intern key in
+// prepared.keys.
+type span32 struct{ at, n, key, keyEnd int32 }
 
 type preparedSpan struct {
 	trace pcommon.TraceID
@@ -49,7 +51,13 @@ func (b *Batch) Prepare(in *Interner) {
 }
 
 func prepare(rrs []ResourceRecords, in *Interner) *prepared {
-	p := &prepared{resources: make([]preparedResource, len(rrs))}
+	spans := 0
+	for i := range rrs {
+		spans += len(rrs[i].Spans)
+	}
+	// Room for what a batch usually keeps, so the lists rarely grow.
+	p := &prepared{resources: make([]preparedResource, len(rrs)),
+		attrs: make([]Attr, 0, 8*len(rrs)+2*spans), keys: make([]byte, 0, 160*len(rrs)+48*spans)}
 	for i := range rrs {
 		rr, pr := &rrs[i], &p.resources[i]
 		res := index(rr.Resource)
@@ -79,12 +87,15 @@ func prepare(rrs []ResourceRecords, in *Interner) *prepared {
 // add appends what fill appends to the batch's attributes and returns
 // where it went.
 func (p *prepared) add(fill func([]Attr) []Attr) span32 {
-	at := len(p.attrs)
+	at, key := len(p.attrs), len(p.keys)
 	p.attrs = fill(p.attrs)
-	return span32{at: int32(at), n: int32(len(p.attrs) - at)}
+	p.keys = internKey(p.keys, p.attrs[at:])
+	return span32{at: int32(at), n: int32(len(p.attrs) - at), key: int32(key), keyEnd: int32(len(p.keys))}
 }
 
 func (p *prepared) list(s span32) []Attr { return p.attrs[s.at : s.at+s.n : s.at+s.n] }
+
+func (p *prepared) key(s span32) []byte { return p.keys[s.key:s.keyEnd] }
 
 // own replaces every string the span keeps with in's copy: decoders'
 // strings may point into the record they came from. Service and

@@ -251,20 +251,24 @@ func tellingResource(buf []Attr, res Attributes) []Attr {
 	return buf
 }
 
-// intern returns the shared copy of a set of attributes, sorted by key,
-// making one (its strings copied, so they do not keep a batch alive) if
-// the table has room; nil for an empty set or a full table.
-func (a *accumulator) intern(table map[string]*attrSet, attrs []Attr, capacity int) *attrSet {
+// internKey sorts a set of attributes by key and appends the key it is
+// interned under to buf. Decoding workers do this part, in prepare.
+func internKey(buf []byte, attrs []Attr) []byte {
+	slices.SortFunc(attrs, func(x, y Attr) int { return strings.Compare(x.Key, y.Key) })
+	for _, at := range attrs {
+		buf = append(append(append(append(buf, at.Key...), 0), at.Value...), 0)
+	}
+	return buf
+}
+
+// intern returns the shared copy of a set of attributes sorted by
+// internKey, making one (its strings copied, so they do not keep a batch
+// alive) if the table has room; nil for an empty set or a full table.
+func (a *accumulator) intern(table map[string]*attrSet, attrs []Attr, key []byte, capacity int) *attrSet {
 	if len(attrs) == 0 {
 		return nil
 	}
 	// On every serving span: no allocation unless the set is new.
-	slices.SortFunc(attrs, func(x, y Attr) int { return strings.Compare(x.Key, y.Key) })
-	key := a.keyBuf[:0]
-	for _, at := range attrs {
-		key = append(append(append(append(key, at.Key...), 0), at.Value...), 0)
-	}
-	a.keyBuf = key
 	if r, ok := table[string(key)]; ok {
 		return r
 	}
