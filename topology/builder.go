@@ -104,6 +104,7 @@ func NewBuilder(opt Options) *Builder {
 func (b *Builder) Add(batch Batch) {
 	batch.Prepare(&b.strings)
 	ids := b.addSpans(batch.prep, batch.Whole)
+	batch.prep.release()
 	for _, id := range ids {
 		if t, ok := b.store.open[id]; ok {
 			b.close(t)
@@ -118,30 +119,30 @@ func (b *Builder) addSpans(p *prepared, whole bool) []pcommon.TraceID {
 	var ids []pcommon.TraceID
 	for i := range p.resources {
 		pr := &p.resources[i]
-		env := b.countEnv(pr.env, len(pr.spans))
+		env := b.countEnv(pr.env, pr.n)
 		if b.opt.Environment != "" && env != "" && env != b.opt.Environment {
 			continue
 		}
 		var ver *versionAcc
 		var wl *workloadAcc
 		var res *attrSet
-		for j := range pr.spans {
-			ps := &pr.spans[j]
-			sp := ps.sp
-			b.acc.seeSpan(&sp)
-			if j == 0 {
+		for j := pr.first; j < pr.first+pr.n; j++ {
+			ps := &p.spans[j]
+			sp := &ps.sp
+			b.acc.seeSpan(sp)
+			if j == pr.first {
 				ver, wl = b.acc.release(sp.Service, &pr.release)
 				res = b.acc.intern(b.acc.resources, p.list(pr.res), p.key(pr.res), maxResources)
 			}
 			sp.ver, sp.wl, sp.res = ver, wl, res
 			if receives(sp.Kind) || sp.Kind == ptrace.SpanKindUnspecified {
-				sp.tags = b.acc.intern(b.acc.tagSets, p.list(pr.spanTags[j]), p.key(pr.spanTags[j]), maxTagSets)
+				sp.tags = b.acc.intern(b.acc.tagSets, p.list(ps.tags), p.key(ps.tags), maxTagSets)
 			}
 			if ver != nil {
-				ver.see(&sp)
+				ver.see(sp)
 			}
 			if wl != nil {
-				wl.see(&sp)
+				wl.see(sp)
 			}
 			if sp.End > b.mark {
 				b.mark = sp.End

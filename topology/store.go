@@ -54,7 +54,7 @@ func newStore(recentCap int, recentWindow uint64) *store {
 }
 
 // add files a span under its trace and marks the trace as just touched.
-func (s *store) add(id pcommon.TraceID, sp Span, mark uint64) {
+func (s *store) add(id pcommon.TraceID, sp *Span, mark uint64) {
 	t := s.open[id]
 	if t == nil {
 		_, late := s.recent.get(id)
@@ -67,7 +67,7 @@ func (s *store) add(id pcommon.TraceID, sp Span, mark uint64) {
 	} else {
 		s.order.MoveToBack(t.elem)
 	}
-	t.spans = append(t.spans, sp)
+	t.spans = append(t.spans, *sp)
 	t.lastMark = mark
 	s.openSpans++
 }
