@@ -26,7 +26,7 @@ func main() {
 	// a few MB), so the collector runs less often than Go's default;
 	// GOGC, when set, still decides.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(200)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &env{
