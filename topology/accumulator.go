@@ -113,7 +113,7 @@ type nodeAcc struct {
 	ops       map[string]*opAcc
 	reach     map[string]int64
 	versions  map[string]*versionAcc
-	workloads map[string]*workloadAcc
+	workloads map[workloadKey]*workloadAcc
 	hosts     map[string]struct{}
 	ip        string // the address a virtual node is named after, if only that
 	system    string // the database or messaging system its callers name
@@ -121,7 +121,7 @@ type nodeAcc struct {
 
 func newNodeAcc(name string) *nodeAcc {
 	return &nodeAcc{name: name, stats: NewTally(), ops: map[string]*opAcc{}, reach: map[string]int64{},
-		versions: map[string]*versionAcc{}, workloads: map[string]*workloadAcc{}, hosts: map[string]struct{}{}}
+		versions: map[string]*versionAcc{}, workloads: map[workloadKey]*workloadAcc{}, hosts: map[string]struct{}{}}
 }
 
 // service returns the node of a service that owns spans.

@@ -100,7 +100,7 @@ func OperationOf(spanName string, attrs map[string]string) (string, []Attr) {
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		m = append(m, KeyValue{Key: k, Value: StrValue(attrs[k])})
 	}
-	name, by := operationName(spanName, index(m))
+	name, by := operationName(spanName, index(m), nil)
 	return name, opMatch(name, by)
 }
 

@@ -78,7 +78,7 @@ func prepare(rrs []ResourceRecords, in *Interner) *prepared {
 			svc, ns := in.Own(validUTF8(serviceName(res))), in.Own(validUTF8(str(res, "service.namespace")))
 			for j := range rr.Spans {
 				s := &rr.Spans[j]
-				p.spans = append(p.spans, preparedSpan{trace: s.Trace, sp: newSpan(svc, ns, s)})
+				p.spans = append(p.spans, preparedSpan{trace: s.Trace, sp: newSpan(svc, ns, s, in)})
 				ps := &p.spans[len(p.spans)-1]
 				ps.sp.own(in)
 				if receives(s.Kind) || s.Kind == ptrace.SpanKindUnspecified {

@@ -219,7 +219,10 @@ func valueOf(v pcommon.Value) Value {
 // versions): decoders hand the builder strings that point into the bytes
 // they read, and a kept string must not keep those bytes alive. It is
 // bounded, and not safe for concurrent use: each decoding worker has one.
-type Interner struct{ m map[string]string }
+type Interner struct {
+	m   map[string]string
+	buf []byte // scratch for Join
+}
 
 // maxInterned bounds an Interner; past it, it starts afresh.
 const maxInterned = 1 << 13
@@ -238,6 +241,18 @@ func (in *Interner) Own(s string) string {
 	v := string([]byte(s))
 	in.m[v] = v
 	return v
+}
+
+// Join returns a+sep+b, owned; a nil Interner just joins them.
+func (in *Interner) Join(a, sep, b string) string {
+	if in == nil {
+		return a + sep + b
+	}
+	in.buf = append(append(append(in.buf[:0], a...), sep...), b...)
+	if v, ok := in.m[string(in.buf)]; ok {
+		return v
+	}
+	return in.Own(string(in.buf))
 }
 
 func float64bits(f float64) uint64     { return math.Float64bits(f) }

@@ -167,8 +167,11 @@ func (n *nodeAcc) version(v string) *versionAcc {
 	return acc
 }
 
+// workloadKey names a workload in a node's map.
+type workloadKey struct{ namespace, kind, name string }
+
 func (n *nodeAcc) workload(ns, kind, name string) *workloadAcc {
-	key := ns + "\x00" + kind + "\x00" + name
+	key := workloadKey{ns, kind, name}
 	acc := n.workloads[key]
 	if acc == nil {
 		if len(n.workloads) >= maxWorkloads {

@@ -71,6 +71,16 @@ type Peer struct {
 	// peer; addr the peer's address when a host name named it.
 	ip, addr string
 	system   string // the database or messaging system, normalised
+	// buf holds match, so a peer is one allocation.
+	buf [2]Attr
+}
+
+// newPeer makes a peer matched by one attribute.
+func newPeer(kind, system string, m Attr) *Peer {
+	p := &Peer{Kind: kind, system: system}
+	p.buf[0] = m
+	p.match = p.buf[:1]
+	return p
 }
 
 // What named an operation.
@@ -121,7 +131,7 @@ var (
 
 // newSpan reads a span of the service svc (in namespace ns), both valid
 // UTF-8 and owned: they are read once per resource.
-func newSpan(svc, ns string, s *Record) Span {
+func newSpan(svc, ns string, s *Record, in *Interner) Span {
 	attrs := index(s.Attrs)
 	sp := Span{
 		ID:        s.ID,
@@ -138,7 +148,7 @@ func newSpan(svc, ns string, s *Record) Span {
 		sp.fail = failureOf(s, attrs)
 	}
 	sp.proto = protocol(s.Kind, attrs)
-	sp.Op, sp.opBy = operationName(s.Name, attrs)
+	sp.Op, sp.opBy = operationName(s.Name, attrs, in)
 	switch s.Kind {
 	case ptrace.SpanKindClient, ptrace.SpanKindProducer:
 		sp.Peer = peerOf(s, attrs)
@@ -226,15 +236,17 @@ func protocol(kind ptrace.SpanKind, attrs keyed) string {
 
 // operationName names a server operation the way dashboards do: the HTTP
 // route (low cardinality by design), then the RPC method, then the span name.
-func operationName(name string, attrs keyed) (string, uint8) {
+// With in set, joined names come owned from it, without an allocation
+// for each span.
+func operationName(name string, attrs keyed, in *Interner) (string, uint8) {
 	if route := str(attrs, "http.route"); route != "" {
 		if m := first(attrs, attrHTTPMethod); m != "" {
-			return m + " " + route, opRoute
+			return in.Join(m, " ", route), opRoute
 		}
 		return route, opRoute
 	}
 	if svc, m := str(attrs, "rpc.service"), str(attrs, "rpc.method"); svc != "" && m != "" {
-		return svc + "/" + m, opRPC
+		return in.Join(svc, "/", m), opRPC
 	}
 	// Database calls by what they do, not by a span name that older
 	// instrumentation fills with the whole statement.
@@ -243,7 +255,7 @@ func operationName(name string, attrs keyed) (string, uint8) {
 	}
 	if op := str(attrs, "db.operation.name"); op != "" && !strings.Contains(op, " ") {
 		if c := str(attrs, "db.collection.name"); c != "" {
-			return op + " " + c, opDBOp
+			return in.Join(op, " ", c), opDBOp
 		}
 		return op, opDBOp
 	}
@@ -299,11 +311,13 @@ func peerOf(s *Record, attrs keyed) *Peer {
 	}
 	sys := System(system)
 	if name, key := firstKey(attrs, []string{"peer.service"}); name != "" {
-		return &Peer{Name: name, Kind: kind, match: []Attr{{Key: key, Value: name}}, system: sys}
+		p := newPeer(kind, sys, Attr{Key: key, Value: name})
+		p.Name = name
+		return p
 	}
 	name, key := peerHost(attrs)
 	if name != "" {
-		peer := &Peer{Kind: kind, match: []Attr{{Key: key, Value: name}}, system: sys}
+		peer := newPeer(kind, sys, Attr{Key: key, Value: name})
 		if isIP(name) {
 			if port := first(attrs, attrPort); port != "" && !strings.Contains(strings.Trim(name, "[]"), ":") {
 				name = net.JoinHostPort(name, port)
@@ -321,7 +335,9 @@ func peerOf(s *Record, attrs keyed) *Peer {
 	}
 	for _, keys := range [][]string{attrDBSystem, attrMsgSystem} {
 		if v, k := firstKey(attrs, keys); v != "" {
-			return &Peer{Name: v, Kind: kind, match: []Attr{{Key: k, Value: v}}, system: sys}
+			p := newPeer(kind, sys, Attr{Key: k, Value: v})
+			p.Name = v
+			return p
 		}
 	}
 	return nil

@@ -17,6 +17,15 @@ import (
 	"github.com/rbgen/rbgen/topology"
 )
 
+// noTraces is the Traces of a batch the lean decoders read: empty, shared,
+// and read-only, so a reader of Batch.Traces finds nothing rather than a
+// zero value that panics.
+var noTraces = func() ptrace.Traces {
+	td := ptrace.NewTraces()
+	td.MarkReadOnly()
+	return td
+}()
+
 // decoder reads one file's records and emits a batch per record.
 type decoder struct {
 	file      string
@@ -232,7 +241,7 @@ func (d *decoder) jsonRecord(line int, b []byte) error {
 	return d.record(len(b), func(sc *scratch) (topology.Batch, error) {
 		if !d.reference {
 			if recs, ok := decodeLeanJSON(b, sc); ok {
-				return topology.Batch{Traces: ptrace.NewTraces(), Records: recs}, nil
+				return topology.Batch{Traces: noTraces, Records: recs}, nil
 			}
 		}
 		td, err := DecodeJSON(b)
@@ -326,7 +335,7 @@ func (d *decoder) protoRecord(offset int64, msg []byte) error {
 	return d.record(len(msg), func(*scratch) (topology.Batch, error) {
 		if !d.reference {
 			if recs, ok := decodeLeanProto(msg); ok {
-				return topology.Batch{Traces: ptrace.NewTraces(), Records: recs}, nil
+				return topology.Batch{Traces: noTraces, Records: recs}, nil
 			}
 		}
 		td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(msg)
