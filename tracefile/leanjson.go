@@ -712,6 +712,10 @@ func (d *leanJSON) attributes(into topology.Attributes) topology.Attributes {
 	start := len(d.kvs)
 	d.array(func() {
 		var kv topology.KeyValue
+		if d.keyValue(&kv) {
+			d.kvs = append(d.kvs, kv)
+			return
+		}
 		d.object(func(key string) uint32 {
 			switch key {
 			case "key":
@@ -729,6 +733,50 @@ func (d *leanJSON) attributes(into topology.Attributes) topology.Attributes {
 		return nil
 	}
 	return d.kvs[start:len(d.kvs):len(d.kvs)]
+}
+
+// keyValue reads an attribute as exporters write it, compact with its
+// keys in order ({"key":"k","value":{"stringValue":"v"}}), without the
+// general object walk: attributes are most of a file. Anything else, it
+// leaves to the walk, from where it started.
+func (d *leanJSON) keyValue(kv *topology.KeyValue) bool {
+	start := d.pos
+	if !hasPrefix(d.b[d.pos:], `{"key":"`) {
+		return false
+	}
+	d.pos += len(`{"key":`)
+	key := d.str()
+	if !hasPrefix(d.b[d.pos:], `,"value":{"`) {
+		d.pos = start
+		return false
+	}
+	d.pos += len(`,"value":{`)
+	rest := d.b[d.pos:]
+	var v topology.Value
+	switch {
+	case hasPrefix(rest, `"stringValue":`):
+		d.pos += len(`"stringValue":`)
+		v = topology.StrValue(d.str())
+	case hasPrefix(rest, `"intValue":`):
+		d.pos += len(`"intValue":`)
+		v = topology.IntValue(d.int64())
+	case hasPrefix(rest, `"boolValue":`):
+		d.pos += len(`"boolValue":`)
+		v = topology.BoolValue(d.boolean())
+	case hasPrefix(rest, `"doubleValue":`):
+		d.pos += len(`"doubleValue":`)
+		v = topology.DoubleValue(d.double())
+	default:
+		d.pos = start
+		return false
+	}
+	if !hasPrefix(d.b[d.pos:], `}}`) {
+		d.pos = start
+		return false
+	}
+	d.pos += 2
+	*kv = topology.KeyValue{Key: key, Value: v}
+	return true
 }
 
 // value reads an AnyValue with one scalar in it, or none.
