@@ -186,7 +186,7 @@ type lines struct {
 // blockSize is a block's usual size: a few hundred lines. minRead is the
 // least room a read is given.
 const (
-	blockSize = 1 << 20
+	blockSize = 256 << 10
 	minRead   = 64 << 10
 )
 

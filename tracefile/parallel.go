@@ -36,7 +36,7 @@ type job struct {
 
 // A job closes at jobBytes of input or jobItems records.
 const (
-	jobBytes = 256 << 10
+	jobBytes = 128 << 10
 	jobItems = 256
 )
 
