@@ -332,9 +332,9 @@ func quoteStart(b []byte) string {
 }
 
 func (d *decoder) protoRecord(offset int64, msg []byte) error {
-	return d.record(len(msg), func(*scratch) (topology.Batch, error) {
+	return d.record(len(msg), func(sc *scratch) (topology.Batch, error) {
 		if !d.reference {
-			if recs, ok := decodeLeanProto(msg); ok {
+			if recs, ok := decodeLeanProto(msg, sc); ok {
 				return topology.Batch{Traces: noTraces, Records: recs}, nil
 			}
 		}

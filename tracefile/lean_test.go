@@ -76,7 +76,7 @@ func TestLeanDecodersAgreeWithPdataOnTheCorpus(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got, ok := decodeLeanProto(pb); ok {
+				if got, ok := decodeLeanProto(pb, nil); ok {
 					leanProto++
 					if !sameRecords(got, want) {
 						t.Fatalf("line %d: the lean protobuf decoder reads\n%+v\npdata reads\n%+v", i+1, got, want)
@@ -151,7 +151,7 @@ func FuzzLeanProto(f *testing.F) {
 		f.Add(pb)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := decodeLeanProto(data)
+		got, ok := decodeLeanProto(data, nil)
 		if !ok {
 			return
 		}

@@ -46,7 +46,10 @@ type leanJSON struct {
 }
 
 // scratch is what one goroutine decodes with, reused record after record.
-type scratch struct{ json leanJSON }
+type scratch struct {
+	json  leanJSON
+	proto leanProto
+}
 
 // decodeLeanJSON decodes an OTLP JSON request, ok false when pdata must.
 // The records live in sc until its next use; with sc nil they are the

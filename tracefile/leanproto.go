@@ -16,13 +16,24 @@ import (
 // (an unknown or repeated singular field, a wrong wire type, a map-valued
 // attribute, invalid UTF-8).
 
-// leanProto walks one message; a failure makes the record pdata's.
-type leanProto struct{ failed bool }
+// leanProto walks one message; a failure makes the record pdata's. Like
+// the JSON decoder's, its span and attribute lists are runs of arenas a
+// scratch reuses.
+type leanProto struct {
+	failed bool
+	kvs    []topology.KeyValue
+	recs   []topology.Record
+}
 
 // decodeLeanProto decodes an ExportTraceServiceRequest, ok false when
-// pdata must.
-func decodeLeanProto(msg []byte) ([]topology.ResourceRecords, bool) {
-	var p leanProto
+// pdata must. The records live in sc until its next use; with sc nil they
+// are the caller's.
+func decodeLeanProto(msg []byte, sc *scratch) ([]topology.ResourceRecords, bool) {
+	p := &leanProto{}
+	if sc != nil {
+		p = &sc.proto
+	}
+	*p = leanProto{kvs: p.kvs[:0], recs: p.recs[:0]}
 	var out []topology.ResourceRecords
 	p.fields(msg, func(num protowire.Number, typ protowire.Type, b []byte) uint32 {
 		if num != 1 {
@@ -123,6 +134,7 @@ func (p *leanProto) id(typ protowire.Type, b []byte, dst []byte) {
 
 func (p *leanProto) resourceSpans(msg []byte) topology.ResourceRecords {
 	var rr topology.ResourceRecords
+	first := len(p.recs)
 	p.fields(msg, func(num protowire.Number, typ protowire.Type, b []byte) uint32 {
 		switch num {
 		case 1: // resource
@@ -130,7 +142,7 @@ func (p *leanProto) resourceSpans(msg []byte) topology.ResourceRecords {
 			p.fields(b, func(num protowire.Number, typ protowire.Type, b []byte) uint32 {
 				switch num {
 				case 1:
-					rr.Resource = p.keyValue(typ, b, rr.Resource)
+					rr.Resource = p.attr(typ, b, rr.Resource)
 					return 0
 				case 2: // dropped_attributes_count
 					p.varint(typ, b)
@@ -141,7 +153,7 @@ func (p *leanProto) resourceSpans(msg []byte) topology.ResourceRecords {
 			return 1
 		case 2: // scope_spans
 			p.message(typ)
-			rr.Spans = p.scopeSpans(b, rr.Spans)
+			p.scopeSpans(b)
 			return 0
 		case 3: // schema_url
 			p.str(typ, b)
@@ -149,6 +161,9 @@ func (p *leanProto) resourceSpans(msg []byte) topology.ResourceRecords {
 		}
 		return noField
 	})
+	if len(p.recs) > first {
+		rr.Spans = p.recs[first:len(p.recs):len(p.recs)]
+	}
 	return rr
 }
 
@@ -158,7 +173,9 @@ func (p *leanProto) message(typ protowire.Type) {
 	}
 }
 
-func (p *leanProto) scopeSpans(msg []byte, spans []topology.Record) []topology.Record {
+// scopeSpans reads one scope's spans onto p.recs: a resource's spans are
+// one run of it.
+func (p *leanProto) scopeSpans(msg []byte) {
 	p.fields(msg, func(num protowire.Number, typ protowire.Type, b []byte) uint32 {
 		switch num {
 		case 1: // scope
@@ -169,7 +186,7 @@ func (p *leanProto) scopeSpans(msg []byte, spans []topology.Record) []topology.R
 					p.str(typ, b)
 					return 1 << num
 				case 3:
-					p.keyValue(typ, b, nil)
+					p.keyValue(typ, b)
 					return 0
 				case 4:
 					p.varint(typ, b)
@@ -180,8 +197,8 @@ func (p *leanProto) scopeSpans(msg []byte, spans []topology.Record) []topology.R
 			return 1
 		case 2:
 			p.message(typ)
-			spans = append(spans, topology.Record{})
-			p.span(b, &spans[len(spans)-1])
+			p.recs = append(p.recs, topology.Record{})
+			p.span(b, &p.recs[len(p.recs)-1])
 			return 0
 		case 3:
 			p.str(typ, b)
@@ -189,7 +206,6 @@ func (p *leanProto) scopeSpans(msg []byte, spans []topology.Record) []topology.R
 		}
 		return noField
 	})
-	return spans
 }
 
 func (p *leanProto) span(msg []byte, r *topology.Record) {
@@ -213,7 +229,7 @@ func (p *leanProto) span(msg []byte, r *topology.Record) {
 		case 8:
 			r.End = p.fixed64(typ, b)
 		case 9:
-			r.Attrs = p.keyValue(typ, b, r.Attrs)
+			r.Attrs = p.attr(typ, b, r.Attrs)
 			return 0
 		case 10, 12, 14: // dropped counts
 			p.varint(typ, b)
@@ -251,29 +267,37 @@ func (p *leanProto) status(msg []byte, r *topology.Record) {
 	})
 }
 
+// event reads one span event, keeping the first exception's type and
+// message (the first of each key, as a lookup finds it).
 func (p *leanProto) event(msg []byte, r *topology.Record, found *bool) {
-	var name string
-	var attrs topology.Attributes
-	p.fields(msg, func(num protowire.Number, typ protowire.Type, b []byte) uint32 {
+	var name, typ, text string
+	var haveType, haveText bool
+	p.fields(msg, func(num protowire.Number, wt protowire.Type, b []byte) uint32 {
 		switch num {
 		case 1:
-			p.fixed64(typ, b)
+			p.fixed64(wt, b)
 			return 1
 		case 2:
-			name = p.str(typ, b)
+			name = p.str(wt, b)
 			return 2
 		case 3:
-			attrs = p.keyValue(typ, b, attrs)
+			kv := p.keyValue(wt, b)
+			switch {
+			case kv.Key == "exception.type" && !haveType:
+				typ, haveType = kv.Value.AsString(), true
+			case kv.Key == "exception.message" && !haveText:
+				text, haveText = kv.Value.AsString(), true
+			}
 			return 0
 		case 4:
-			p.varint(typ, b)
+			p.varint(wt, b)
 			return 8
 		}
 		return noField
 	})
 	if name == "exception" && !*found {
 		*found = true
-		r.ExceptionType, r.ExceptionMessage = asString(attrs, "exception.type"), asString(attrs, "exception.message")
+		r.ExceptionType, r.ExceptionMessage = typ, text
 	}
 }
 
@@ -288,7 +312,7 @@ func (p *leanProto) link(msg []byte, r *topology.Record) {
 		case 3:
 			p.str(typ, b)
 		case 4:
-			p.keyValue(typ, b, nil)
+			p.keyValue(typ, b)
 			return 0
 		case 5:
 			p.varint(typ, b)
@@ -302,8 +326,23 @@ func (p *leanProto) link(msg []byte, r *topology.Record) {
 	r.Links = append(r.Links, l)
 }
 
-// keyValue appends one KeyValue message to into.
-func (p *leanProto) keyValue(typ protowire.Type, msg []byte, into topology.Attributes) topology.Attributes {
+// attr appends one KeyValue message to list, which is a run at the end of
+// p.kvs (a list's fields may come between others', so a run that is no
+// longer at the end moves there first).
+func (p *leanProto) attr(typ protowire.Type, msg []byte, list topology.Attributes) topology.Attributes {
+	kv := p.keyValue(typ, msg)
+	if n := len(list); n > 0 && (len(p.kvs) < n || &p.kvs[len(p.kvs)-1] != &list[n-1]) {
+		start := len(p.kvs)
+		p.kvs = append(p.kvs, list...)
+		list = p.kvs[start:]
+	}
+	p.kvs = append(p.kvs, kv)
+	start := len(p.kvs) - len(list) - 1
+	return p.kvs[start:len(p.kvs):len(p.kvs)]
+}
+
+// keyValue reads one KeyValue message.
+func (p *leanProto) keyValue(typ protowire.Type, msg []byte) topology.KeyValue {
 	p.message(typ)
 	var kv topology.KeyValue
 	p.fields(msg, func(num protowire.Number, typ protowire.Type, b []byte) uint32 {
@@ -318,7 +357,7 @@ func (p *leanProto) keyValue(typ protowire.Type, msg []byte, into topology.Attri
 		}
 		return noField
 	})
-	return append(into, kv)
+	return kv
 }
 
 // value reads an AnyValue holding one scalar, or none.
