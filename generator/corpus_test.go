@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -13,20 +12,11 @@ import (
 
 	"github.com/rbgen/rbgen/config"
 	"github.com/rbgen/rbgen/generator"
+	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/topology"
 )
 
-const corpusDir = "../../shared/corpus"
-
-func corpusFiles(t *testing.T) []string {
-	t.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skipf("corpus not found at %s: the real-trace tests need ../shared next to the repository", corpusDir)
-	}
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.otlp.jsonl*"))
-	nested, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*", "*.otlp.jsonl*"))
-	return append(files, nested...)
-}
+func corpusFiles(t *testing.T) []string { return spantest.CorpusFiles(t) }
 
 var sections = []string{"## Impact", "## Trigger", "## Diagnosis", "## Remediation", "## Verification",
 	"## Escalation", "## Dependencies", "## Notes", "```traceql", "```mermaid"}

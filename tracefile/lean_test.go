@@ -13,21 +13,15 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/topology"
 )
-
-const corpusDir = "../../shared/corpus"
 
 // corpusLines returns every record of every corpus file, by file name.
 func corpusLines(t *testing.T) map[string][][]byte {
 	t.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skipf("corpus not found at %s: the real-trace tests need ../shared next to the repository", corpusDir)
-	}
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.otlp.jsonl*"))
-	nested, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*", "*.otlp.jsonl*"))
 	out := map[string][][]byte{}
-	for _, f := range append(files, nested...) {
+	for _, f := range spantest.CorpusFiles(t) {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

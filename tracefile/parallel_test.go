@@ -5,12 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/topology"
@@ -101,7 +97,7 @@ func TestLeanDecodersGiveTheGraphPdataGives(t *testing.T) {
 		return out
 	}
 	day := spantest.DemoDay(t)
-	inputs := map[string][]byte{"demo day (JSON)": day, "demo day (protobuf)": protoOf(t, day)}
+	inputs := map[string][]byte{"demo day (JSON)": day, "demo day (protobuf)": spantest.Protobuf(t, day)}
 	for name, raw := range inputs {
 		lean := graph(&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(raw)})
 		ref := graph(&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(raw), Reference: true})
@@ -109,44 +105,11 @@ func TestLeanDecodersGiveTheGraphPdataGives(t *testing.T) {
 			t.Errorf("%s: the lean decoders give another graph than pdata", name)
 		}
 	}
-	for _, f := range corpusFiles(t) {
+	for _, f := range spantest.CorpusFiles(t) {
 		lean := graph(&tracefile.Reader{Paths: []string{f}})
 		ref := graph(&tracefile.Reader{Paths: []string{f}, Reference: true})
 		if !bytes.Equal(lean, ref) {
 			t.Errorf("%s: the lean decoders give another graph than pdata", f)
 		}
 	}
-}
-
-// protoOf turns OTLP JSON lines into length-prefixed protobuf messages.
-func protoOf(t *testing.T, lines []byte) []byte {
-	t.Helper()
-	var msgs [][]byte
-	for _, line := range bytes.Split(lines, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(line)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, m)
-	}
-	return prefixed(msgs...)
-}
-
-const corpusDir = "../../shared/corpus"
-
-func corpusFiles(t *testing.T) []string {
-	t.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skipf("corpus not found at %s: the real-trace tests need ../shared next to the repository", corpusDir)
-	}
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.otlp.jsonl*"))
-	nested, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*", "*.otlp.jsonl*"))
-	return append(files, nested...)
 }

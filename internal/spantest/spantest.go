@@ -5,6 +5,8 @@ package spantest
 import (
 	"bytes"
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -138,4 +140,20 @@ func Protobuf(tb testing.TB, lines []byte) []byte {
 		out.Write(m)
 	}
 	return out.Bytes()
+}
+
+// CorpusDir holds real traces from real systems, outside the repository,
+// as seen from a package directory.
+const CorpusDir = "../../shared/corpus"
+
+// CorpusFiles returns every OTLP JSON lines file of the corpus, or skips
+// the test when the corpus is absent.
+func CorpusFiles(tb testing.TB) []string {
+	tb.Helper()
+	if _, err := os.Stat(CorpusDir); err != nil {
+		tb.Skipf("corpus not found at %s: the real-trace tests need ../shared next to the repository", CorpusDir)
+	}
+	files, _ := filepath.Glob(filepath.Join(CorpusDir, "*", "*.otlp.jsonl*"))
+	nested, _ := filepath.Glob(filepath.Join(CorpusDir, "*", "*", "*.otlp.jsonl*"))
+	return append(files, nested...)
 }
