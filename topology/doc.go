@@ -1,8 +1,8 @@
 // Package topology is rbgen's domain core: it turns spans into a service
 // dependency graph.
 //
-// A Builder takes batches of OTLP spans (pdata's ptrace.Traces) in any order
-// and any split across batches. It collects the spans of each trace in a
+// A Builder takes batches of OTLP spans (pdata's ptrace.Traces, or Records
+// a lean decoder read) in any order and any split across batches. It collects the spans of each trace in a
 // bounded store keyed by trace ID and closes a trace once no span has
 // arrived for it within a horizon of trace time, or at Finish. A closed
 // trace is folded into per-node, per-edge and per-operation statistics and

@@ -12,6 +12,12 @@
 //     or one bare ExportTraceServiceRequest;
 //   - any of these gzip-compressed.
 //
+// OTLP JSON and protobuf are read by lean decoders straight into
+// topology's records, on every core, folded in input order; what they do
+// not read (the rarer shapes of OTLP, Tempo's JSON) pdata decodes, and
+// Reader.Reference decodes everything with pdata, the reference the lean
+// decoders are tested against.
+//
 // A malformed record is an *InputError naming the file and the line (or
 // byte offset); with SkipBad the reader counts it and goes on.
 package tracefile

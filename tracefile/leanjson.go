@@ -510,7 +510,7 @@ func (d *leanJSON) resourceSpans() {
 			d.object(func(key string) uint32 {
 				switch key {
 				case "attributes":
-					rr.Resource = d.attributes(rr.Resource)
+					rr.Resource = d.attributes()
 					return 1
 				case "droppedAttributesCount":
 					d.uint(math.MaxUint32)
@@ -549,7 +549,7 @@ func (d *leanJSON) scopeSpans() {
 					d.str()
 					return 2
 				case "attributes":
-					d.attributes(nil)
+					d.attributes()
 					return 4
 				case "droppedAttributesCount":
 					d.uint(math.MaxUint32)
@@ -600,7 +600,7 @@ func (d *leanJSON) span(r *topology.Record) {
 			r.End = d.uint(math.MaxUint64)
 			return 1 << 7
 		case "attributes":
-			r.Attrs = d.attributes(nil)
+			r.Attrs = d.attributes()
 			return 1 << 8
 		case "droppedAttributesCount":
 			d.uint(math.MaxUint32)
@@ -657,7 +657,7 @@ func (d *leanJSON) event(r *topology.Record, found *bool) {
 			name = d.str()
 			return 2
 		case "attributes":
-			attrs = d.attributes(nil)
+			attrs = d.attributes()
 			return 4
 		case "droppedAttributesCount":
 			d.uint(math.MaxUint32)
@@ -692,7 +692,7 @@ func (d *leanJSON) link(r *topology.Record) {
 			d.str()
 			return 4
 		case "attributes":
-			d.attributes(nil)
+			d.attributes()
 			return 8
 		case "droppedAttributesCount":
 			d.uint(math.MaxUint32)
@@ -706,12 +706,8 @@ func (d *leanJSON) link(r *topology.Record) {
 	r.Links = append(r.Links, l)
 }
 
-// attributes reads a list of attributes and returns into with them
-// appended (into is the last list read when a key repeats the field).
-func (d *leanJSON) attributes(into topology.Attributes) topology.Attributes {
-	if len(into) > 0 {
-		d.fail() // "attributes" twice is refused by the callers' seen bits
-	}
+// attributes reads a list of attributes, a run of d.kvs.
+func (d *leanJSON) attributes() topology.Attributes {
 	start := len(d.kvs)
 	d.array(func() {
 		var kv topology.KeyValue

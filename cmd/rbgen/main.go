@@ -8,26 +8,13 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"runtime/debug"
-	"runtime/pprof"
 	"syscall"
 	"time"
 )
 
 func main() {
-	// A whole-process CPU profile, for performance work (make bench
-	// profiles the library; this profiles the command as users run it).
-	if path := os.Getenv("RBGEN_CPUPROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
-			defer pprof.StopCPUProfile()
-		}
-	}
-	// A read allocates far more than it keeps (what it keeps is the graph,
-	// a few MB), so the collector runs less often than Go's default;
-	// GOGC, when set, still decides.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
+	tuneRuntime(os.Getenv)
+	stopProfile := startProfile(os.Getenv("RBGEN_CPUPROFILE"), os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &env{
 		stdin:  os.Stdin,
@@ -38,7 +25,7 @@ func main() {
 		isTTY:  isTerminal(os.Stderr),
 	})
 	stop()
-	pprof.StopCPUProfile()
+	stopProfile()
 	os.Exit(code)
 }
 
