@@ -76,7 +76,7 @@ func (d *decoder) next(isEmpty bool, line int, offset int64) error {
 }
 
 func (d *decoder) decode(in io.Reader) error {
-	br, err := maybeGunzip(bufio.NewReaderSize(in, 1<<20))
+	br, err := maybeGunzip(bufio.NewReaderSize(in, readBuffer))
 	if err != nil {
 		return &InputError{File: d.file, Err: err}
 	}
@@ -184,10 +184,13 @@ type lines struct {
 }
 
 // blockSize is a block's usual size: a few hundred lines. minRead is the
-// least room a read is given.
+// least room a read is given, and readBuffer the bufio buffer under it:
+// no larger, so that reads into a block go straight from the file instead
+// of through the buffer and a copy.
 const (
-	blockSize = 256 << 10
-	minRead   = 64 << 10
+	blockSize  = 256 << 10
+	minRead    = 64 << 10
+	readBuffer = minRead
 )
 
 // read returns the next line with its newline; the last one may have

@@ -229,5 +229,5 @@ func maybeGunzip(in *bufio.Reader) (*bufio.Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	return bufio.NewReaderSize(zr, 1<<20), nil
+	return bufio.NewReaderSize(zr, readBuffer), nil
 }
