@@ -46,15 +46,53 @@ type decoder struct {
 }
 
 // record decodes one record and emits it, or hands both to the pipeline.
-func (d *decoder) record(size int, decode func(*scratch) (topology.Batch, error), fail func(error) error) error {
+// rec is one record waiting to be decoded: its bytes and where they were.
+type rec struct {
+	b      []byte
+	proto  bool
+	line   int   // JSON lines: the line number
+	offset int64 // protobuf: the message's byte offset
+}
+
+// record decodes one record and emits it, or hands it to the pipeline.
+func (d *decoder) record(r rec) error {
 	if d.pipe != nil {
-		return d.pipe.submit(decode, fail, size)
+		return d.pipe.submit(r)
 	}
-	b, err := decode(&d.scratch)
+	b, err := d.decodeRec(&r, &d.scratch)
 	if err != nil {
-		return fail(err)
+		return d.failRec(&r, err)
 	}
 	return d.emit(b)
+}
+
+// decodeRec decodes a record, with the lean decoders when they read it.
+func (d *decoder) decodeRec(r *rec, sc *scratch) (topology.Batch, error) {
+	if r.proto {
+		if !d.reference {
+			if recs, ok := decodeLeanProto(r.b, sc); ok {
+				return topology.Batch{Traces: noTraces, Records: recs}, nil
+			}
+		}
+		td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(r.b)
+		return topology.Batch{Traces: td}, err
+	}
+	if !d.reference {
+		if recs, ok := decodeLeanJSON(r.b, sc); ok {
+			return topology.Batch{Traces: noTraces, Records: recs}, nil
+		}
+	}
+	td, err := DecodeJSON(r.b)
+	return topology.Batch{Traces: td}, err
+}
+
+// failRec turns a record's decode error into the decoder's answer: nil
+// when bad records are skipped. It is called in input order.
+func (d *decoder) failRec(r *rec, err error) error {
+	if !r.proto {
+		return d.bad(r.line, 0, oneLine(err))
+	}
+	return d.bad(0, r.offset, oneLine(fmt.Errorf("invalid OTLP protobuf: %w", err)))
 }
 
 // next is called before each record: it stops on cancellation (a read that
@@ -88,7 +126,7 @@ func (d *decoder) decode(in io.Reader) error {
 		return d.readErr(0, 0, err)
 	}
 	if Workers > 1 {
-		d.pipe = newPipeline(Workers, d.emit)
+		d.pipe = newPipeline(Workers, d)
 	}
 	if looksLikeJSON(head) {
 		err = d.jsonStream(br)
@@ -241,16 +279,7 @@ func tooLong(max int) error {
 }
 
 func (d *decoder) jsonRecord(line int, b []byte) error {
-	return d.record(len(b), func(sc *scratch) (topology.Batch, error) {
-		if !d.reference {
-			if recs, ok := decodeLeanJSON(b, sc); ok {
-				return topology.Batch{Traces: noTraces, Records: recs}, nil
-			}
-		}
-		td, err := DecodeJSON(b)
-		return topology.Batch{Traces: td}, err
-	},
-		func(err error) error { return d.bad(line, 0, oneLine(err)) })
+	return d.record(rec{b: b, line: line})
 }
 
 // jsonDocument reads the rest of the stream as one JSON value that started
@@ -335,22 +364,7 @@ func quoteStart(b []byte) string {
 }
 
 func (d *decoder) protoRecord(offset int64, msg []byte) error {
-	return d.record(len(msg), func(sc *scratch) (topology.Batch, error) {
-		if !d.reference {
-			if recs, ok := decodeLeanProto(msg, sc); ok {
-				return topology.Batch{Traces: noTraces, Records: recs}, nil
-			}
-		}
-		td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(msg)
-		return topology.Batch{Traces: td}, err
-	},
-		func(err error) error {
-			e := oneLine(fmt.Errorf("invalid OTLP protobuf: %w", err))
-			if offset == 0 {
-				return d.bad(0, 0, e)
-			}
-			return d.bad(0, offset, e)
-		})
+	return d.record(rec{b: msg, proto: true, offset: offset})
 }
 
 // oneLine keeps a decoder's error to one readable line: the JSON library

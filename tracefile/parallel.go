@@ -18,12 +18,9 @@ var Workers = runtime.GOMAXPROCS(0)
 
 // item is one record on its way through the pipeline.
 type item struct {
-	decode func(*scratch) (topology.Batch, error)
-	// fail turns a decode error into the decoder's answer (nil when the
-	// record is skipped), called in input order.
-	fail func(error) error
-	b    topology.Batch
-	err  error
+	r   rec
+	b   topology.Batch
+	err error
 }
 
 // job is a run of records decoded by one worker: handing each record
@@ -52,7 +49,7 @@ type pipeline struct {
 	curBytes    int
 }
 
-func newPipeline(workers int, emit func(topology.Batch) error) *pipeline {
+func newPipeline(workers int, d *decoder) *pipeline {
 	inFlight := 2 * workers
 	p := &pipeline{work: make(chan *job, inFlight), order: make(chan *job, inFlight), finished: make(chan struct{})}
 	for i := 0; i < workers; i++ {
@@ -67,7 +64,7 @@ func newPipeline(workers int, emit func(topology.Batch) error) *pipeline {
 			for j := range p.work {
 				for k := range j.items {
 					it := &j.items[k]
-					if it.b, it.err = it.decode(&sc); it.err == nil {
+					if it.b, it.err = d.decodeRec(&it.r, &sc); it.err == nil {
 						it.b.Prepare(&strings)
 						it.b.Records = nil
 					}
@@ -87,11 +84,11 @@ func newPipeline(workers int, emit func(topology.Batch) error) *pipeline {
 				it := &j.items[k]
 				var err error
 				if it.err != nil {
-					err = it.fail(it.err)
+					err = d.failRec(&it.r, it.err)
 				} else {
-					err = emit(it.b)
+					err = d.emit(it.b)
 				}
-				it.b = topology.Batch{}
+				it.b, it.r = topology.Batch{}, rec{}
 				if err != nil {
 					p.mu.Lock()
 					p.err = err
@@ -111,15 +108,15 @@ func (p *pipeline) failed() error {
 
 // submit queues a record of size bytes, or returns the error that stopped
 // the pipeline.
-func (p *pipeline) submit(decode func(*scratch) (topology.Batch, error), fail func(error) error, size int) error {
+func (p *pipeline) submit(r rec) error {
 	if err := p.failed(); err != nil {
 		return err
 	}
 	if p.cur == nil {
 		p.cur = &job{done: make(chan struct{})}
 	}
-	p.cur.items = append(p.cur.items, item{decode: decode, fail: fail})
-	if p.curBytes += size; p.curBytes >= jobBytes || len(p.cur.items) >= jobItems {
+	p.cur.items = append(p.cur.items, item{r: r})
+	if p.curBytes += len(r.b); p.curBytes >= jobBytes || len(p.cur.items) >= jobItems {
 		p.flush()
 	}
 	return nil
