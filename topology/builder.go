@@ -103,8 +103,9 @@ func NewBuilder(opt Options) *Builder {
 // of them for a Whole batch) are folded into the graph and forgotten.
 func (b *Builder) Add(batch Batch) {
 	batch.Prepare(&b.strings)
-	ids := b.addSpans(batch.prep, batch.Whole)
-	batch.prep.release()
+	p := batch.prepared()
+	ids := b.addSpans(p, batch.Whole)
+	p.release()
 	for _, id := range ids {
 		if t, ok := b.store.open[id]; ok {
 			b.close(t)

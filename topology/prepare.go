@@ -22,6 +22,9 @@ type prepared struct {
 	// backs their intern keys.
 	attrs []Attr
 	keys  []byte
+	// gen counts the times p went back to the pool, so that a batch
+	// folded twice is caught rather than read from a reused p.
+	gen uint64
 }
 
 var preparedPool = sync.Pool{New: func() any { return new(prepared) }}
@@ -30,7 +33,7 @@ var preparedPool = sync.Pool{New: func() any { return new(prepared) }}
 func (p *prepared) release() {
 	clear(p.spans) // drop what the spans point to
 	clear(p.attrs)
-	*p = prepared{resources: p.resources[:0], spans: p.spans[:0], attrs: p.attrs[:0], keys: p.keys[:0]}
+	*p = prepared{resources: p.resources[:0], spans: p.spans[:0], attrs: p.attrs[:0], keys: p.keys[:0], gen: p.gen + 1}
 	preparedPool.Put(p)
 }
 
@@ -64,6 +67,15 @@ func (b *Batch) Prepare(in *Interner) {
 		recs = append(RecordsOf(b.Traces), recs...)
 	}
 	b.prep = prepare(recs, in)
+	b.prepGen = b.prep.gen
+}
+
+// prepared returns the batch's prepared spans; a batch is folded once.
+func (b *Batch) prepared() *prepared {
+	if b.prep.gen != b.prepGen {
+		panic("topology: a prepared batch was added twice")
+	}
+	return b.prep
 }
 
 func prepare(rrs []ResourceRecords, in *Interner) *prepared {

@@ -17,8 +17,10 @@ type Batch struct {
 	// fetched by ID), so the builder can close those traces at once instead
 	// of waiting for the horizon.
 	Whole bool
-	// prep is the batch read for folding (see Prepare).
-	prep *prepared
+	// prep is the batch read for folding (see Prepare), from the pool
+	// generation prepGen.
+	prep    *prepared
+	prepGen uint64
 }
 
 // Source streams spans, one batch at a time. Files, directories and a Tempo
