@@ -3,7 +3,7 @@ package topology
 import (
 	"math"
 	"strconv"
-	"unsafe"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -221,53 +221,38 @@ func valueOf(v pcommon.Value) Value {
 // they read, and a kept string must not keep those bytes alive. It is
 // bounded, and not safe for concurrent use: each decoding worker has one.
 type Interner struct {
-	m map[string]string
-	// recent answers most lookups without hashing: a span's strings are
-	// mostly the last span's.
-	recent [256]string
-	buf    []byte // scratch for Join
+	m   map[string]string
+	buf []byte // scratch for Join
 }
 
 // maxInterned bounds an Interner; past it, it starts afresh.
 const maxInterned = 1 << 13
-
-func recentSlot(s []byte) uint {
-	return (uint(len(s))*31 + uint(s[0]) + 7*uint(s[len(s)-1])) & 255
-}
 
 // Own returns an owned copy of s, the same copy for the same string.
 func (in *Interner) Own(s string) string {
 	if s == "" {
 		return ""
 	}
-	h := recentSlot(unsafe.Slice(unsafe.StringData(s), len(s)))
-	if r := in.recent[h]; r == s {
-		return r
+	if v, ok := in.m[s]; ok {
+		return v
 	}
-	v, ok := in.m[s]
-	if !ok {
-		if in.m == nil || len(in.m) >= maxInterned {
-			in.m = make(map[string]string, 256)
-		}
-		v = string([]byte(s))
-		in.m[v] = v
+	if in.m == nil || len(in.m) >= maxInterned {
+		in.m = make(map[string]string, 256)
 	}
-	in.recent[h] = v
+	v := strings.Clone(s)
+	in.m[v] = v
 	return v
 }
 
-// Join returns a+sep+b, owned; a nil Interner just joins them.
+// Join returns a+sep+b, owned; a nil Interner just joins them. Looking
+// the joined bytes up first spares a string per span for names already
+// seen.
 func (in *Interner) Join(a, sep, b string) string {
 	if in == nil {
 		return a + sep + b
 	}
 	in.buf = append(append(append(in.buf[:0], a...), sep...), b...)
-	h := recentSlot(in.buf)
-	if r := in.recent[h]; r == string(in.buf) {
-		return r
-	}
 	if v, ok := in.m[string(in.buf)]; ok {
-		in.recent[h] = v
 		return v
 	}
 	return in.Own(string(in.buf))
