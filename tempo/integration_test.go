@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/rbgen/rbgen/demo"
+	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/internal/tempotest"
 	"github.com/rbgen/rbgen/tempo"
 	"github.com/rbgen/rbgen/topology"
@@ -36,16 +37,7 @@ func demoWeek(t *testing.T, days int) week {
 	if _, err := demo.Write(&buf, demo.Config{Start: start, Days: days}); err != nil {
 		t.Fatal(err)
 	}
-	all := ptrace.NewTraces()
-	err := (&tracefile.Reader{Paths: []string{"-"}, Stdin: bytes.NewReader(buf.Bytes()), Reference: true}).Stream(context.Background(),
-		func(b topology.Batch) error {
-			b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
-			return nil
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return week{start: start, end: end.Add(time.Hour), raw: buf.Bytes(), traces: all}
+	return week{start: start, end: end.Add(time.Hour), raw: buf.Bytes(), traces: spantest.Traces(t, buf.Bytes())}
 }
 
 func (w week) fileGraph(t *testing.T) *topology.Graph {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rbgen/rbgen/demo"
 	"github.com/rbgen/rbgen/internal/promtest"
+	"github.com/rbgen/rbgen/internal/spantest"
 	"github.com/rbgen/rbgen/internal/tempotest"
 	"github.com/rbgen/rbgen/topology"
 	"github.com/rbgen/rbgen/tracefile"
@@ -44,12 +45,7 @@ func TestTempoSourceEqualsFiles(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "week.jsonl")
 	os.WriteFile(file, week.Bytes(), 0o644)
-	all := ptrace.NewTraces()
-	(&tracefile.Reader{Paths: []string{file}, Reference: true}).Stream(context.Background(), func(b topology.Batch) error {
-		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
-		return nil
-	})
-	s.Push(t, all, "team-a")
+	s.Push(t, spantest.Traces(t, week.Bytes()), "team-a")
 
 	cfgPath := filepath.Join(dir, "rbgen.yaml")
 	os.WriteFile(cfgPath, []byte("tempo:\n  tenant: team-a\n  token_env: TEST_TEMPO_TOKEN\n"), 0o644)
@@ -465,12 +461,7 @@ func pushDemoDay(t *testing.T, s *tempotest.Server, dir string) (time.Time, topo
 	}
 	file := filepath.Join(dir, "day.jsonl")
 	os.WriteFile(file, day.Bytes(), 0o644)
-	all := ptrace.NewTraces()
-	(&tracefile.Reader{Paths: []string{file}, Reference: true}).Stream(context.Background(), func(b topology.Batch) error {
-		b.Traces.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
-		return nil
-	})
-	s.Push(t, all, "")
+	s.Push(t, spantest.Traces(t, day.Bytes()), "")
 	_, fromFile, _ := runWithEnv(t, end, nil, "graph", "--input", file)
 	var want topology.Graph
 	json.Unmarshal([]byte(fromFile), &want)

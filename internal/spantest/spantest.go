@@ -119,11 +119,33 @@ func DemoDay(tb testing.TB) []byte {
 	return day.Bytes()
 }
 
+// Traces reads OTLP JSON lines into one ptrace.Traces, with pdata.
+func Traces(tb testing.TB, lines []byte) ptrace.Traces {
+	tb.Helper()
+	all := ptrace.NewTraces()
+	eachLine(tb, lines, func(td ptrace.Traces) { td.ResourceSpans().MoveAndAppendTo(all.ResourceSpans()) })
+	return all
+}
+
 // Protobuf turns OTLP JSON lines into the file exporter's protobuf form:
 // each line one ExportTraceServiceRequest, after its 4-byte length.
 func Protobuf(tb testing.TB, lines []byte) []byte {
 	tb.Helper()
 	var out bytes.Buffer
+	eachLine(tb, lines, func(td ptrace.Traces) {
+		m, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out.Write(binary.BigEndian.AppendUint32(nil, uint32(len(m))))
+		out.Write(m)
+	})
+	return out.Bytes()
+}
+
+// eachLine decodes each OTLP JSON line with pdata.
+func eachLine(tb testing.TB, lines []byte, fn func(ptrace.Traces)) {
+	tb.Helper()
 	for _, line := range bytes.Split(lines, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
@@ -132,14 +154,8 @@ func Protobuf(tb testing.TB, lines []byte) []byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		m, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out.Write(binary.BigEndian.AppendUint32(nil, uint32(len(m))))
-		out.Write(m)
+		fn(td)
 	}
-	return out.Bytes()
 }
 
 // CorpusDir holds real traces from real systems, outside the repository,
