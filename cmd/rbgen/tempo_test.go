@@ -383,7 +383,17 @@ func TestPrometheusGivesExactNumbers(t *testing.T) {
 		if code == exitOK {
 			var got topology.Graph
 			json.Unmarshal([]byte(out), &got)
-			checkPrometheusNumbers(t, &want, &got, stderr)
+			// The generator's series for the other services may still be
+			// on their way: measure again until they agree or time is up.
+			if problems := prometheusProblems(&want, &got, stderr); len(problems) > 0 {
+				if time.Now().Before(deadline) {
+					time.Sleep(5 * time.Second)
+					continue
+				}
+				for _, p := range problems {
+					t.Error(p)
+				}
+			}
 			// The alerts are backtested by Prometheus itself.
 			runbooks := filepath.Join(dir, "runbooks")
 			if code, _, stderr := runWithEnv(t, now, nil, append([]string{"generate", "--out", runbooks}, args...)...); code != exitOK {
@@ -417,10 +427,13 @@ func TestPrometheusGivesExactNumbers(t *testing.T) {
 	}
 }
 
-func checkPrometheusNumbers(t *testing.T, want, got *topology.Graph, stderr string) {
-	t.Helper()
+// prometheusProblems lists where the graph measured by Prometheus differs
+// from the files': every service's calls and errors exactly, p99 to a
+// factor of four, service-to-service edges to 3 %.
+func prometheusProblems(want, got *topology.Graph, stderr string) []string {
+	var out []string
 	if got.StatsSource != topology.StatsPrometheus || !strings.Contains(stderr, "rbgen: numbers: exact, from the span metrics in Prometheus over ") {
-		t.Errorf("stats_source %q; stderr: %s", got.StatsSource, stderr)
+		out = append(out, fmt.Sprintf("stats_source %q; stderr: %s", got.StatsSource, stderr))
 	}
 	services := 0
 	for _, w := range want.Nodes {
@@ -430,10 +443,10 @@ func checkPrometheusNumbers(t *testing.T, want, got *topology.Graph, stderr stri
 		services++
 		g, ok := got.Node(w.Name)
 		if !ok || g.Calls != w.Calls || g.Errors != w.Errors || g.Source != "" {
-			t.Errorf("%s: %d calls, %d errors from Prometheus (stats_source %q); the files say %d, %d", w.Name, g.Calls, g.Errors, g.Source, w.Calls, w.Errors)
+			out = append(out, fmt.Sprintf("%s: %d calls, %d errors from Prometheus (stats_source %q); the files say %d, %d", w.Name, g.Calls, g.Errors, g.Source, w.Calls, w.Errors))
 		}
 		if w.P99MS > 0 && (g.P99MS < w.P99MS/4 || g.P99MS > w.P99MS*4) {
-			t.Errorf("%s: p99 %.1f ms from Prometheus, %.1f ms in the files", w.Name, g.P99MS, w.P99MS)
+			out = append(out, fmt.Sprintf("%s: p99 %.1f ms from Prometheus, %.1f ms in the files", w.Name, g.P99MS, w.P99MS))
 		}
 	}
 	for _, w := range want.Edges {
@@ -442,12 +455,13 @@ func checkPrometheusNumbers(t *testing.T, want, got *topology.Graph, stderr stri
 			continue
 		}
 		if d := float64(g.Calls-w.Calls) / float64(w.Calls); d > 0.03 || d < -0.03 {
-			t.Errorf("edge %s → %s: %d calls from Prometheus, %d in the files", w.From, w.To, g.Calls, w.Calls)
+			out = append(out, fmt.Sprintf("edge %s → %s: %d calls from Prometheus, %d in the files", w.From, w.To, g.Calls, w.Calls))
 		}
 	}
 	if services < 10 {
-		t.Fatalf("%d services compared", services)
+		out = append(out, fmt.Sprintf("%d services compared", services))
 	}
+	return out
 }
 
 // pushDemoDay pushes the demo day before the coming hour into s, and
