@@ -32,7 +32,7 @@ func runWithEnv(t *testing.T, now time.Time, envVars map[string]string, args ...
 	return code, out.String(), errOut.String()
 }
 
-// TestTempoSourceEqualsFiles loads the demo week into a real multi-tenant
+// TestTempoSourceEqualsFiles loads two demo days into a real multi-tenant
 // Tempo and runs the commands a user would against it and against the
 // same data in a file.
 func TestTempoSourceEqualsFiles(t *testing.T) {
@@ -41,14 +41,14 @@ func TestTempoSourceEqualsFiles(t *testing.T) {
 	// Two demo days inside a week's lookback: every pull fetches every
 	// trace (about 50 a second here), and three pulls of a whole demo week
 	// took five minutes of the suite.
-	var week bytes.Buffer
-	if _, err := demo.Write(&week, demo.Config{Start: end.Add(-2 * 24 * time.Hour), Days: 2}); err != nil {
+	var days bytes.Buffer
+	if _, err := demo.Write(&days, demo.Config{Start: end.Add(-2 * 24 * time.Hour), Days: 2}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	file := filepath.Join(dir, "week.jsonl")
-	os.WriteFile(file, week.Bytes(), 0o644)
-	s.Push(t, spantest.Traces(t, week.Bytes()), "team-a")
+	file := filepath.Join(dir, "days.jsonl")
+	os.WriteFile(file, days.Bytes(), 0o644)
+	s.Push(t, spantest.Traces(t, days.Bytes()), "team-a")
 
 	cfgPath := filepath.Join(dir, "rbgen.yaml")
 	os.WriteFile(cfgPath, []byte("tempo:\n  tenant: team-a\n  token_env: TEST_TEMPO_TOKEN\n"), 0o644)
@@ -67,7 +67,7 @@ func TestTempoSourceEqualsFiles(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("demo week not searchable after 150s: %s\n%s", stderr, s.Log())
+			t.Fatalf("demo days not searchable after 150s: %s\n%s", stderr, s.Log())
 		}
 		time.Sleep(3 * time.Second)
 	}
