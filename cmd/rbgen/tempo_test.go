@@ -300,9 +300,9 @@ func edgeOf(g *topology.Graph, from, to string) (topology.Edge, bool) {
 // real Tempo with the default limits (20 traces an hour, about 7 % of
 // them). An admin export called 5 times that day is in few or none of the
 // windows' traces; TraceQL metrics list it, the pull searches for it on its
-// own, and its edges are in the graph. (A day, not a week: the same odds,
-// and a week of 50,000 traces took six minutes of the suite; make bench
-// pulls the week.)
+// own, and its edges are in the graph. (A day, not a week: the same odds
+// of sampling it, and a week of 50,000 traces took six minutes of the
+// suite; make bench times a pull of that week.)
 func TestEveryRarePathIsFound(t *testing.T) {
 	s := tempotest.Start(t, tempotest.Options{Metrics: true})
 	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
